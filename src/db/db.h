@@ -1,0 +1,63 @@
+#ifndef DBDEPLOY_DB_DB_H
+#define DBDEPLOY_DB_DB_H
+
+/*
+ * libpq lives only in this folder. A struct db_conn is one session; every value travels as a
+ * query parameter (PQexecParams), identifiers (the ledger schema) through PQescapeIdentifier.
+ * Migration files are the only SQL run verbatim.
+ *
+ * Server errors become a struct db_sql_error (SQLSTATE, message, detail, hint, position) that
+ * callers turn into file:line:column messages; connection and protocol failures are DD_EDB.
+ */
+#include "util/error.h"
+
+struct dd_config;
+struct db_conn;
+
+struct db_sql_error {
+    char sqlstate[6];
+    char *message;
+    char *detail;
+    char *hint;
+    char *context;
+    long position; /* 1-based character position in the text sent, 0 when the server gave none */
+};
+#define DB_SQL_ERROR_INIT                                                                                              \
+    {                                                                                                                  \
+        "", NULL, NULL, NULL, NULL, 0                                                                                  \
+    }
+void db_sql_error_release(struct db_sql_error *e);
+
+/* Connect with cfg->db_url (application_name=dbdeploy, client_encoding=UTF8). */
+int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_error *err);
+void db_free(struct db_conn *c);
+/* Server version as an integer (150018), the database and the user names (borrowed). */
+int db_server_version(const struct db_conn *c);
+const char *db_name(const struct db_conn *c);
+const char *db_user(const struct db_conn *c);
+/* Close and reopen the session (after the server or a restore terminated it). */
+int db_reconnect(struct db_conn *c, struct dd_error *err);
+
+/* Run one statement with text parameters; the first column of the first row, if any, is
+ * copied to *out_value (may be NULL). */
+int db_query_value(struct db_conn *c, char **out_value, const char *sql, int nparams, const char *const *params,
+                   struct dd_error *err);
+
+/*
+ * Session settings for the migrations that follow (milliseconds; 0 = no limit). Cached: a call
+ * that changes nothing costs no round trip.
+ */
+int db_set_timeouts(struct db_conn *c, uint64_t lock_timeout_ms, uint64_t statement_timeout_ms, struct dd_error *err);
+
+/*
+ * The deployment lock: a session-level advisory lock on DB_LOCK_KEY, polled with
+ * pg_try_advisory_lock outside any transaction (it never waits inside the server, so it cannot
+ * deadlock with CREATE INDEX CONCURRENTLY, and the server frees it when we die). After wait_ms
+ * it fails with DD_EBLOCKED naming the holder (pid, application, client, since).
+ */
+#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233188993311633273 */
+int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
+int db_lock_release(struct db_conn *c, struct dd_error *err);
+bool db_lock_held(const struct db_conn *c);
+
+#endif

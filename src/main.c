@@ -1,0 +1,172 @@
+/*
+ * dbdeploy entry point: global flags, the command table, the `dbdeploy ENV` shorthand, signals,
+ * the final error print and the exit status. Nothing below main() prints errors or exits.
+ */
+#include <errno.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+#include <git2.h>
+
+#include "cli/cli.h"
+#include "config/config.h"
+#include "util/common.h"
+#include "util/fs.h"
+#include "util/interrupt.h"
+#include "util/mask.h"
+#include "util/out.h"
+#include "version.h"
+
+const struct cli_command cli_commands[] = {
+    {"apply", cmd_apply, "apply pending migrations to an environment"},
+    {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},
+    {"mark", cmd_mark, "record a migration as applied or pending (the way out of a dirty state)"},
+    {"new", cmd_new, "create the next migration files"},
+    {"rollback", cmd_rollback, "revert applied migrations with their down files"},
+    {"status", cmd_status, "show applied, pending and problem migrations"},
+    {NULL, NULL, NULL},
+};
+
+static void print_main_help(void)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_buf_adds(&b, "usage: dbdeploy [-C DIR] [--json] [-q|-v] [--color=WHEN] COMMAND [ARGS]\n\n"
+                    "Git-aware PostgreSQL schema deployments.\n\ncommands:\n");
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        dd_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
+    dd_buf_adds(&b, "\nglobal options:\n"
+                    "  -C DIR         run as if started in DIR (the project root)\n"
+                    "  --json         print one JSON document on stdout\n"
+                    "  -q, --quiet    print errors only\n"
+                    "  -v, --verbose  print details (files, timings, child commands)\n"
+                    "  --color=WHEN   auto (default), always or never; NO_COLOR disables colour\n"
+                    "  --version      print the version\n"
+                    "  -h, --help     show this help ('dbdeploy COMMAND --help' for a command)\n"
+                    "\nexit status: 0 success or nothing to do, 1 operation failed, 2 usage/config/input error,\n"
+                    "3 blocked before any change, 4 failed and database restored, 5 failed and restore failed\n");
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
+static const struct cli_command *find_command(const char *name)
+{
+    for (const struct cli_command *c = cli_commands; c->name; c++)
+        if (strcmp(c->name, name) == 0)
+            return c;
+    return NULL;
+}
+
+static int set_root(struct cli_ctx *ctx, const char *dir)
+{
+    char *real = realpath(dir ? dir : ".", NULL);
+
+    if (!real)
+        return dd_error_errno(&ctx->err, DD_EUSAGE, "cannot use directory '%s'", dir ? dir : ".");
+    if (!dd_is_dir(real)) {
+        free(real);
+        return dd_error_set(&ctx->err, DD_EUSAGE, "'%s' is not a directory", dir);
+    }
+    ctx->root = real;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct cli_ctx ctx = CLI_CTX_INIT;
+    enum out_verbosity verbosity = OUT_NORMAL;
+    enum out_color_mode color = OUT_COLOR_AUTO;
+    const char *dir = NULL;
+    bool json = false;
+    int i, status = DD_EXIT_OK, rc = 0;
+    const struct cli_command *cmd = NULL;
+
+    setlocale(LC_CTYPE, "");
+    signal(SIGPIPE, SIG_IGN);
+    dd_interrupt_install();
+
+    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "-C") == 0) {
+            if (i + 1 >= argc) {
+                dd_error_set(&ctx.err, DD_EUSAGE, "option '-C' needs a directory");
+                goto done;
+            }
+            dir = argv[++i];
+        } else if (strncmp(a, "-C", 2) == 0) {
+            dir = a + 2;
+        } else if (strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
+            verbosity = OUT_QUIET;
+        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
+            verbosity = OUT_VERBOSE;
+        } else if (strncmp(a, "--color", 7) == 0) {
+            const char *w = a[7] == '=' ? a + 8 : (a[7] == '\0' ? "always" : NULL);
+            if (dd_streq(w, "auto"))
+                color = OUT_COLOR_AUTO;
+            else if (dd_streq(w, "always"))
+                color = OUT_COLOR_ALWAYS;
+            else if (dd_streq(w, "never"))
+                color = OUT_COLOR_NEVER;
+            else {
+                dd_error_set(&ctx.err, DD_EUSAGE, "'%s': --color takes auto, always or never", a);
+                goto done;
+            }
+        } else if (strcmp(a, "--version") == 0) {
+            out_setup(verbosity, json, color);
+            out_result("dbdeploy %s\n", DBDEPLOY_VERSION);
+            goto done;
+        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+            out_setup(verbosity, json, color);
+            print_main_help();
+            goto done;
+        } else {
+            dd_error_set(&ctx.err, DD_EUSAGE, "unknown global option '%s'", a);
+            dd_error_hint(&ctx.err, "Global options come before the command; run 'dbdeploy --help'.");
+            goto done;
+        }
+    }
+    out_setup(verbosity, json, color);
+    if (i >= argc) {
+        print_main_help();
+        dd_error_set(&ctx.err, DD_EUSAGE, "no command given");
+        goto done;
+    }
+    if (set_root(&ctx, dir) < 0)
+        goto done;
+
+    cmd = find_command(argv[i]);
+    if (!cmd) {
+        dd_error_set(&ctx.err, DD_EUSAGE, "'%s' is not a dbdeploy command", argv[i]);
+        dd_error_hint(&ctx.err, "Run 'dbdeploy --help' for the list of commands.");
+        goto done;
+    }
+
+    git_libgit2_init();
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    rc = cmd->run(&ctx, argc - i, argv + i);
+    if (rc < 0 && !dd_error_isset(&ctx.err))
+        DD_BUG("command '%s' failed without an error", cmd->name);
+    cli_ctx_release(&ctx);
+    curl_global_cleanup();
+    git_libgit2_shutdown();
+
+done:
+    if (dd_error_isset(&ctx.err)) {
+        out_error(&ctx.err);
+        status = dd_error_exit_status(&ctx.err);
+    }
+    if (out_finish() < 0 && errno != EPIPE) {
+        fprintf(stderr, "error: cannot write the output: %s\n", strerror(errno));
+        if (status == DD_EXIT_OK)
+            status = DD_EXIT_FAILED;
+    }
+    cli_ctx_release(&ctx);
+    dd_error_release(&ctx.err);
+    dd_mask_clear();
+    return status;
+}

@@ -1,0 +1,43 @@
+#include "util/interrupt.h"
+
+#include <signal.h>
+
+static volatile sig_atomic_t pending_signal;
+
+static void on_signal(int sig)
+{
+    pending_signal = sig;
+}
+
+void dd_interrupt_install(void)
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    /* no SA_RESTART: blocking calls return EINTR so the flag is seen promptly */
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
+bool dd_interrupt_pending(void)
+{
+    return pending_signal != 0;
+}
+
+int dd_interrupt_signal(void)
+{
+    return (int)pending_signal;
+}
+
+void dd_interrupt_raise(int sig)
+{
+    pending_signal = sig;
+}
+
+void dd_interrupt_clear(void)
+{
+    pending_signal = 0;
+}

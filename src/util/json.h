@@ -1,0 +1,35 @@
+#ifndef DBDEPLOY_UTIL_JSON_H
+#define DBDEPLOY_UTIL_JSON_H
+
+/*
+ * A small JSON writer (our own escaper, no dependency). It appends to a caller-owned dd_buf and
+ * inserts commas itself. `key` is the member name inside an object and must be NULL inside an
+ * array or at the top level. Strings are escaped per RFC 8259; invalid UTF-8 bytes become U+FFFD
+ * so the document always parses.
+ */
+#include "util/buf.h"
+
+#define DD_JSON_MAX_DEPTH 32
+
+struct dd_json {
+    struct dd_buf *out; /* borrowed */
+    int depth;
+    bool first[DD_JSON_MAX_DEPTH];
+};
+
+void dd_json_init(struct dd_json *j, struct dd_buf *out);
+void dd_json_obj_begin(struct dd_json *j, const char *key);
+void dd_json_obj_end(struct dd_json *j);
+void dd_json_arr_begin(struct dd_json *j, const char *key);
+void dd_json_arr_end(struct dd_json *j);
+/* NULL value writes null */
+void dd_json_str(struct dd_json *j, const char *key, const char *value);
+void dd_json_int(struct dd_json *j, const char *key, int64_t value);
+void dd_json_uint(struct dd_json *j, const char *key, uint64_t value);
+void dd_json_double(struct dd_json *j, const char *key, double value);
+void dd_json_bool(struct dd_json *j, const char *key, bool value);
+void dd_json_null(struct dd_json *j, const char *key);
+/* Append s as a quoted JSON string. */
+void dd_json_escape(struct dd_buf *out, const char *s);
+
+#endif

@@ -1,0 +1,232 @@
+#include "util/out.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <unistd.h>
+
+#include "util/mask.h"
+
+static struct {
+    enum out_verbosity verbosity;
+    bool json;
+    bool color[2];
+    bool tty_err;
+    bool progress_shown;
+} st = {OUT_NORMAL, false, {false, false}, false, false};
+
+static bool want_color(int fd, enum out_color_mode mode)
+{
+    const char *no_color = getenv("NO_COLOR");
+    const char *term = getenv("TERM");
+
+    if (mode == OUT_COLOR_NEVER || (no_color && *no_color))
+        return false;
+    if (mode == OUT_COLOR_ALWAYS)
+        return true;
+    return isatty(fd) && term && *term && strcmp(term, "dumb") != 0;
+}
+
+void out_setup(enum out_verbosity v, bool json, enum out_color_mode color)
+{
+    const char *term = getenv("TERM");
+
+    st.verbosity = v;
+    st.json = json;
+    st.color[OUT_STDOUT] = want_color(STDOUT_FILENO, color);
+    st.color[OUT_STDERR] = want_color(STDERR_FILENO, color);
+    st.tty_err = isatty(STDERR_FILENO) && term && strcmp(term, "dumb") != 0;
+}
+
+enum out_verbosity out_verbosity(void)
+{
+    return st.verbosity;
+}
+
+bool out_json(void)
+{
+    return st.json;
+}
+
+const char *out_color(enum out_stream s, enum out_color c)
+{
+    static const char *const codes[] = {"\033[0m",  "\033[1m",  "\033[31m", "\033[32m",
+                                        "\033[33m", "\033[34m", "\033[2m"};
+
+    if (!st.color[s])
+        return "";
+    return codes[c];
+}
+
+static void write_masked(FILE *f, const char *s, size_t len)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_mask_add(&b, s, len);
+    fwrite(b.buf, 1, b.len, f);
+    dd_buf_release(&b);
+}
+
+static void progress_clear(void)
+{
+    if (st.progress_shown) {
+        fputs("\r\033[K", stderr);
+        st.progress_shown = false;
+    }
+}
+
+void out_result(const char *fmt, ...)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    va_list ap;
+
+    va_start(ap, fmt);
+    dd_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
+void out_result_buf(const struct dd_buf *b)
+{
+    write_masked(stdout, b->buf, b->len);
+}
+
+static void vlog(const char *prefix, enum out_color c, const char *fmt, va_list ap)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    progress_clear();
+    fflush(stdout); /* keep results and messages in order when both go to one terminal */
+    if (prefix)
+        dd_buf_addf(&b, "%s%s%s", out_color(OUT_STDERR, c), prefix, out_color(OUT_STDERR, OUT_RESET));
+    dd_buf_vaddf(&b, fmt, ap);
+    dd_buf_addch(&b, '\n');
+    write_masked(stderr, b.buf, b.len);
+    dd_buf_release(&b);
+}
+
+void log_error(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vlog("error: ", OUT_RED, fmt, ap);
+    va_end(ap);
+}
+
+void log_warn(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (st.verbosity == OUT_QUIET)
+        return;
+    va_start(ap, fmt);
+    vlog("warning: ", OUT_YELLOW, fmt, ap);
+    va_end(ap);
+}
+
+void log_info(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (st.verbosity == OUT_QUIET)
+        return;
+    va_start(ap, fmt);
+    vlog(NULL, OUT_RESET, fmt, ap);
+    va_end(ap);
+}
+
+void log_detail(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (st.verbosity < OUT_VERBOSE)
+        return;
+    va_start(ap, fmt);
+    vlog(NULL, OUT_RESET, fmt, ap);
+    va_end(ap);
+}
+
+void log_stage(const char *name, const char *outcome, uint64_t ms, const char *fmt, ...)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    enum out_color c = OUT_GREEN;
+    va_list ap;
+
+    if (st.verbosity == OUT_QUIET)
+        return;
+    if (strcmp(outcome, "ok") != 0)
+        c = (strcmp(outcome, "skip") == 0 || strcmp(outcome, "dry") == 0) ? OUT_DIM : OUT_RED;
+    progress_clear();
+    fflush(stdout);
+    dd_buf_addf(&b, "%-14s %s%-6s%s %6.1fs", name, out_color(OUT_STDERR, c), outcome, out_color(OUT_STDERR, OUT_RESET),
+                (double)ms / 1000.0);
+    if (fmt && *fmt) {
+        dd_buf_adds(&b, "  ");
+        va_start(ap, fmt);
+        dd_buf_vaddf(&b, fmt, ap);
+        va_end(ap);
+    }
+    dd_buf_addch(&b, '\n');
+    write_masked(stderr, b.buf, b.len);
+    dd_buf_release(&b);
+}
+
+void out_error(const struct dd_error *err)
+{
+    struct dd_buf raw = DD_BUF_INIT, b = DD_BUF_INIT;
+    const char *red = out_color(OUT_STDERR, OUT_RED), *bold = out_color(OUT_STDERR, OUT_BOLD),
+               *reset = out_color(OUT_STDERR, OUT_RESET);
+
+    progress_clear();
+    fflush(stdout);
+    dd_buf_addf(&raw, "%serror:%s %s\n", red, reset, dd_error_msg(err));
+    for (size_t i = 0; i < err->details.n; i++)
+        dd_buf_addf(&raw, "  %s\n", err->details.v[i]);
+    for (size_t i = 1; i < err->chain.n; i++)
+        dd_buf_addf(&raw, "  while %s\n", err->chain.v[i]);
+    if (err->hint)
+        dd_buf_addf(&raw, "%shint:%s %s\n", bold, reset, err->hint);
+    dd_mask_add(&b, raw.buf, raw.len);
+    fwrite(b.buf, 1, b.len, stderr);
+    dd_buf_release(&raw);
+    dd_buf_release(&b);
+}
+
+bool out_progress_enabled(void)
+{
+    return st.tty_err && st.verbosity != OUT_QUIET;
+}
+
+void out_progress(const char *fmt, ...)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    va_list ap;
+
+    if (!out_progress_enabled())
+        return;
+    dd_buf_adds(&b, "\r\033[K");
+    va_start(ap, fmt);
+    dd_buf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    write_masked(stderr, b.buf, b.len);
+    fflush(stderr);
+    st.progress_shown = true;
+    dd_buf_release(&b);
+}
+
+void out_progress_end(void)
+{
+    progress_clear();
+}
+
+int out_finish(void)
+{
+    progress_clear();
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        if (!errno)
+            errno = EIO;
+        return -1;
+    }
+    return 0;
+}

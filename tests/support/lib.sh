@@ -1,0 +1,101 @@
+# shellcheck shell=bash
+# Helpers for integration tests (sourced by each tests/integration/test_*.sh).
+# run.sh provides: DBDEPLOY_BIN, DBDEPLOY_TEST_URL, PGHOST/PGPORT/PGUSER, DD_PG_TMP, cwd = a
+# scratch directory. Every helper fails the test with a message naming what was expected.
+set -euo pipefail
+
+DD_TEST_NAME=$(basename "${BASH_SOURCE[1]:-$0}" .sh)
+export NO_COLOR=1
+export GIT_AUTHOR_NAME="Test Author" GIT_AUTHOR_EMAIL="author@example.com"
+export GIT_COMMITTER_NAME="Test Committer" GIT_COMMITTER_EMAIL="committer@example.com"
+export GIT_CONFIG_NOSYSTEM=1 HOME=$DD_PG_TMP/home
+mkdir -p "$HOME"
+# shellcheck source=pg.sh
+source "$DD_SUPPORT/pg.sh"
+
+fail() {
+  echo "FAIL [$DD_TEST_NAME]: $*" >&2
+  exit 1
+}
+
+pass() {
+  echo "ok [$DD_TEST_NAME]: $*"
+}
+
+# dd ARGS...: run dbdeploy; sets $out, $err, $rc (never fails by itself)
+dd() {
+  local o e
+  o=$(mktemp) e=$(mktemp)
+  set +e
+  "$DBDEPLOY_BIN" "$@" >"$o" 2>"$e"
+  rc=$?
+  set -e
+  out=$(cat "$o") err=$(cat "$e")
+  rm -f "$o" "$e"
+  if [[ "${DD_TEST_VERBOSE:-0}" == 1 ]]; then
+    printf '$ dbdeploy %s  -> %s\n%s\n%s\n' "$*" "$rc" "$out" "$err" >&2
+  fi
+}
+
+# expect_rc CODE ARGS...: run dbdeploy and require exit status CODE
+expect_rc() {
+  local want=$1
+  shift
+  dd "$@"
+  if [[ "$rc" != "$want" ]]; then
+    printf 'stdout:\n%s\nstderr:\n%s\n' "$out" "$err" >&2
+    fail "dbdeploy $* exited $rc, expected $want"
+  fi
+}
+
+assert_eq() { # actual expected message
+  [[ "$1" == "$2" ]] || fail "$3: expected '$2', got '$1'"
+}
+
+assert_contains() { # haystack needle message
+  [[ "$1" == *"$2"* ]] || { printf '%s\n' "$1" >&2; fail "$3: output does not contain '$2'"; }
+}
+
+assert_not_contains() { # haystack needle message
+  [[ "$1" != *"$2"* ]] || { printf '%s\n' "$1" >&2; fail "$3: output contains '$2'"; }
+}
+
+# new_db NAME: create a database in the main cluster and print its URL
+new_db() {
+  createdb "$1"
+  echo "postgresql:///$1?host=$PGHOST&port=$PGPORT&user=postgres"
+}
+
+# q DB SQL: one value from a query
+q() {
+  psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
+}
+
+# dump DB: schema and data, stable, for equality checks
+dump() {
+  pg_dump --no-owner --no-privileges --restrict-key=dbdeploytest -d "$1" | grep -vE '^-- Dumped (from|by)'
+}
+
+# git_init DIR: a repository with a first empty commit
+git_init() {
+  mkdir -p "$1"
+  git -C "$1" init -q -b main
+  git -C "$1" commit -q --allow-empty -m "initial"
+}
+
+# write_env DIR ENV URL [extra config lines...]: pipeline/ENV.conf pointing at URL
+write_env() {
+  local dir=$1 env=$2 url=$3
+  shift 3
+  mkdir -p "$dir/pipeline"
+  {
+    printf '[database]\n\turl = %s\n' "$url"
+    for line in "$@"; do printf '%s\n' "$line"; done
+  } >"$dir/pipeline/$env.conf"
+}
+
+# commit_all DIR MESSAGE
+commit_all() {
+  git -C "$1" add -A
+  git -C "$1" commit -q -m "$2"
+}
