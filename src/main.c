@@ -22,9 +22,14 @@
 
 const struct cli_command cli_commands[] = {
     {"apply", cmd_apply, "apply pending migrations to an environment"},
+    {"backup", cmd_backup, "back up an environment's database, or verify an archive"},
+    {"backups", cmd_backups, "list an environment's backups"},
+    {"health", cmd_health, "check that an environment's application answers its health check"},
+    {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},
     {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},
     {"mark", cmd_mark, "record a migration as applied or pending (the way out of a dirty state)"},
     {"new", cmd_new, "create the next migration files"},
+    {"restore", cmd_restore, "replace an environment's database with a backup"},
     {"rollback", cmd_rollback, "revert applied migrations with their down files"},
     {"status", cmd_status, "show applied, pending and problem migrations"},
     {NULL, NULL, NULL},

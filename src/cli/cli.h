@@ -10,6 +10,7 @@
  * the exit status. Resources a command needs (config, repository, database) are prepared on
  * demand by the cli_need_* helpers in cli/context.c and released by cli_ctx_release().
  */
+#include "engine/engine.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -90,6 +91,28 @@ int cli_need_repo(struct cli_ctx *ctx);
 int cli_need_db(struct cli_ctx *ctx);
 void cli_ctx_release(struct cli_ctx *ctx);
 
+/*
+ * Everything a database command needs about one environment: its migrations (from the
+ * committed tree, or the working tree for allow-dirty environments), its ledger and the joined
+ * status. cli_env_load prepares config, repository and connection on the way.
+ */
+struct cli_env {
+    struct migration_set set;
+    struct db_ledger ledger;
+    struct engine_status st;
+    struct engine_opts opts;
+    char *whoami;
+};
+
+#define CLI_ENV_INIT {MIGRATION_SET_INIT, DB_LEDGER_INIT, ENGINE_STATUS_INIT, {0}, NULL}
+
+int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env);
+/* Re-read the ledger and rebuild the status (after taking the lock). */
+int cli_env_reload(struct cli_env *e, struct cli_ctx *ctx);
+/* Read the migration files the environment deploys (no database needed). */
+int cli_load_migrations(struct migration_set *out, struct cli_ctx *ctx);
+void cli_env_release(struct cli_env *e);
+
 struct cli_command {
     const char *name;
     int (*run)(struct cli_ctx *ctx, int argc, char **argv);
@@ -100,9 +123,14 @@ struct cli_command {
 extern const struct cli_command cli_commands[];
 
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_backup(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_backups(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_health(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_hook(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_mark(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_new(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 

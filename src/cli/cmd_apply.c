@@ -1,8 +1,131 @@
 #include "cli/cli.h"
 
+#include <stdio.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/out.h"
+
+static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, const struct engine_result *res,
+                   bool dry_run, uint64_t ms)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    if (out_json()) {
+        struct dd_json j;
+        dd_json_init(&j, &b);
+        dd_json_obj_begin(&j, NULL);
+        dd_json_int(&j, "schema", 1);
+        dd_json_str(&j, "command", "apply");
+        dd_json_str(&j, "env", ctx->cfg->env);
+        dd_json_str(&j, "result", dry_run ? "dry-run" : plan->n ? "applied" : "up-to-date");
+        if (dry_run) {
+            dd_json_arr_begin(&j, "pending");
+            for (size_t i = 0; i < plan->n; i++) {
+                dd_json_obj_begin(&j, NULL);
+                dd_json_int(&j, "version", plan->v[i].m->version);
+                dd_json_str(&j, "file", plan->v[i].script->path);
+                dd_json_bool(&j, "transaction", plan->v[i].exec.mode == MIGRATION_EXEC_TX);
+                dd_json_obj_end(&j);
+            }
+            dd_json_arr_end(&j);
+        } else {
+            engine_result_json(&j, "applied", res);
+        }
+        dd_json_uint(&j, "duration_ms", ms);
+        dd_json_obj_end(&j);
+    } else if (dry_run) {
+        if (!plan->n)
+            dd_buf_addf(&b, "%s is up to date; nothing would be applied\n", ctx->cfg->env);
+        else
+            dd_buf_addf(&b, "would apply %zu migration%s to %s:\n", plan->n, plan->n == 1 ? "" : "s", ctx->cfg->env);
+        for (size_t i = 0; i < plan->n; i++)
+            dd_buf_addf(&b, "  %s%s\n", plan->v[i].script->path,
+                        plan->v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
+    } else if (!plan->n) {
+        dd_buf_addf(&b, "%s is up to date; nothing to apply\n", ctx->cfg->env);
+    } else {
+        dd_buf_addf(&b, "applied %zu migration%s to %s in %.1fs; now at %s\n", res->n, res->n == 1 ? "" : "s",
+                    ctx->cfg->env, (double)ms / 1000.0, migration_display(plan->v[plan->n - 1].m));
+    }
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dd_error_set(&ctx->err, DD_EUSAGE, "'apply' is being built");
+    struct {
+        const char *to;
+        bool dry_run;
+    } o = {NULL, false};
+    const struct cli_opt opts[] = {
+        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "apply pending migrations up to and including VERSION"),
+        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be applied; change nothing"),
+        CLI_OPT_END,
+    };
+    const struct cli_spec spec = {
+        "apply",
+        "ENV [--to VERSION] [--dry-run]",
+        "Apply the pending migrations of ENV in version order, each in its own transaction with its ledger row.",
+        "Applied migrations are verified first: a changed, renamed or missing file, a dirty migration or an "
+        "out-of-order version blocks (exit 3) before anything runs. The deployment lock ([database] lock-wait) keeps "
+        "two runs apart. Files that cannot run in a transaction run statement by statement (see "
+        "docs/migrations.md).",
+        opts,
+        1,
+        1};
+    struct dd_strv args = DD_STRV_INIT;
+    struct cli_env e = CLI_ENV_INIT;
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+    struct engine_result res = ENGINE_RESULT_INIT;
+    struct dd_error ignored = DD_ERROR_INIT;
+    int64_t to = -1;
+    uint64_t start = dd_now_ms();
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (o.to && engine_parse_version(&to, o.to, &ctx->err) < 0)
+        goto cleanup;
+    if (cli_env_load(&e, ctx, args.v[0]) < 0)
+        goto cleanup;
+    /* check and plan before waiting for the lock, so bad input never queues behind a deploy */
+    if (engine_check(&e.st, &e.opts, to, &ctx->err) < 0 || engine_plan_apply(&plan, &e.st, &e.opts, to, &ctx->err) < 0)
+        goto cleanup;
+    if (!plan.n || o.dry_run) {
+        report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
+        rc = 0;
+        goto cleanup;
+    }
+    if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||
+        db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
+        goto cleanup;
+    /* someone may have deployed while we waited: decide again under the lock */
+    engine_plan_release(&plan);
+    if (cli_env_reload(&e, ctx) < 0 || engine_check(&e.st, &e.opts, to, &ctx->err) < 0 ||
+        engine_plan_apply(&plan, &e.st, &e.opts, to, &ctx->err) < 0)
+        goto cleanup;
+    if (engine_run(&res, ctx->db, &plan, &e.opts, e.set.commit, &ctx->err) < 0) {
+        if (res.n)
+            dd_error_detail(&ctx->err, "%zu migration%s before it %s committed and stay applied", res.n,
+                            res.n == 1 ? "" : "s", res.n == 1 ? "was" : "were");
+        goto cleanup;
+    }
+    report(ctx, &plan, &res, false, dd_now_ms() - start);
+    rc = 0;
+cleanup:
+    if (ctx->db && db_lock_held(ctx->db))
+        db_lock_release(ctx->db, &ignored);
+    dd_error_release(&ignored);
+    engine_result_release(&res);
+    engine_plan_release(&plan);
+    cli_env_release(&e);
+    dd_strv_release(&args);
+    return rc;
 }

@@ -1,8 +1,197 @@
 #include "cli/cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/out.h"
+
+/* The skeleton: every file is commented so that it documents itself. */
+static const char shared_conf[] =
+    "# dbdeploy shared settings: every pipeline/<env>.conf starts from these and may override any of them.\n"
+    "# Syntax: git-config. Values may use ${VAR} or ${VAR:-default} from the environment.\n"
+    "# Reference: docs/configuration.md\n"
+    "\n"
+    "[migrations]\n"
+    "\t# where migration files live, relative to the project root\n"
+    "\tdir = migrations\n"
+    "\t# refuse files that cannot run inside a transaction instead of running them statement by statement\n"
+    "\tstrict-transactions = false\n"
+    "\n"
+    "[database]\n"
+    "\t# schema that holds dbdeploy's ledger (applied migrations, deployments)\n"
+    "\tledger-schema = dbdeploy\n"
+    "\t# how long to wait for another deployment to finish\n"
+    "\tlock-wait = 60s\n"
+    "\t# how long one migration may wait for a table lock before it is retried (lock-retries times)\n"
+    "\tlock-timeout = 5s\n"
+    "\tlock-retries = 3\n"
+    "\t# 0 = no limit; a file can override with -- dbdeploy:statement-timeout=30m\n"
+    "\tstatement-timeout = 0\n"
+    "\n"
+    "[git]\n"
+    "\t# branch whose published migrations must never change (pre-push hook, dbdeploy verify)\n"
+    "\tprotected-branch = main\n";
+
+static const char dev_conf[] =
+    "# A local development database. Deployed from the working tree, uncommitted files included.\n"
+    "[database]\n"
+    "\turl = ${DEV_DATABASE_URL:-postgresql:///myapp_dev}\n"
+    "\n"
+    "[git]\n"
+    "\tallow-dirty = true\n"
+    "\n"
+    "[backup]\n"
+    "\tenabled = false\n";
+
+static const char staging_conf[] =
+    "# Staging: deployed from committed migrations only.\n"
+    "[database]\n"
+    "\t# keep the password out of the file: it comes from the environment and is masked in all output\n"
+    "\turl = postgresql://deploy:${STAGING_DB_PASSWORD}@staging-db.internal/myapp\n"
+    "\n"
+    "[backup]\n"
+    "\tdir = .dbdeploy/backups\n"
+    "\tkeep = 5\n"
+    "\n"
+    "[health]\n"
+    "\t# the application must answer 2xx here before and after a deploy\n"
+    "\turl = https://staging.example.com/healthz\n"
+    "\ttimeout = 5s\n"
+    "\tdeadline = 60s\n";
+
+static const char prod_conf[] =
+    "# Production: only what staging already runs may be deployed here.\n"
+    "[database]\n"
+    "\turl = postgresql://deploy:${PROD_DB_PASSWORD}@prod-db.internal/myapp\n"
+    "\n"
+    "[gate]\n"
+    "\t# every migration about to be applied must already be applied on staging, with the same checksum\n"
+    "\trequires = staging\n"
+    "\n"
+    "[backup]\n"
+    "\t# a verified backup is taken before every deploy and restored automatically if it fails\n"
+    "\tdir = .dbdeploy/backups\n"
+    "\tkeep = 10\n"
+    "\n"
+    "[restore]\n"
+    "\ton-failure = true\n"
+    "\n"
+    "[health]\n"
+    "\turl = https://app.example.com/healthz\n"
+    "\t# header = Authorization: Bearer ${HEALTH_TOKEN}\n"
+    "\texpect-status = 2xx\n"
+    "\ttimeout = 5s\n"
+    "\tdeadline = 120s\n";
+
+static const char migrations_readme[] =
+    "# Migrations\n"
+    "\n"
+    "Create the next one with `dbdeploy new NAME`. Files are `<version>_<name>.up.sql` with an optional\n"
+    "`.down.sql`; plain `<version>_<name>.sql` and dbmate files work too. Once a migration has been\n"
+    "pushed or applied it is immutable: fix mistakes with a new migration. See docs/migrations.md.\n";
+
+struct skeleton_file {
+    const char *path;
+    const char *content;
+};
+
+/* Create path with content unless it exists; report what happened. */
+static int create_file(const char *root, const struct skeleton_file *f, struct dd_buf *report, struct dd_error *err)
+{
+    char *abs = dd_path_join(root, f->path);
+    char *dir = dd_dirname(abs);
+    int fd = -1, rc = -1;
+    size_t len = strlen(f->content);
+
+    if (dd_mkdir_p(dir, 0755, err) < 0)
+        goto cleanup;
+    fd = open(abs, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0 && errno == EEXIST) {
+        dd_buf_addf(report, "exists   %s (left alone)\n", f->path);
+        rc = 0;
+        goto cleanup;
+    }
+    if (fd < 0 || write(fd, f->content, len) != (ssize_t)len || fsync(fd) < 0) {
+        dd_error_errno(err, DD_EIO, "cannot write '%s'", f->path);
+        if (fd >= 0)
+            unlink(abs);
+        goto cleanup;
+    }
+    dd_buf_addf(report, "created  %s\n", f->path);
+    rc = 0;
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    free(dir);
+    free(abs);
+    return rc;
+}
+
+/* Backups must never be committed by accident: ignore .dbdeploy/ in the project's .gitignore. */
+static int ignore_state_dir(const char *root, struct dd_buf *report, struct dd_error *err)
+{
+    char *path = dd_path_join(root, ".gitignore");
+    struct dd_buf cur = DD_BUF_INIT;
+    int rc = 0;
+
+    if (dd_path_exists(path) && dd_read_file(&cur, path, err) < 0) {
+        rc = -1;
+    } else if (!strstr(cur.buf, ".dbdeploy/")) {
+        if (cur.len && cur.buf[cur.len - 1] != '\n')
+            dd_buf_addch(&cur, '\n');
+        dd_buf_adds(&cur, "# dbdeploy state: local backups and temporary files\n.dbdeploy/\n");
+        rc = dd_write_file_atomic(path, cur.buf, cur.len, 0644, err);
+        if (rc == 0)
+            dd_buf_adds(report, "updated  .gitignore (ignores .dbdeploy/)\n");
+    }
+    dd_buf_release(&cur);
+    free(path);
+    return rc;
+}
+
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dd_error_set(&ctx->err, DD_EUSAGE, "'init' is being built");
+    const struct cli_opt opts[] = {CLI_OPT_END};
+    const struct cli_spec spec = {
+        "init",
+        "",
+        "Create the dbdeploy layout in the project directory (-C DIR or the current one): pipeline/ with commented "
+        "example environments (dev, staging, prod), migrations/ and changelog/.",
+        "Existing files are never overwritten. Edit pipeline/*.conf, then create a first migration with 'dbdeploy "
+        "new NAME'.",
+        opts,
+        0,
+        0};
+    const struct skeleton_file files[] = {
+        {"pipeline/dbdeploy.conf", shared_conf},     {"pipeline/dev.conf", dev_conf},
+        {"pipeline/staging.conf", staging_conf},     {"pipeline/prod.conf", prod_conf},
+        {"migrations/README.md", migrations_readme}, {"changelog/.gitkeep", ""},
+    };
+    struct dd_strv args = DD_STRV_INIT;
+    struct dd_buf report = DD_BUF_INIT;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    for (size_t i = 0; i < DD_ARRAY_SIZE(files); i++)
+        if (create_file(ctx->root, &files[i], &report, &ctx->err) < 0)
+            goto cleanup;
+    if (ignore_state_dir(ctx->root, &report, &ctx->err) < 0)
+        goto cleanup;
+    dd_buf_adds(&report, "\nnext: edit pipeline/dev.conf, then 'dbdeploy new create_first_table' and "
+                         "'dbdeploy apply dev'\n");
+    out_result_buf(&report);
+    rc = 0;
+cleanup:
+    dd_buf_release(&report);
+    dd_strv_release(&args);
+    return rc;
 }

@@ -1,8 +1,75 @@
 #include "cli/cli.h"
 
+#include "config/config.h"
+#include "db/db.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/out.h"
+
 int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dd_error_set(&ctx->err, DD_EUSAGE, "'mark' is being built");
+    struct {
+        int state; /* 1 applied, 2 pending */
+    } o = {0};
+    const struct cli_opt opts[] = {
+        CLI_OPT_SET_INT(0, "applied", &o.state, 1, "record VERSION as applied with its current checksum"),
+        CLI_OPT_SET_INT(0, "pending", &o.state, 2, "remove VERSION from the ledger"),
+        CLI_OPT_END,
+    };
+    const struct cli_spec spec = {
+        "mark",
+        "ENV VERSION --applied|--pending",
+        "Change the ledger only: no SQL from the migration runs. The documented way out of a dirty state.",
+        "After a no-transaction migration stopped part-way, finish (or undo) its remaining statements by hand, then "
+        "record the outcome: --applied if the database now has everything the file does, --pending if you undid it. "
+        "--applied on a modified file records its current checksum (you are vouching for it).",
+        opts,
+        2,
+        2};
+    struct dd_strv args = DD_STRV_INIT;
+    struct cli_env e = CLI_ENV_INIT;
+    struct dd_error ignored = DD_ERROR_INIT;
+    struct dd_buf b = DD_BUF_INIT;
+    int64_t version;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (!o.state) {
+        dd_error_set(&ctx->err, DD_EUSAGE, "say what to record: --applied or --pending");
+        dd_error_hint(&ctx->err, "Run 'dbdeploy mark --help' for when to use which.");
+        goto cleanup;
+    }
+    if (engine_parse_version(&version, args.v[1], &ctx->err) < 0 || cli_env_load(&e, ctx, args.v[0]) < 0 ||
+        db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||
+        db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0 || cli_env_reload(&e, ctx) < 0 ||
+        engine_mark(ctx->db, &e.st, &e.opts, version, o.state == 1, e.set.commit, &ctx->err) < 0)
+        goto cleanup;
+    if (out_json()) {
+        struct dd_json j;
+        dd_json_init(&j, &b);
+        dd_json_obj_begin(&j, NULL);
+        dd_json_int(&j, "schema", 1);
+        dd_json_str(&j, "command", "mark");
+        dd_json_str(&j, "env", ctx->cfg->env);
+        dd_json_int(&j, "version", version);
+        dd_json_str(&j, "state", o.state == 1 ? "applied" : "pending");
+        dd_json_obj_end(&j);
+    } else {
+        dd_buf_addf(&b, "%s: version %s is now recorded as %s\n", ctx->cfg->env, args.v[1],
+                    o.state == 1 ? "applied" : "pending");
+    }
+    out_result_buf(&b);
+    rc = 0;
+cleanup:
+    if (ctx->db && db_lock_held(ctx->db))
+        db_lock_release(ctx->db, &ignored);
+    dd_error_release(&ignored);
+    dd_buf_release(&b);
+    cli_env_release(&e);
+    dd_strv_release(&args);
+    return rc;
 }

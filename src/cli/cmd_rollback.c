@@ -1,8 +1,130 @@
 #include "cli/cli.h"
 
+#include <stdio.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/out.h"
+
+static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, const struct engine_result *res,
+                   bool dry_run, uint64_t ms)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    if (out_json()) {
+        struct dd_json j;
+        dd_json_init(&j, &b);
+        dd_json_obj_begin(&j, NULL);
+        dd_json_int(&j, "schema", 1);
+        dd_json_str(&j, "command", "rollback");
+        dd_json_str(&j, "env", ctx->cfg->env);
+        dd_json_str(&j, "result", dry_run ? "dry-run" : plan->n ? "reverted" : "nothing-to-do");
+        if (dry_run) {
+            dd_json_arr_begin(&j, "to_revert");
+            for (size_t i = 0; i < plan->n; i++)
+                dd_json_int(&j, NULL, plan->v[i].m->version);
+            dd_json_arr_end(&j);
+        } else {
+            engine_result_json(&j, "reverted", res);
+        }
+        dd_json_uint(&j, "duration_ms", ms);
+        dd_json_obj_end(&j);
+    } else if (!plan->n) {
+        dd_buf_addf(&b, "nothing to roll back on %s\n", ctx->cfg->env);
+    } else if (dry_run) {
+        dd_buf_addf(&b, "would roll back %zu migration%s on %s:\n", plan->n, plan->n == 1 ? "" : "s", ctx->cfg->env);
+        for (size_t i = 0; i < plan->n; i++)
+            dd_buf_addf(&b, "  %s%s\n", plan->v[i].skip_sql ? plan->v[i].m->up.path : plan->v[i].script->path,
+                        plan->v[i].skip_sql ? "  (no down file: unrecord only)" : "");
+    } else {
+        dd_buf_addf(&b, "rolled back %zu migration%s on %s in %.1fs\n", res->n, res->n == 1 ? "" : "s", ctx->cfg->env,
+                    (double)ms / 1000.0);
+    }
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dd_error_set(&ctx->err, DD_EUSAGE, "'rollback' is being built");
+    struct {
+        uint32_t steps;
+        const char *to;
+        bool dry_run, allow_missing_down;
+    } o = {0, NULL, false, false};
+    const struct cli_opt opts[] = {
+        CLI_OPT_U32(0, "steps", &o.steps, "N", "revert the newest N applied migrations (default 1)"),
+        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "revert every applied migration above VERSION (0 = all)"),
+        CLI_OPT_BOOL(0, "allow-missing-down", &o.allow_missing_down,
+                     "unrecord migrations that have no down file instead of refusing"),
+        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be reverted; change nothing"),
+        CLI_OPT_END,
+    };
+    const struct cli_spec spec = {
+        "rollback",
+        "ENV [--steps N | --to VERSION] [--allow-missing-down] [--dry-run]",
+        "Revert applied migrations of ENV with their down files, newest first, each in its own transaction.",
+        "The same checks as apply run first (modified, missing or dirty migrations block). A migration without a "
+        "down file blocks unless --allow-missing-down. A failing down migration stops the rollback there; the "
+        "ones before it stay reverted and the ledger says exactly which.",
+        opts,
+        1,
+        1};
+    struct dd_strv args = DD_STRV_INIT;
+    struct cli_env e = CLI_ENV_INIT;
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+    struct engine_result res = ENGINE_RESULT_INIT;
+    struct dd_error ignored = DD_ERROR_INIT;
+    int64_t to = -1;
+    uint64_t start = dd_now_ms();
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (o.to && o.steps) {
+        dd_error_set(&ctx->err, DD_EUSAGE, "--steps and --to cannot be used together");
+        dd_error_hint(&ctx->err, "Use --steps N for the newest N migrations, or --to VERSION.");
+        goto cleanup;
+    }
+    if (o.to && engine_parse_version(&to, o.to, &ctx->err) < 0)
+        goto cleanup;
+    if (!o.to && !o.steps)
+        o.steps = 1;
+    if (cli_env_load(&e, ctx, args.v[0]) < 0 ||
+        engine_check(&e.st, &e.opts, ENGINE_CHECK_APPLIED_ONLY, &ctx->err) < 0 ||
+        engine_plan_rollback(&plan, &e.st, &e.opts, o.steps, to, o.allow_missing_down, &ctx->err) < 0)
+        goto cleanup;
+    if (!plan.n || o.dry_run) {
+        report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
+        rc = 0;
+        goto cleanup;
+    }
+    if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0)
+        goto cleanup;
+    engine_plan_release(&plan);
+    if (cli_env_reload(&e, ctx) < 0 || engine_check(&e.st, &e.opts, ENGINE_CHECK_APPLIED_ONLY, &ctx->err) < 0 ||
+        engine_plan_rollback(&plan, &e.st, &e.opts, o.steps, to, o.allow_missing_down, &ctx->err) < 0)
+        goto cleanup;
+    if (engine_run(&res, ctx->db, &plan, &e.opts, e.set.commit, &ctx->err) < 0) {
+        if (res.n)
+            dd_error_detail(&ctx->err, "%zu newer migration%s %s reverted before it", res.n, res.n == 1 ? "" : "s",
+                            res.n == 1 ? "was" : "were");
+        goto cleanup;
+    }
+    report(ctx, &plan, &res, false, dd_now_ms() - start);
+    rc = 0;
+cleanup:
+    if (ctx->db && db_lock_held(ctx->db))
+        db_lock_release(ctx->db, &ignored);
+    dd_error_release(&ignored);
+    engine_result_release(&res);
+    engine_plan_release(&plan);
+    cli_env_release(&e);
+    dd_strv_release(&args);
+    return rc;
 }

@@ -1,8 +1,135 @@
 #include "cli/cli.h"
 
+#include <stdio.h>
+
+#include "config/config.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/out.h"
+
+static const char *state_color(enum engine_state s)
+{
+    switch (s) {
+    case ENGINE_APPLIED:
+        return out_color(OUT_STDOUT, OUT_GREEN);
+    case ENGINE_PENDING:
+        return out_color(OUT_STDOUT, OUT_YELLOW);
+    default:
+        return out_color(OUT_STDOUT, OUT_RED);
+    }
+}
+
+static const char *item_file(const struct engine_item *it)
+{
+    return it->m ? it->m->up.path : it->row->file;
+}
+
+static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
+{
+    const struct dd_config *cfg = ctx->cfg;
+
+    dd_buf_addf(b, "environment  %s\ndatabase     %s\nledger       schema %s%s\n\n", cfg->env, cfg->db_url_masked,
+                cfg->ledger_schema, e->ledger.exists ? "" : " (not created yet)");
+    if (!e->st.n) {
+        dd_buf_addf(b, "no migrations in %s/\n", cfg->migrations_dir);
+        return;
+    }
+    dd_buf_addf(b, "%-20s %-13s %-21s %s\n", "VERSION", "STATE", "APPLIED", "FILE");
+    for (size_t i = 0; i < e->st.n; i++) {
+        const struct engine_item *it = &e->st.v[i];
+        const char *vt = it->m ? it->m->version_text : NULL;
+        char vbuf[32];
+        if (!vt) {
+            snprintf(vbuf, sizeof(vbuf), "%lld", (long long)it->version);
+            vt = vbuf;
+        }
+        dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", vt, state_color(it->state), engine_state_name(it->state),
+                    out_color(OUT_STDOUT, OUT_RESET), it->row && it->row->applied_at ? it->row->applied_at : "",
+                    item_file(it));
+    }
+    dd_buf_addf(b, "\n%zu applied, %zu pending",
+                e->st.count[ENGINE_APPLIED] + e->st.count[ENGINE_MODIFIED] + e->st.count[ENGINE_RENAMED] +
+                    e->st.count[ENGINE_MISSING],
+                e->st.count[ENGINE_PENDING] + e->st.count[ENGINE_OUT_OF_ORDER]);
+    for (int s = ENGINE_DIRTY; s <= ENGINE_OUT_OF_ORDER; s++)
+        if (e->st.count[s])
+            dd_buf_addf(b, ", %zu %s", e->st.count[s], engine_state_name((enum engine_state)s));
+    dd_buf_addch(b, '\n');
+}
+
+static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
+{
+    struct dd_json j;
+
+    dd_json_init(&j, b);
+    dd_json_obj_begin(&j, NULL);
+    dd_json_int(&j, "schema", 1);
+    dd_json_str(&j, "command", "status");
+    dd_json_str(&j, "env", ctx->cfg->env);
+    dd_json_str(&j, "database", ctx->cfg->db_url_masked);
+    dd_json_str(&j, "ledger_schema", ctx->cfg->ledger_schema);
+    dd_json_bool(&j, "ledger_exists", e->ledger.exists);
+    dd_json_obj_begin(&j, "counts");
+    for (int s = ENGINE_APPLIED; s <= ENGINE_OUT_OF_ORDER; s++)
+        dd_json_uint(&j, engine_state_name((enum engine_state)s), e->st.count[s]);
+    dd_json_obj_end(&j);
+    dd_json_arr_begin(&j, "migrations");
+    for (size_t i = 0; i < e->st.n; i++) {
+        const struct engine_item *it = &e->st.v[i];
+        dd_json_obj_begin(&j, NULL);
+        dd_json_int(&j, "version", it->version);
+        dd_json_str(&j, "name", it->m ? it->m->name : it->row->name);
+        dd_json_str(&j, "state", engine_state_name(it->state));
+        dd_json_str(&j, "file", item_file(it));
+        dd_json_str(&j, "checksum", it->m ? it->m->checksum : NULL);
+        dd_json_str(&j, "applied_checksum", it->row ? it->row->checksum : NULL);
+        dd_json_str(&j, "applied_at", it->row ? it->row->applied_at : NULL);
+        dd_json_str(&j, "applied_by", it->row ? it->row->applied_by : NULL);
+        dd_json_str(&j, "git_commit", it->row ? it->row->git_commit : NULL);
+        if (it->row && it->row->state == DB_LEDGER_DIRTY) {
+            dd_json_int(&j, "statements_done", it->row->statements_done);
+            dd_json_int(&j, "statements_total", it->row->statements_total);
+            dd_json_str(&j, "error", it->row->error);
+        }
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+    dd_json_obj_end(&j);
+}
+
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return dd_error_set(&ctx->err, DD_EUSAGE, "'status' is being built");
+    const struct cli_opt opts[] = {CLI_OPT_END};
+    const struct cli_spec spec = {"status",
+                                  "ENV",
+                                  "Show every migration of ENV: applied, pending, or a problem "
+                                  "(dirty, modified, renamed, missing, out-of-order).",
+                                  "Read-only: it never creates the ledger or takes the deployment lock. Exit status "
+                                  "0 whatever the states; 'dbdeploy gate ENV' is the check that fails.",
+                                  opts,
+                                  1,
+                                  1};
+    struct dd_strv args = DD_STRV_INIT;
+    struct cli_env e = CLI_ENV_INIT;
+    struct dd_buf b = DD_BUF_INIT;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (cli_env_load(&e, ctx, args.v[0]) < 0)
+        goto cleanup;
+    if (out_json())
+        render_json(&b, ctx, &e);
+    else
+        render_text(&b, ctx, &e);
+    out_result_buf(&b);
+    rc = 0;
+cleanup:
+    dd_buf_release(&b);
+    cli_env_release(&e);
+    dd_strv_release(&args);
+    return rc;
 }

@@ -1,25 +1,614 @@
 #include "config/config.h"
 
+#include <ctype.h>
+#include <dirent.h>
+#include <stdio.h>
+#include <strings.h>
+
+#include "git/git.h"
+#include "util/buf.h"
+#include "util/fs.h"
+#include "util/mask.h"
+
+/*
+ * Settings are described by a table so that validation, defaults and error messages stay in
+ * one place. Each entry points into struct dd_config by offset.
+ */
+enum setting_type {
+    SET_STRING,   /* char * */
+    SET_SECRET,   /* char *, registered with util/mask after expansion */
+    SET_BOOL,     /* bool */
+    SET_U32,      /* uint32_t */
+    SET_DURATION, /* uint64_t milliseconds */
+    SET_STATUS,   /* struct dd_status_set, text kept in health.expect_status_text */
+    SET_HEADERS,  /* struct dd_strv of "Name: value", repeatable, values secret */
+    SET_METHOD,   /* char *, GET or HEAD */
+    SET_SCHEMA,   /* char *, a plain SQL identifier */
+    SET_RELDIR,   /* char *, a relative directory inside the project */
+    SET_ENVNAME,  /* char *, an environment name */
+    SET_LEVEL,    /* uint32_t, zstd level 1..19 */
+};
+
+struct setting {
+    const char *section;
+    const char *key;
+    enum setting_type type;
+    size_t offset;
+};
+
+#define CFG(field) offsetof(struct dd_config, field)
+
+static const struct setting settings[] = {
+    {"database", "url", SET_SECRET, CFG(db_url)},
+    {"database", "ledger-schema", SET_SCHEMA, CFG(ledger_schema)},
+    {"database", "lock-wait", SET_DURATION, CFG(lock_wait_ms)},
+    {"database", "lock-timeout", SET_DURATION, CFG(lock_timeout_ms)},
+    {"database", "lock-retries", SET_U32, CFG(lock_retries)},
+    {"database", "statement-timeout", SET_DURATION, CFG(statement_timeout_ms)},
+    {"migrations", "dir", SET_RELDIR, CFG(migrations_dir)},
+    {"migrations", "out-of-order", SET_BOOL, CFG(out_of_order)},
+    {"migrations", "strict-transactions", SET_BOOL, CFG(strict_transactions)},
+    {"git", "allow-dirty", SET_BOOL, CFG(allow_dirty)},
+    {"git", "protected-branch", SET_STRING, CFG(protected_branch)},
+    {"backup", "enabled", SET_BOOL, CFG(backup.enabled)},
+    {"backup", "dir", SET_STRING, CFG(backup.dir)},
+    {"backup", "keep", SET_U32, CFG(backup.keep)},
+    {"backup", "pg-dump", SET_STRING, CFG(backup.pg_dump)},
+    {"backup", "pg-restore", SET_STRING, CFG(backup.pg_restore)},
+    {"backup", "compression-level", SET_LEVEL, CFG(backup.level)},
+    {"restore", "on-failure", SET_BOOL, CFG(restore.on_failure)},
+    {"health", "url", SET_SECRET, CFG(health.url)},
+    {"health", "method", SET_METHOD, CFG(health.method)},
+    {"health", "expect-status", SET_STATUS, CFG(health.expect_status)},
+    {"health", "expect-body", SET_STRING, CFG(health.expect_body)},
+    {"health", "header", SET_HEADERS, CFG(health.headers)},
+    {"health", "timeout", SET_DURATION, CFG(health.timeout_ms)},
+    {"health", "deadline", SET_DURATION, CFG(health.deadline_ms)},
+    {"health", "retries", SET_U32, CFG(health.retries)},
+    {"health", "backoff", SET_DURATION, CFG(health.backoff_ms)},
+    {"health", "max-backoff", SET_DURATION, CFG(health.max_backoff_ms)},
+    {"health", "ca-file", SET_STRING, CFG(health.ca_file)},
+    {"health", "follow-redirects", SET_BOOL, CFG(health.follow_redirects)},
+    {"gate", "requires", SET_ENVNAME, CFG(gate.requires)},
+    {"gate", "health", SET_BOOL, CFG(gate.health)},
+};
+
+/* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
+struct origin {
+    const char *file;
+    const char *section;
+    const char *key;
+};
+
+static int config_error(struct dd_error *err, const struct origin *o, const char *fmt, const char *value)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_buf_addf(&b, "%s: [%s] %s: ", o->file, o->section, o->key);
+    dd_buf_addf(&b, fmt, value);
+    dd_error_set(err, DD_ECONFIG, "%s", b.buf);
+    dd_buf_release(&b);
+    return -1;
+}
+
 bool config_env_name_valid(const char *env)
 {
-    return env && *env;
+    if (!env || !isalnum((unsigned char)env[0]) || strlen(env) > 64)
+        return false;
+    for (const char *p = env; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return false;
+    return true;
 }
 
 void config_list_envs(struct dd_strv *out, const char *root)
 {
-    (void)out;
-    (void)root;
+    char *dir = dd_path_join(root, CONFIG_DIR);
+    DIR *d = opendir(dir);
+    struct dirent *e;
+
+    free(dir);
+    if (!d)
+        return;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        char *name;
+        if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
+            continue;
+        name = dd_xstrndup(e->d_name, len - 5);
+        if (strcmp(name, "dbdeploy") != 0 && config_env_name_valid(name))
+            dd_strv_push(out, name);
+        free(name);
+    }
+    closedir(d);
+    dd_strv_sort(out);
+}
+
+/*
+ * ${VAR} and ${VAR:-default} from the environment; "$${" stays a literal "${". A variable that
+ * is unset (and has no default) is an error: a silently empty password or URL is worse.
+ */
+static int expand_vars(char **out, const char *value, const struct origin *o, struct dd_error *err)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    const char *p = value;
+
+    *out = NULL;
+    while (*p) {
+        const char *end, *colon;
+        char *name, *def = NULL;
+        const char *v;
+
+        if (p[0] == '$' && p[1] == '$' && p[2] == '{') {
+            dd_buf_adds(&b, "${");
+            p += 3;
+            continue;
+        }
+        if (p[0] != '$' || p[1] != '{') {
+            dd_buf_addch(&b, *p++);
+            continue;
+        }
+        end = strchr(p + 2, '}');
+        if (!end) {
+            dd_buf_release(&b);
+            config_error(err, o, "unterminated '${' in '%s'", value);
+            dd_error_hint(err, "Write ${NAME} to use an environment variable, or $${ for a literal '${'.");
+            return -1;
+        }
+        name = dd_xstrndup(p + 2, (size_t)(end - p - 2));
+        colon = strstr(name, ":-");
+        if (colon) {
+            def = dd_xstrdup(colon + 2);
+            name[colon - name] = '\0';
+        }
+        for (const char *c = name; *c || c == name; c++) {
+            if (!*c || !(isalnum((unsigned char)*c) || *c == '_')) {
+                config_error(err, o, "'${%s}' is not a valid variable reference", name);
+                dd_error_hint(err, "Variable names use letters, digits and '_', as in ${PGPASSWORD}.");
+                free(name);
+                free(def);
+                dd_buf_release(&b);
+                return -1;
+            }
+        }
+        v = getenv(name);
+        if ((!v || !*v) && def)
+            v = def;
+        if (!v) {
+            config_error(err, o, "environment variable '%s' is not set", name);
+            dd_error_hint(err, "Export %s before running dbdeploy, or give a default with ${%s:-value}.", name, name);
+            free(name);
+            free(def);
+            dd_buf_release(&b);
+            return -1;
+        }
+        dd_buf_adds(&b, v);
+        free(name);
+        free(def);
+        p = end + 1;
+    }
+    *out = dd_buf_detach(&b, NULL);
+    return 0;
+}
+
+static const struct setting *find_setting(const char *section, const char *key)
+{
+    for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++)
+        if (strcmp(settings[i].section, section) == 0 && strcmp(settings[i].key, key) == 0)
+            return &settings[i];
+    return NULL;
+}
+
+static bool section_known(const char *section)
+{
+    for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++)
+        if (strcmp(settings[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+static void hint_known_keys(struct dd_error *err, const char *section)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++)
+        if (strcmp(settings[i].section, section) == 0)
+            dd_buf_addf(&b, "%s%s", b.len ? ", " : "", settings[i].key);
+    dd_error_hint(err, "Settings in [%s] are: %s.", section, b.buf);
+    dd_buf_release(&b);
+}
+
+static void hint_known_sections(struct dd_error *err)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++) {
+        if (i && strcmp(settings[i - 1].section, settings[i].section) == 0)
+            continue;
+        dd_buf_addf(&b, "%s[%s]", b.len ? ", " : "", settings[i].section);
+    }
+    dd_error_hint(err, "Sections are %s; see docs/configuration.md.", b.buf);
+    dd_buf_release(&b);
+}
+
+/* Register the credentials inside a database URL or conninfo for masking. */
+static void register_url_secrets(const char *url)
+{
+    const char *scheme = strstr(url, "://");
+    const char *pw;
+
+    if (scheme) {
+        const char *u = scheme + 3, *end = u + strcspn(u, "/?#"), *at = NULL, *colon;
+        for (const char *c = u; c < end; c++)
+            if (*c == '@')
+                at = c;
+        colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
+        if (colon && colon + 1 < at) {
+            char *raw = dd_xstrndup(colon + 1, (size_t)(at - colon - 1));
+            struct dd_buf dec = DD_BUF_INIT;
+            dd_mask_register(raw);
+            /* the percent-decoded form is what libpq actually sends */
+            for (const char *c = raw; *c; c++) {
+                if (c[0] == '%' && isxdigit((unsigned char)c[1]) && isxdigit((unsigned char)c[2])) {
+                    char hex[3] = {c[1], c[2], 0};
+                    dd_buf_addch(&dec, (char)strtol(hex, NULL, 16));
+                    c += 2;
+                } else {
+                    dd_buf_addch(&dec, *c);
+                }
+            }
+            dd_mask_register(dec.buf);
+            dd_free_secret(raw);
+            dd_free_secret(dd_buf_detach(&dec, NULL));
+        }
+    }
+    pw = strstr(url, "password=");
+    if (pw) {
+        pw += strlen("password=");
+        char *v = dd_xstrndup(pw, strcspn(pw, " &'"));
+        dd_mask_register(v);
+        dd_free_secret(v);
+    }
+}
+
+/*
+ * Values of ${VARS} used in a secret-bearing setting whose names look like credentials
+ * (PGPASSWORD, HEALTH_TOKEN, API_KEY...) are masked wherever they show up, for example in a
+ * health URL's query string.
+ */
+static void register_var_secrets(const char *raw)
+{
+    static const char *const words[] = {"pass", "secret", "token", "key", "auth", "cred"};
+
+    for (const char *p = raw; (p = strstr(p, "${")); p += 2) {
+        char *name = dd_xstrndup(p + 2, strcspn(p + 2, ":}"));
+        for (size_t i = 0; i < DD_ARRAY_SIZE(words); i++)
+            if (strcasestr(name, words[i]))
+                dd_mask_register(getenv(name));
+        free(name);
+    }
+}
+
+static int set_string(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = dd_xstrdup(v);
+    return 0;
+}
+
+static int apply_value(struct dd_config *cfg, const struct setting *s, const struct origin *o, const char *raw,
+                       struct dd_error *err)
+{
+    void *dst = (char *)cfg + s->offset;
+    char *v = NULL;
+    int rc = -1;
+
+    if (!raw) {
+        /* git-config: a bare key is boolean true */
+        if (s->type != SET_BOOL)
+            return config_error(err, o, "needs a value%s", "");
+        *(bool *)dst = true;
+        return 0;
+    }
+    if (expand_vars(&v, raw, o, err) < 0)
+        return -1;
+    switch (s->type) {
+    case SET_SECRET:
+        register_url_secrets(v);
+        register_var_secrets(raw);
+        rc = set_string(dst, v);
+        break;
+    case SET_STRING:
+        rc = set_string(dst, v);
+        break;
+    case SET_BOOL:
+        if (dd_parse_bool(v, dst) < 0) {
+            config_error(err, o, "'%s' is not a boolean", v);
+            dd_error_hint(err, "Use true or false (yes/no, on/off and 1/0 work too).");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
+    case SET_U32:
+        if (dd_parse_u32(v, dst) < 0) {
+            config_error(err, o, "'%s' is not a non-negative whole number", v);
+            dd_error_hint(err, "Use digits only, for example 3.");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
+    case SET_LEVEL:
+        if (dd_parse_u32(v, dst) < 0 || *(uint32_t *)dst < 1 || *(uint32_t *)dst > 19) {
+            config_error(err, o, "'%s' is not a compression level", v);
+            dd_error_hint(err, "Use a zstd level from 1 (fastest) to 19 (smallest); 3 is the default.");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
+    case SET_DURATION:
+        if (dd_parse_duration_ms(v, dst) < 0) {
+            config_error(err, o, "'%s' is not a duration", v);
+            dd_error_hint(err, "Use a number with a unit, for example 10s or 500ms (0 means no limit).");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
+    case SET_STATUS:
+        if (dd_parse_status_set(v, dst) < 0) {
+            config_error(err, o, "'%s' is not a set of HTTP status codes", v);
+            dd_error_hint(err, "Use codes, ranges or classes separated by commas, for example 2xx or 200,204 or "
+                               "200-299,304.");
+            goto cleanup;
+        }
+        rc = set_string(&cfg->health.expect_status_text, v);
+        break;
+    case SET_HEADERS: {
+        const char *colon = strchr(v, ':');
+        const char *val = colon ? colon + 1 : NULL;
+        if (!colon || colon == v) {
+            config_error(err, o, "'%s' is not a header line", raw);
+            dd_error_hint(err, "Write it as 'Name: value', for example 'Authorization: Bearer ${HEALTH_TOKEN}'.");
+            goto cleanup;
+        }
+        while (*val == ' ')
+            val++;
+        dd_mask_register(val);
+        dd_strv_push(dst, v);
+        rc = 0;
+        break;
+    }
+    case SET_METHOD:
+        if (strcasecmp(v, "GET") != 0 && strcasecmp(v, "HEAD") != 0) {
+            config_error(err, o, "'%s' is not a supported method", v);
+            dd_error_hint(err, "Use GET or HEAD.");
+            goto cleanup;
+        }
+        for (char *c = v; *c; c++)
+            *c = (char)toupper((unsigned char)*c);
+        rc = set_string(dst, v);
+        break;
+    case SET_SCHEMA: {
+        bool ok = (isalpha((unsigned char)v[0]) || v[0] == '_') && strlen(v) <= 63;
+        for (const char *c = v; ok && *c; c++)
+            ok = islower((unsigned char)*c) || isdigit((unsigned char)*c) || *c == '_';
+        if (!ok) {
+            config_error(err, o, "'%s' is not a usable schema name", v);
+            dd_error_hint(err, "Use lowercase letters, digits and '_', starting with a letter (at most 63).");
+            goto cleanup;
+        }
+        rc = set_string(dst, v);
+        break;
+    }
+    case SET_RELDIR:
+        if (!*v || v[0] == '/' || strstr(v, "..") || strchr(v, '\\')) {
+            config_error(err, o, "'%s' is not a directory inside the project", v);
+            dd_error_hint(err, "Use a relative path without '..', for example migrations or db/migrations.");
+            goto cleanup;
+        }
+        rc = set_string(dst, v);
+        {
+            /* "db/migrations/" and "db/migrations" are the same directory */
+            char *d = *(char **)dst;
+            size_t n = strlen(d);
+            while (n > 1 && d[n - 1] == '/')
+                d[--n] = '\0';
+        }
+        break;
+    case SET_ENVNAME:
+        if (!config_env_name_valid(v)) {
+            config_error(err, o, "'%s' is not an environment name", v);
+            dd_error_hint(err, "Name an environment defined by a file pipeline/<name>.conf, such as staging.");
+            goto cleanup;
+        }
+        rc = set_string(dst, v);
+        break;
+    }
+cleanup:
+    dd_free_secret(v);
+    return rc;
+}
+
+static void set_defaults(struct dd_config *cfg)
+{
+    cfg->ledger_schema = dd_xstrdup("dbdeploy");
+    cfg->lock_wait_ms = 60000;
+    cfg->lock_timeout_ms = 5000;
+    cfg->lock_retries = 3;
+    cfg->statement_timeout_ms = 0;
+    cfg->migrations_dir = dd_xstrdup("migrations");
+    cfg->backup.enabled = true;
+    cfg->backup.pg_dump = dd_xstrdup("pg_dump");
+    cfg->backup.pg_restore = dd_xstrdup("pg_restore");
+    cfg->backup.level = 3;
+    cfg->health.method = dd_xstrdup("GET");
+    dd_parse_status_set("2xx", &cfg->health.expect_status);
+    cfg->health.expect_status_text = dd_xstrdup("2xx");
+    cfg->health.timeout_ms = 5000;
+    cfg->health.deadline_ms = 60000;
+    cfg->health.retries = 10;
+    cfg->health.backoff_ms = 500;
+    cfg->health.max_backoff_ms = 5000;
+}
+
+static int apply_file(struct dd_config *cfg, const char *rel, bool *restore_set, struct dd_error *err)
+{
+    struct repo_config_entries entries = REPO_CONFIG_ENTRIES_INIT;
+    char *path = dd_path_join(cfg->root, rel);
+    int rc = -1;
+
+    if (repo_config_read_file(&entries, path, rel, err) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < entries.n; i++) {
+        const struct repo_config_entry *e = &entries.v[i];
+        struct origin o = {rel, e->section, e->key};
+        const struct setting *s;
+
+        if (e->subsection || !section_known(e->section)) {
+            dd_error_set(err, DD_ECONFIG, "%s: [%s%s%s%s]: unknown section", rel, e->section,
+                         e->subsection ? " \"" : "", e->subsection ? e->subsection : "", e->subsection ? "\"" : "");
+            hint_known_sections(err);
+            goto cleanup;
+        }
+        s = find_setting(e->section, e->key);
+        if (!s) {
+            dd_error_set(err, DD_ECONFIG, "%s: [%s] %s: unknown setting", rel, e->section, e->key);
+            hint_known_keys(err, e->section);
+            goto cleanup;
+        }
+        if (apply_value(cfg, s, &o, e->value, err) < 0)
+            goto cleanup;
+        if (s->offset == CFG(restore.on_failure))
+            *restore_set = true;
+        if (s->offset == CFG(db_url)) {
+            free(cfg->db_url_origin);
+            cfg->db_url_origin = dd_xasprintf("%s [database] url", rel);
+        }
+    }
+    rc = 0;
+cleanup:
+    repo_config_entries_release(&entries);
+    free(path);
+    return rc;
+}
+
+static int missing_env_error(const char *root, const char *env, const char *rel, struct dd_error *err)
+{
+    struct dd_strv envs = DD_STRV_INIT;
+    char *list;
+
+    config_list_envs(&envs, root);
+    dd_error_set(err, DD_ECONFIG, "environment '%s' is not defined: '%s' does not exist", env, rel);
+    list = dd_strv_join(&envs, ", ");
+    if (envs.n)
+        dd_error_hint(err, "Defined environments: %s. Create %s to add '%s'.", list, rel, env);
+    else
+        dd_error_hint(err, "Run 'dbdeploy init' to create pipeline/ with example environments.");
+    free(list);
+    dd_strv_release(&envs);
+    return -1;
 }
 
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err)
 {
-    (void)root;
-    (void)env;
+    struct dd_config *cfg = dd_xcalloc(1, sizeof(*cfg));
+    char *shared_abs = NULL, *env_abs = NULL;
+    bool restore_set = false;
+    int rc = -1;
+
     *out = NULL;
-    return dd_error_set(err, DD_ECONFIG, "config is being built");
+    cfg->root = dd_xstrdup(root);
+    set_defaults(cfg);
+    if (env && !config_env_name_valid(env)) {
+        dd_error_set(err, DD_EUSAGE, "'%s' is not a valid environment name", env);
+        dd_error_hint(err, "Environment names use letters, digits, '-' and '_' (for example prod or staging-eu).");
+        goto cleanup;
+    }
+    if (env && strcmp(env, "dbdeploy") == 0) {
+        dd_error_set(err, DD_EUSAGE, "'dbdeploy' is not an environment: pipeline/dbdeploy.conf holds shared defaults");
+        dd_error_hint(err, "Name an environment defined by a file pipeline/<name>.conf.");
+        goto cleanup;
+    }
+    shared_abs = dd_path_join(root, CONFIG_SHARED_FILE);
+    if (dd_path_exists(shared_abs)) {
+        cfg->shared_file = dd_xstrdup(CONFIG_SHARED_FILE);
+        if (apply_file(cfg, cfg->shared_file, &restore_set, err) < 0)
+            goto cleanup;
+    }
+    if (env) {
+        cfg->env = dd_xstrdup(env);
+        cfg->env_file = dd_xasprintf("%s/%s.conf", CONFIG_DIR, env);
+        env_abs = dd_path_join(root, cfg->env_file);
+        if (!dd_path_exists(env_abs)) {
+            missing_env_error(root, env, cfg->env_file, err);
+            goto cleanup;
+        }
+        if (apply_file(cfg, cfg->env_file, &restore_set, err) < 0)
+            goto cleanup;
+        if (!cfg->db_url || !*cfg->db_url) {
+            const char *du = getenv("DATABASE_URL");
+            if (!du || !*du) {
+                dd_error_set(err, DD_ECONFIG, "%s: [database] url is not set and DATABASE_URL is empty", cfg->env_file);
+                dd_error_hint(err, "Set url = postgres://user@host/db in [database], or export DATABASE_URL.");
+                goto cleanup;
+            }
+            set_string(&cfg->db_url, du);
+            register_url_secrets(du);
+            free(cfg->db_url_origin);
+            cfg->db_url_origin = dd_xstrdup("DATABASE_URL");
+        }
+        cfg->db_url_masked = dd_mask_str(cfg->db_url);
+        if (cfg->gate.requires && strcmp(cfg->gate.requires, env) == 0) {
+            struct origin o = {cfg->env_file, "gate", "requires"};
+            config_error(err, &o, "'%s' cannot gate itself", env);
+            dd_error_hint(err, "Name the environment that must be deployed first, such as staging.");
+            goto cleanup;
+        }
+    }
+    /* libpq reads PGPASSWORD itself; make sure it can never be echoed */
+    dd_mask_register(getenv("PGPASSWORD"));
+    if (!restore_set)
+        cfg->restore.on_failure = cfg->backup.enabled;
+    {
+        char *bdir = cfg->backup.dir ? cfg->backup.dir : dd_xstrdup(".dbdeploy/backups");
+        cfg->backup.dir = dd_path_join(root, bdir);
+        free(bdir);
+    }
+    *out = cfg;
+    cfg = NULL;
+    rc = 0;
+cleanup:
+    config_free(cfg);
+    free(shared_abs);
+    free(env_abs);
+    return rc;
 }
 
 void config_free(struct dd_config *cfg)
 {
-    (void)cfg;
+    if (!cfg)
+        return;
+    free(cfg->env);
+    free(cfg->root);
+    free(cfg->env_file);
+    free(cfg->shared_file);
+    dd_free_secret(cfg->db_url);
+    free(cfg->db_url_masked);
+    free(cfg->db_url_origin);
+    free(cfg->ledger_schema);
+    free(cfg->migrations_dir);
+    free(cfg->protected_branch);
+    free(cfg->backup.dir);
+    free(cfg->backup.pg_dump);
+    free(cfg->backup.pg_restore);
+    dd_free_secret(cfg->health.url);
+    free(cfg->health.method);
+    free(cfg->health.expect_status_text);
+    free(cfg->health.expect_body);
+    for (size_t i = 0; i < cfg->health.headers.n; i++)
+        for (volatile char *p = cfg->health.headers.v[i]; *p; p++)
+            *p = 0;
+    dd_strv_release(&cfg->health.headers);
+    free(cfg->health.ca_file);
+    free(cfg->gate.requires);
+    free(cfg);
 }

@@ -13,6 +13,7 @@
  * Print db_url_masked, never db_url.
  */
 #include "util/error.h"
+#include "util/parse.h"
 #include "util/strv.h"
 
 #define CONFIG_DIR         "pipeline"
@@ -42,6 +43,37 @@ struct dd_config {
     /* [git] */
     bool allow_dirty;       /* allow-dirty: read migrations from the working tree */
     char *protected_branch; /* protected-branch: NULL = origin/main if it exists, else main */
+
+    struct {              /* [backup] */
+        bool enabled;     /* enabled, default true */
+        char *dir;        /* dir, absolute (configured relative to root), default <root>/.dbdeploy/backups */
+        uint32_t keep;    /* keep: archives kept per env after a backup, 0 = all (default) */
+        char *pg_dump;    /* pg-dump: program path or name, default "pg_dump" */
+        char *pg_restore; /* pg-restore: default "pg_restore" */
+        uint32_t level;   /* compression-level: zstd level 1..19, default 3 */
+    } backup;
+    struct {             /* [restore] */
+        bool on_failure; /* on-failure: default = backup.enabled */
+    } restore;
+    struct {                                /* [health] */
+        char *url;                          /* url, NULL = no health check; may hold secrets (registered for masking) */
+        char *method;                       /* method: "GET" (default) or "HEAD" */
+        struct dd_status_set expect_status; /* expect-status: default 2xx */
+        char *expect_status_text;           /* as configured, for messages */
+        char *expect_body;                  /* expect-body: substring the body must contain, NULL = any */
+        struct dd_strv headers;             /* header (repeatable): "Name: value"; values are secrets */
+        uint64_t timeout_ms;                /* timeout: per request, default 5s */
+        uint64_t deadline_ms;               /* deadline: overall, default 60s */
+        uint32_t retries;                   /* retries: further attempts after the first, default 10 */
+        uint64_t backoff_ms;                /* backoff: first wait between attempts, default 500ms (doubles) */
+        uint64_t max_backoff_ms;            /* max-backoff: cap on the wait, default 5s */
+        char *ca_file;                      /* ca-file: CA bundle for TLS verification, NULL = system default */
+        bool follow_redirects;              /* follow-redirects: default false */
+    } health;
+    struct {            /* [gate] */
+        char *requires; /* requires: environment whose ledger must already have every migration */
+        bool health;    /* health: that environment's health check must pass too */
+    } gate;
 };
 
 /* Environment names: [A-Za-z0-9][A-Za-z0-9_-]*, so they are safe in paths. */
@@ -49,6 +81,10 @@ bool config_env_name_valid(const char *env);
 /* Names of the environments defined under root/pipeline (sorted); for hints and completion. */
 void config_list_envs(struct dd_strv *out, const char *root);
 
+/*
+ * Load the configuration of `env` from root/pipeline. With env == NULL only the shared file is
+ * read (for commands that need no database, such as the pre-push hook) and no url is required.
+ */
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err);
 void config_free(struct dd_config *cfg);
 

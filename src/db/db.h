@@ -20,11 +20,12 @@ struct db_sql_error {
     char *detail;
     char *hint;
     char *context;
-    long position; /* 1-based character position in the text sent, 0 when the server gave none */
+    long position;  /* 1-based character position in the text sent, 0 when the server gave none */
+    long statement; /* 0-based index of the failing statement in a multi-statement text, -1 unknown */
 };
 #define DB_SQL_ERROR_INIT                                                                                              \
     {                                                                                                                  \
-        "", NULL, NULL, NULL, NULL, 0                                                                                  \
+        "", NULL, NULL, NULL, NULL, 0, -1                                                                              \
     }
 void db_sql_error_release(struct db_sql_error *e);
 
@@ -37,6 +38,14 @@ const char *db_name(const struct db_conn *c);
 const char *db_user(const struct db_conn *c);
 /* Close and reopen the session (after the server or a restore terminated it). */
 int db_reconnect(struct db_conn *c, struct dd_error *err);
+
+/*
+ * How a child process (pg_dump, pg_restore) reaches the same database: a conninfo string with
+ * every connection setting except the password, and the password separately (NULL when none)
+ * so the caller can put it in a 0600 password file instead of argv or the environment.
+ * Both are owned by the caller; wipe the password (dd_free_secret).
+ */
+int db_child_conninfo(const struct db_conn *c, char **out_conninfo, char **out_password, struct dd_error *err);
 
 /* Run one statement with text parameters; the first column of the first row, if any, is
  * copied to *out_value (may be NULL). */
@@ -55,7 +64,7 @@ int db_set_timeouts(struct db_conn *c, uint64_t lock_timeout_ms, uint64_t statem
  * deadlock with CREATE INDEX CONCURRENTLY, and the server frees it when we die). After wait_ms
  * it fails with DD_EBLOCKED naming the holder (pid, application, client, since).
  */
-#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233188993311633273 */
+#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
 int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
 int db_lock_release(struct db_conn *c, struct dd_error *err);
 bool db_lock_held(const struct db_conn *c);

@@ -3,10 +3,24 @@
 #include <signal.h>
 
 static volatile sig_atomic_t pending_signal;
+static void (*volatile hook_fn)(void *);
+static void *volatile hook_arg;
 
 static void on_signal(int sig)
 {
+    void (*fn)(void *) = hook_fn;
+
     pending_signal = sig;
+    if (fn)
+        fn(hook_arg);
+}
+
+void dd_interrupt_set_hook(void (*fn)(void *arg), void *arg)
+{
+    /* clear first so the handler never sees a new function with an old argument */
+    hook_fn = NULL;
+    hook_arg = arg;
+    hook_fn = fn;
 }
 
 void dd_interrupt_install(void)

@@ -10,6 +10,13 @@
 void dd_interrupt_install(void);
 bool dd_interrupt_pending(void);
 int dd_interrupt_signal(void);
+/*
+ * A function the signal handler calls after setting the flag, so a blocking operation can be
+ * cancelled (db/ registers PQcancel, which is async-signal-safe, while a migration runs).
+ * It must be async-signal-safe itself. NULL removes it.
+ */
+void dd_interrupt_set_hook(void (*fn)(void *arg), void *arg);
+
 /* For tests and for code that wants to stop as if interrupted. */
 void dd_interrupt_raise(int sig);
 void dd_interrupt_clear(void);

@@ -142,3 +142,74 @@ void dd_format_bytes(char *out, size_t outsz, uint64_t bytes)
     }
     snprintf(out, outsz, "%.1f %s", v, units[i]);
 }
+
+static void status_add_range(struct dd_status_set *set, unsigned lo, unsigned hi)
+{
+    for (unsigned c = lo; c <= hi; c++)
+        set->bits[(c - 100) / 64] |= UINT64_C(1) << ((c - 100) % 64);
+}
+
+static int parse_status_code(const char *s, size_t len, unsigned *out)
+{
+    unsigned v = 0;
+
+    if (len != 3)
+        return -1;
+    for (size_t i = 0; i < 3; i++) {
+        if (!isdigit((unsigned char)s[i]))
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (v < 100 || v > 599)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int dd_parse_status_set(const char *s, struct dd_status_set *out)
+{
+    struct dd_status_set set;
+    const char *p = s;
+
+    memset(&set, 0, sizeof(set));
+    if (!s || !*s)
+        return -1;
+    while (*p) {
+        size_t len = strcspn(p, ",");
+        const char *item = p;
+        unsigned lo, hi;
+
+        while (len && *item == ' ')
+            item++, len--;
+        while (len && item[len - 1] == ' ')
+            len--;
+        if (len == 3 && (item[1] == 'x' || item[1] == 'X') && (item[2] == 'x' || item[2] == 'X') && item[0] >= '1' &&
+            item[0] <= '5') {
+            lo = (unsigned)(item[0] - '0') * 100;
+            status_add_range(&set, lo, lo + 99);
+        } else if (len == 7 && item[3] == '-') {
+            if (parse_status_code(item, 3, &lo) < 0 || parse_status_code(item + 4, 3, &hi) < 0 || hi < lo)
+                return -1;
+            status_add_range(&set, lo, hi);
+        } else {
+            if (parse_status_code(item, len, &lo) < 0)
+                return -1;
+            status_add_range(&set, lo, lo);
+        }
+        p += strcspn(p, ",");
+        if (*p == ',') {
+            p++;
+            if (!*p)
+                return -1;
+        }
+    }
+    *out = set;
+    return 0;
+}
+
+bool dd_status_set_has(const struct dd_status_set *set, long code)
+{
+    if (code < 100 || code > 599)
+        return false;
+    return (set->bits[(code - 100) / 64] >> ((code - 100) % 64)) & 1;
+}

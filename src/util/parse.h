@@ -17,6 +17,12 @@ int dd_parse_bool(const char *s, bool *out);
 int dd_parse_duration_ms(const char *s, uint64_t *out);
 /* Render milliseconds the way dd_parse_duration_ms reads them ("1m30s", "250ms", "0"). */
 void dd_format_duration(char *out, size_t outsz, uint64_t ms);
+/* A set of HTTP status codes (100..599), e.g. "2xx", "200,204", "200-299,304". */
+struct dd_status_set {
+    uint64_t bits[8]; /* bit (code - 100) */
+};
+int dd_parse_status_set(const char *s, struct dd_status_set *out);
+bool dd_status_set_has(const struct dd_status_set *set, long code);
 /* Human-readable byte count: "812 B", "1.2 MiB". */
 void dd_format_bytes(char *out, size_t outsz, uint64_t bytes);
 

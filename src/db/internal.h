@@ -1,0 +1,28 @@
+#ifndef DBDEPLOY_DB_INTERNAL_H
+#define DBDEPLOY_DB_INTERNAL_H
+
+/* Shared inside db/ only: the session struct and libpq error conversion. */
+#include <libpq-fe.h>
+
+#include "db/db.h"
+
+struct db_conn {
+    PGconn *pg;
+    char *url;        /* secret-bearing, kept for db_reconnect; wiped on free */
+    char *url_masked; /* for messages */
+    char *url_origin; /* where the url was configured, for hints */
+    int server_version;
+    bool lock_held;
+    uint64_t default_lock_timeout_ms, default_statement_timeout_ms; /* session defaults (startup options) */
+    uint64_t cur_lock_timeout_ms, cur_statement_timeout_ms;         /* what the session has now */
+};
+
+/* Fill e from a failed result (or from the connection when res carries no fields). */
+void db_sql_error_from_result(struct db_sql_error *e, const PGresult *res, const PGconn *pg);
+/* Set err (DD_EDB) to "<what>: <message> (SQLSTATE x)" with detail and hint. Returns -1. */
+int db_error_from_result(struct dd_error *err, const PGresult *res, const PGconn *pg, const char *what);
+
+/* A quoted identifier (PQescapeIdentifier), owned by the caller. */
+char *db_quote_ident(struct db_conn *c, const char *ident);
+
+#endif

@@ -1,0 +1,191 @@
+#include "db/ledger.h"
+
+#include <stdio.h>
+
+#include "db/internal.h"
+#include "util/buf.h"
+
+/* Bumped when the ledger tables change shape; a newer ledger is refused rather than misread. */
+#define LEDGER_FORMAT 1
+
+char *db_quote_ident(struct db_conn *c, const char *ident)
+{
+    char *q = PQescapeIdentifier(c->pg, ident, strlen(ident));
+    char *copy;
+
+    if (!q)
+        DD_BUG("cannot quote identifier '%s'", ident);
+    copy = dd_xstrdup(q);
+    PQfreemem(q);
+    return copy;
+}
+
+static char *dup_value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
+}
+
+int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err)
+{
+    struct dd_buf sql = DD_BUF_INIT;
+    char *qs = db_quote_ident(c, schema);
+    PGresult *res = NULL;
+    const char *state;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    /* one round trip: a missing schema or table simply means nothing was ever applied */
+    dd_buf_addf(&sql,
+                "SELECT version, name, file, checksum, state, transactional, statements_done, statements_total, "
+                "dirty_op, error, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                "applied_by, duration_ms, git_commit, git_blob FROM %s.migrations ORDER BY version",
+                qs);
+    res = PQexec(c->pg, sql.buf);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
+            rc = 0; /* undefined table / schema: no ledger yet */
+            goto cleanup;
+        }
+        db_error_from_result(err, res, c->pg, "cannot read the ledger");
+        goto cleanup;
+    }
+    out->exists = true;
+    out->n = (size_t)PQntuples(res);
+    out->alloc = out->n;
+    out->rows = dd_xcalloc(out->n ? out->n : 1, sizeof(*out->rows));
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct db_ledger_row *r = &out->rows[i];
+        r->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        r->name = dup_value(res, i, 1);
+        r->file = dup_value(res, i, 2);
+        r->checksum = dup_value(res, i, 3);
+        r->state = strcmp(PQgetvalue(res, i, 4), "dirty") == 0 ? DB_LEDGER_DIRTY : DB_LEDGER_APPLIED;
+        r->transactional = PQgetvalue(res, i, 5)[0] == 't';
+        r->statements_done = (int)strtol(PQgetvalue(res, i, 6), NULL, 10);
+        r->statements_total = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
+        r->dirty_op = dup_value(res, i, 8);
+        r->error = dup_value(res, i, 9);
+        r->applied_at = dup_value(res, i, 10);
+        r->applied_by = dup_value(res, i, 11);
+        r->duration_ms = strtoll(PQgetvalue(res, i, 12), NULL, 10);
+        r->git_commit = dup_value(res, i, 13);
+        r->git_blob = dup_value(res, i, 14);
+    }
+    rc = 0;
+cleanup:
+    PQclear(res);
+    dd_buf_release(&sql);
+    free(qs);
+    if (rc < 0)
+        db_ledger_release(out);
+    return rc;
+}
+
+const struct db_ledger_row *db_ledger_find(const struct db_ledger *l, int64_t version)
+{
+    size_t lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (l->rows[mid].version == version)
+            return &l->rows[mid];
+        if (l->rows[mid].version < version)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+void db_ledger_release(struct db_ledger *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct db_ledger_row *r = &l->rows[i];
+        free(r->name);
+        free(r->file);
+        free(r->checksum);
+        free(r->dirty_op);
+        free(r->error);
+        free(r->applied_at);
+        free(r->applied_by);
+        free(r->git_commit);
+        free(r->git_blob);
+    }
+    free(l->rows);
+    memset(l, 0, sizeof(*l));
+}
+
+int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err)
+{
+    struct dd_buf sql = DD_BUF_INIT;
+    char *qs = db_quote_ident(c, schema);
+    PGresult *res = NULL;
+    char *format = NULL;
+    int rc = -1;
+
+    /* the whole script is one implicit transaction: the ledger appears complete or not at all */
+    dd_buf_addf(&sql,
+                "SET LOCAL client_min_messages = warning;\n"
+                "CREATE SCHEMA IF NOT EXISTS %1$s;\n"
+                "COMMENT ON SCHEMA %1$s IS 'dbdeploy ledger: applied migrations and deployments';\n"
+                "CREATE TABLE IF NOT EXISTS %1$s.info (key text PRIMARY KEY, value text NOT NULL);\n"
+                "INSERT INTO %1$s.info VALUES ('format', '%2$d') ON CONFLICT (key) DO NOTHING;\n"
+                "CREATE TABLE IF NOT EXISTS %1$s.migrations (\n"
+                "  version bigint PRIMARY KEY,\n"
+                "  name text NOT NULL,\n"
+                "  file text NOT NULL,\n"
+                "  checksum text NOT NULL CHECK (checksum ~ '^sha256:[0-9a-f]{64}$'),\n"
+                "  state text NOT NULL CHECK (state IN ('applied', 'dirty')),\n"
+                "  transactional boolean NOT NULL,\n"
+                "  statements_done integer NOT NULL DEFAULT 0,\n"
+                "  statements_total integer NOT NULL DEFAULT 0,\n"
+                "  dirty_op text CHECK (dirty_op IN ('apply', 'rollback')),\n"
+                "  error text,\n"
+                "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                "  applied_by text NOT NULL,\n"
+                "  duration_ms bigint NOT NULL DEFAULT 0,\n"
+                "  git_commit text,\n"
+                "  git_blob text,\n"
+                "  dbdeploy_version text NOT NULL\n"
+                ");\n"
+                "CREATE TABLE IF NOT EXISTS %1$s.deployments (\n"
+                "  id bigserial PRIMARY KEY,\n"
+                "  env text NOT NULL,\n"
+                "  git_commit text,\n"
+                "  deployed_by text NOT NULL,\n"
+                "  started_at timestamptz NOT NULL,\n"
+                "  finished_at timestamptz NOT NULL,\n"
+                "  result text NOT NULL,\n"
+                "  versions bigint[] NOT NULL DEFAULT '{}',\n"
+                "  stages jsonb NOT NULL DEFAULT '[]',\n"
+                "  archive text,\n"
+                "  error text,\n"
+                "  dbdeploy_version text NOT NULL\n"
+                ");\n"
+                "SELECT value FROM %1$s.info WHERE key = 'format';",
+                qs, LEDGER_FORMAT);
+    res = PQexec(c->pg, sql.buf);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error_from_result(err, res, c->pg, "cannot create the ledger");
+        dd_error_hint(err,
+                      "The deploying role needs CREATE on the database (for schema '%s'), or create the "
+                      "schema for it in advance.",
+                      schema);
+        goto cleanup;
+    }
+    format = PQntuples(res) ? dd_xstrdup(PQgetvalue(res, 0, 0)) : NULL;
+    if (!format || strtol(format, NULL, 10) > LEDGER_FORMAT) {
+        dd_error_set(err, DD_EBLOCKED, "the ledger in schema '%s' has format '%s', newer than this dbdeploy reads (%d)",
+                     schema, format ? format : "?", LEDGER_FORMAT);
+        dd_error_hint(err, "Upgrade dbdeploy; an older version could misread the newer ledger.");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    PQclear(res);
+    free(format);
+    dd_buf_release(&sql);
+    free(qs);
+    return rc;
+}

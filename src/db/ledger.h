@@ -1,0 +1,107 @@
+#ifndef DBDEPLOY_DB_LEDGER_H
+#define DBDEPLOY_DB_LEDGER_H
+
+/*
+ * The ledger: dbdeploy's own bookkeeping tables inside the target database, in their own schema
+ * (default "dbdeploy", so they never clash with another tool's schema_migrations).
+ *
+ *   <schema>.migrations   one row per applied (or dirty) migration
+ *   <schema>.deployments  one row per deployment (pipeline runs)
+ *   <schema>.info         key/value: ledger format version
+ *
+ * Read-only commands never create it: a missing schema loads as an empty ledger with
+ * exists == false. db_ledger_ensure creates it idempotently (run it under the deployment lock).
+ */
+#include "db/db.h"
+
+enum db_ledger_state { DB_LEDGER_APPLIED, DB_LEDGER_DIRTY };
+
+struct db_ledger_row {
+    int64_t version;
+    char *name;     /* description part of the file name */
+    char *file;     /* path of the up file relative to the project root */
+    char *checksum; /* "sha256:<hex>" of the up file's bytes */
+    enum db_ledger_state state;
+    bool transactional;
+    int statements_done;  /* no-transaction files: statements completed */
+    int statements_total; /* no-transaction files: statements in the file */
+    char *dirty_op;       /* "apply" or "rollback" when dirty, else NULL */
+    char *error;          /* dirty: the error that stopped it */
+    char *applied_at;     /* ISO 8601 UTC */
+    char *applied_by;     /* user@host */
+    int64_t duration_ms;
+    char *git_commit; /* commit deployed from, NULL when not from git */
+    char *git_blob;   /* blob id of the up file, NULL when not from git */
+};
+
+struct db_ledger {
+    struct db_ledger_row *rows; /* ordered by version */
+    size_t n, alloc;
+    bool exists; /* false when the ledger schema has not been created yet */
+};
+
+#define DB_LEDGER_INIT                                                                                                 \
+    {                                                                                                                  \
+        NULL, 0, 0, false                                                                                              \
+    }
+
+int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err);
+const struct db_ledger_row *db_ledger_find(const struct db_ledger *l, int64_t version);
+void db_ledger_release(struct db_ledger *l);
+int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err);
+
+/* --- writing: applying and reverting migrations with their ledger rows --- */
+
+struct db_ledger_entry {
+    int64_t version;
+    const char *name;
+    const char *file;
+    const char *checksum;
+    bool transactional;
+    int statements_total;
+    const char *applied_by;
+    const char *git_commit; /* NULL when not deployed from a commit */
+    const char *git_blob;   /* NULL when not deployed from a commit */
+};
+
+/*
+ * Run `text` and record (or, for revert, delete) the ledger row in one transaction, in two round
+ * trips: "BEGIN;<text>" as one simple query, then INSERT/DELETE + COMMIT + RESET ALL pipelined.
+ * RESET ALL drops any SET the migration made, as a fresh psql session per file would.
+ * A server error in the text (or at COMMIT, e.g. a deferred constraint) rolls everything back,
+ * fills *sqlerr (position relative to text) and returns -1 with err set (DD_EDB); any other
+ * failure leaves sqlerr->message NULL.
+ */
+int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
+                int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err);
+int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const char *text, int64_t *duration_ms,
+                 struct db_sql_error *sqlerr, struct dd_error *err);
+
+/*
+ * No-transaction files run one statement at a time. The row is written first as dirty
+ * (op "apply": inserted; op "rollback": the applied row is flipped to dirty), progress is
+ * recorded between statements while no transaction is open, and the row is completed
+ * (apply) or removed (rollback) at the end; a failure leaves it dirty with the error text.
+ */
+int db_ledger_start(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *op,
+                    struct dd_error *err);
+int db_ledger_progress(struct db_conn *c, const char *schema, int64_t version, int done, struct dd_error *err);
+int db_ledger_fail(struct db_conn *c, const char *schema, int64_t version, int done, const char *error,
+                   struct dd_error *err);
+int db_ledger_complete(struct db_conn *c, const char *schema, int64_t version, int64_t duration_ms,
+                       struct dd_error *err);
+/* Delete the row (rollback finished, or mark --pending); also RESET ALL. */
+int db_ledger_remove(struct db_conn *c, const char *schema, int64_t version, struct dd_error *err);
+/* Insert or overwrite the row as applied (mark --applied). */
+int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct db_ledger_entry *e,
+                           struct dd_error *err);
+
+/* One statement, sent as is (autocommit unless the script opened a transaction). */
+int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr,
+                      struct dd_error *err);
+/* Is a transaction block open (or failed) on the session? */
+bool db_in_transaction(const struct db_conn *c);
+/* ROLLBACK if a transaction is open; errors are ignored (used on failure paths). */
+void db_rollback_quietly(struct db_conn *c);
+
+#endif

@@ -1,0 +1,360 @@
+#include "db/ledger.h"
+
+#include <stdio.h>
+
+#include "db/internal.h"
+#include "util/buf.h"
+#include "util/clock.h"
+#include "util/interrupt.h"
+#include "util/out.h"
+#include "version.h"
+
+#define TX_PREFIX "BEGIN;"
+
+struct pq_query {
+    const char *sql;
+    int nparams;
+    const char *const *params;
+};
+
+/*
+ * Send queries as one pipeline (one round trip). Returns 0 when all succeeded; otherwise -1
+ * with the first failure in *sqlerr (when given) and err, and *failed_at set to its index.
+ */
+static int run_pipeline(struct db_conn *c, const struct pq_query *q, int n, int *failed_at, struct db_sql_error *sqlerr,
+                        struct dd_error *err)
+{
+    int rc = 0, i;
+    bool resets = false;
+
+    for (i = 0; i < n; i++)
+        resets = resets || strcmp(q[i].sql, "RESET ALL") == 0;
+
+    *failed_at = -1;
+    if (!PQenterPipelineMode(c->pg))
+        return db_error_from_result(err, NULL, c->pg, "cannot enter pipeline mode");
+    for (i = 0; i < n; i++) {
+        if (!PQsendQueryParams(c->pg, q[i].sql, q[i].nparams, NULL, q[i].params, NULL, NULL, 0)) {
+            db_error_from_result(err, NULL, c->pg, "cannot send a query");
+            rc = -1;
+            break;
+        }
+    }
+    if (!PQpipelineSync(c->pg) && rc == 0) {
+        db_error_from_result(err, NULL, c->pg, "cannot send a query");
+        rc = -1;
+    }
+    /*
+     * Drain up to the sync result, whatever happened. Each query's results end with a NULL;
+     * the sync result is not followed by one. The NULL count bounds the loop on a dead connection.
+     */
+    for (int k = 0, nulls = 0; nulls <= n + 1;) {
+        PGresult *res = PQgetResult(c->pg);
+        ExecStatusType st;
+        if (!res) {
+            nulls++;
+            k++;
+            continue;
+        }
+        st = PQresultStatus(res);
+        if (st == PGRES_PIPELINE_SYNC) {
+            PQclear(res);
+            break;
+        }
+        if (st == PGRES_FATAL_ERROR && *failed_at < 0) {
+            *failed_at = k;
+            if (sqlerr)
+                db_sql_error_from_result(sqlerr, res, c->pg);
+            db_error_from_result(err, res, c->pg, "query failed");
+            rc = -1;
+        }
+        PQclear(res);
+    }
+    if (!PQexitPipelineMode(c->pg) && rc == 0)
+        rc = db_error_from_result(err, NULL, c->pg, "cannot leave pipeline mode");
+    if (rc == 0 && resets) {
+        /* RESET ALL went back to the startup options, i.e. the configured timeouts */
+        c->cur_lock_timeout_ms = c->default_lock_timeout_ms;
+        c->cur_statement_timeout_ms = c->default_statement_timeout_ms;
+    }
+    return rc;
+}
+
+/* Called from the SIGINT/SIGTERM handler: ask the server to cancel the running statement. */
+static void cancel_from_signal(void *arg)
+{
+    char errbuf[256];
+
+    PQcancel((PGcancel *)arg, errbuf, sizeof(errbuf));
+}
+
+/* Simple-query the text; on a server error fill sqlerr with the position relative to text. */
+static int run_script(struct db_conn *c, const char *prefix, const char *text, struct db_sql_error *sqlerr,
+                      struct dd_error *err)
+{
+    struct dd_buf q = DD_BUF_INIT;
+    PGcancel *cancel = NULL;
+    PGresult *res;
+    int rc = 0;
+    long prefix_chars = (long)strlen(prefix), done = 0, prefix_stmts = *prefix ? 1 : 0;
+
+    dd_buf_adds(&q, prefix);
+    dd_buf_adds(&q, text);
+    if (dd_interrupt_pending()) {
+        dd_buf_release(&q);
+        return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d", dd_interrupt_signal());
+    }
+    cancel = PQgetCancel(c->pg);
+    if (cancel)
+        dd_interrupt_set_hook(cancel_from_signal, cancel);
+    if (!PQsendQuery(c->pg, q.buf)) {
+        dd_interrupt_set_hook(NULL, NULL);
+        PQfreeCancel(cancel);
+        dd_buf_release(&q);
+        return db_error_from_result(err, NULL, c->pg, "cannot send the migration");
+    }
+    while ((res = PQgetResult(c->pg))) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+            done++; /* the server sends one result per statement: count them to know which one failed */
+        if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && rc == 0) {
+            db_sql_error_from_result(sqlerr, res, c->pg);
+            sqlerr->position = sqlerr->position > prefix_chars ? sqlerr->position - prefix_chars : 0;
+            sqlerr->statement = done >= prefix_stmts ? done - prefix_stmts : -1;
+            db_error_from_result(err, res, c->pg, "migration failed");
+            rc = -1;
+        } else if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            /* COPY ... FROM STDIN needs psql's data lines, which a migration cannot carry */
+            if (rc == 0) {
+                sqlerr->message = dd_xstrdup("COPY to or from the client is not supported in migrations");
+                dd_error_set(err, DD_EDB, "migration failed: %s", sqlerr->message);
+                rc = -1;
+            }
+            PQputCopyEnd(c->pg, "dbdeploy does not support COPY FROM STDIN");
+        }
+        PQclear(res);
+    }
+    dd_interrupt_set_hook(NULL, NULL);
+    PQfreeCancel(cancel);
+    if (rc == 0 && PQstatus(c->pg) != CONNECTION_OK)
+        rc = db_error_from_result(err, NULL, c->pg, "lost the connection");
+    if (rc < 0 && dd_interrupt_pending())
+        dd_error_recode(err, DD_EINTERRUPTED);
+    dd_buf_release(&q);
+    return rc;
+}
+
+bool db_in_transaction(const struct db_conn *c)
+{
+    PGTransactionStatusType t = PQtransactionStatus(c->pg);
+
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+void db_rollback_quietly(struct db_conn *c)
+{
+    if (db_in_transaction(c))
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+}
+
+static void to_text(char out[32], int64_t v)
+{
+    snprintf(out, 32, "%lld", (long long)v);
+}
+
+int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
+                int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *insert = NULL;
+    char version[32], dur[32], total[32];
+    uint64_t start = dd_now_ms();
+    int rc = -1, failed_at;
+
+    *duration_ms = 0;
+    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
+        goto cleanup;
+    if (!db_in_transaction(c))
+        log_warn("%s ended the transaction itself; its ledger row is written separately", e->file);
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    to_text(version, e->version);
+    to_text(dur, *duration_ms);
+    to_text(total, e->statements_total);
+    insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
+                          "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
+                          "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, $6, "
+                          "$7::bigint, $8, $9, $10)",
+                          qs);
+    {
+        const char *params[] = {version,       e->name, e->file,       e->checksum, total,
+                                e->applied_by, dur,     e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+        const struct pq_query q[] = {{insert, 10, params}, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
+        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
+            /* a failing COMMIT is the migration's failure (deferred constraints); an INSERT one is ours */
+            if (failed_at != 1)
+                db_sql_error_release(sqlerr);
+            goto cleanup;
+        }
+    }
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    rc = 0;
+cleanup:
+    if (rc < 0)
+        db_rollback_quietly(c);
+    free(insert);
+    free(qs);
+    return rc;
+}
+
+int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const char *text, int64_t *duration_ms,
+                 struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *del = NULL, v[32];
+    uint64_t start = dd_now_ms();
+    int rc = -1, failed_at;
+
+    *duration_ms = 0;
+    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
+        goto cleanup;
+    to_text(v, version);
+    del = dd_xasprintf("DELETE FROM %s.migrations WHERE version = $1::bigint", qs);
+    {
+        const char *params[] = {v};
+        const struct pq_query q[] = {{del, 1, params}, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
+        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
+            if (failed_at != 1)
+                db_sql_error_release(sqlerr);
+            goto cleanup;
+        }
+    }
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    rc = 0;
+cleanup:
+    if (rc < 0)
+        db_rollback_quietly(c);
+    free(del);
+    free(qs);
+    return rc;
+}
+
+int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    char *stmt = dd_xstrndup(sql, len);
+    int rc = run_script(c, "", stmt, sqlerr, err);
+
+    free(stmt);
+    return rc;
+}
+
+/* One parameterised ledger statement (autocommit), optionally followed by RESET ALL. */
+static int ledger_exec(struct db_conn *c, const char *fmt, const char *schema, int nparams, const char *const *params,
+                       bool reset, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *sql = dd_xasprintf(fmt, qs);
+    const struct pq_query q[] = {{sql, nparams, params}, {"RESET ALL", 0, NULL}};
+    int failed_at, rc;
+
+    rc = run_pipeline(c, q, reset ? 2 : 1, &failed_at, NULL, err);
+    if (rc < 0)
+        dd_error_wrap(err, "writing the ledger in schema '%s'", schema);
+    free(sql);
+    free(qs);
+    return rc;
+}
+
+int db_ledger_start(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *op,
+                    struct dd_error *err)
+{
+    char version[32], total[32];
+
+    to_text(version, e->version);
+    to_text(total, e->statements_total);
+    if (strcmp(op, "apply") == 0) {
+        const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
+                                e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+        return ledger_exec(c,
+                           "INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
+                           "statements_done, statements_total, dirty_op, applied_by, git_commit, git_blob, "
+                           "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'dirty', false, 0, $5::int, 'apply', "
+                           "$6, $7, $8, $9)",
+                           schema, 9, params, false, err);
+    } else {
+        const char *params[] = {version, total};
+        return ledger_exec(c,
+                           "UPDATE %s.migrations SET state = 'dirty', dirty_op = 'rollback', statements_done = 0, "
+                           "statements_total = $2::int, error = NULL WHERE version = $1::bigint",
+                           schema, 2, params, false, err);
+    }
+}
+
+int db_ledger_progress(struct db_conn *c, const char *schema, int64_t version, int done, struct dd_error *err)
+{
+    char v[32], d[32];
+    const char *params[] = {v, d};
+
+    to_text(v, version);
+    to_text(d, done);
+    return ledger_exec(c, "UPDATE %s.migrations SET statements_done = $2::int WHERE version = $1::bigint", schema, 2,
+                       params, false, err);
+}
+
+int db_ledger_fail(struct db_conn *c, const char *schema, int64_t version, int done, const char *error,
+                   struct dd_error *err)
+{
+    char v[32], d[32];
+    const char *params[] = {v, d, error};
+
+    to_text(v, version);
+    to_text(d, done);
+    db_rollback_quietly(c);
+    return ledger_exec(c,
+                       "UPDATE %s.migrations SET state = 'dirty', statements_done = $2::int, error = $3 "
+                       "WHERE version = $1::bigint",
+                       schema, 3, params, true, err);
+}
+
+int db_ledger_complete(struct db_conn *c, const char *schema, int64_t version, int64_t duration_ms,
+                       struct dd_error *err)
+{
+    char v[32], d[32];
+    const char *params[] = {v, d};
+
+    to_text(v, version);
+    to_text(d, duration_ms);
+    return ledger_exec(c,
+                       "UPDATE %s.migrations SET state = 'applied', dirty_op = NULL, error = NULL, "
+                       "statements_done = statements_total, duration_ms = $2::bigint, applied_at = now() "
+                       "WHERE version = $1::bigint",
+                       schema, 2, params, true, err);
+}
+
+int db_ledger_remove(struct db_conn *c, const char *schema, int64_t version, struct dd_error *err)
+{
+    char v[32];
+    const char *params[] = {v};
+
+    to_text(v, version);
+    return ledger_exec(c, "DELETE FROM %s.migrations WHERE version = $1::bigint", schema, 1, params, true, err);
+}
+
+int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, struct dd_error *err)
+{
+    char version[32], total[32];
+    const char *params[] = {version, e->name,       e->file,       e->checksum, e->transactional ? "true" : "false",
+                            total,   e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+
+    to_text(version, e->version);
+    to_text(total, e->statements_total);
+    return ledger_exec(c,
+                       "INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
+                       "statements_done, statements_total, applied_by, git_commit, git_blob, dbdeploy_version) "
+                       "VALUES ($1::bigint, $2, $3, $4, 'applied', $5::boolean, $6::int, $6::int, $7, $8, $9, $10) "
+                       "ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, file = EXCLUDED.file, "
+                       "checksum = EXCLUDED.checksum, state = 'applied', dirty_op = NULL, error = NULL, "
+                       "statements_done = EXCLUDED.statements_total, statements_total = EXCLUDED.statements_total, "
+                       "applied_by = EXCLUDED.applied_by, applied_at = now(), git_commit = EXCLUDED.git_commit, "
+                       "git_blob = EXCLUDED.git_blob, dbdeploy_version = EXCLUDED.dbdeploy_version",
+                       schema, 10, params, false, err);
+}

@@ -1,0 +1,148 @@
+#ifndef DBDEPLOY_ENGINE_ENGINE_H
+#define DBDEPLOY_ENGINE_ENGINE_H
+
+/*
+ * The migration engine: joins the migration files with an environment's ledger, refuses unsafe
+ * states, plans, and applies or reverts migrations one transaction at a time. `dbdeploy apply`,
+ * `rollback`, `mark`, `status` and the pipeline's apply stage all go through here, so they
+ * agree on every rule.
+ *
+ * Callers hold the deployment lock (db_lock_acquire) around engine_apply/engine_rollback/
+ * engine_mark and have created the ledger (db_ledger_ensure). Nothing here prints errors; it
+ * reports progress through util/out and returns failures in the error struct.
+ */
+#include "db/ledger.h"
+#include "migrations/migrations.h"
+#include "util/json.h"
+
+struct dd_config;
+
+enum engine_state {
+    ENGINE_APPLIED,      /* in the ledger, file unchanged */
+    ENGINE_PENDING,      /* file present, not in the ledger */
+    ENGINE_DIRTY,        /* a no-transaction migration stopped part-way */
+    ENGINE_MODIFIED,     /* applied, but the file's checksum changed since */
+    ENGINE_RENAMED,      /* applied, same content, different file name */
+    ENGINE_MISSING,      /* applied, but no file has that version any more */
+    ENGINE_OUT_OF_ORDER, /* pending, with a version below the newest applied one */
+};
+
+const char *engine_state_name(enum engine_state s);
+
+struct engine_item {
+    int64_t version;
+    const struct migration *m;       /* borrowed; NULL when missing */
+    const struct db_ledger_row *row; /* borrowed; NULL when pending */
+    enum engine_state state;
+};
+
+struct engine_status {
+    struct engine_item *v; /* ordered by version */
+    size_t n;
+    size_t count[ENGINE_OUT_OF_ORDER + 1];
+    int64_t newest_applied; /* -1 when nothing is applied */
+};
+
+#define ENGINE_STATUS_INIT                                                                                             \
+    {                                                                                                                  \
+        NULL, 0, {0}, -1                                                                                               \
+    }
+
+/* Explains a modified applied file (git history lines added as error details). Optional. */
+typedef void (*engine_explain_fn)(void *arg, const struct engine_item *it, struct dd_error *err);
+
+struct engine_opts {
+    const char *env;
+    const char *schema;       /* ledger schema */
+    bool out_of_order;        /* allow pending versions below the newest applied */
+    bool strict_transactions; /* refuse files that cannot run in a transaction */
+    uint32_t lock_retries;    /* retries of a migration that timed out waiting for a lock */
+    uint64_t lock_timeout_ms;
+    uint64_t statement_timeout_ms;
+    const char *applied_by; /* user@host */
+    engine_explain_fn explain;
+    void *explain_arg;
+};
+
+/* Fill options from the environment's configuration (applied_by and explain left to the caller). */
+void engine_opts_from_config(struct engine_opts *o, const struct dd_config *cfg);
+
+/* Join files and ledger. Borrowed pointers stay valid while set and ledger live. */
+void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger,
+                         bool out_of_order_allowed);
+void engine_status_release(struct engine_status *st);
+
+/*
+ * Refuse (DD_EBLOCKED) when an applied migration was modified, renamed or deleted, when one is
+ * dirty, or when a pending migration up to `to_version` (-1 = all) is out of order. All
+ * offenders are listed as details.
+ */
+#define ENGINE_CHECK_APPLIED_ONLY INT64_C(-2) /* to_version for rollback: ignore pending files */
+int engine_check(const struct engine_status *st, const struct engine_opts *o, int64_t to_version, struct dd_error *err);
+
+/* One migration to run, with its prepared SQL. */
+struct engine_step {
+    const struct migration *m;             /* borrowed */
+    const struct migration_script *script; /* up or down */
+    struct migration_exec exec;
+    bool skip_sql; /* rollback of a migration without a down file (allowed explicitly) */
+};
+
+struct engine_plan {
+    struct engine_step *v;
+    size_t n;
+    bool down;
+};
+
+#define ENGINE_PLAN_INIT                                                                                               \
+    {                                                                                                                  \
+        NULL, 0, false                                                                                                 \
+    }
+
+/*
+ * The pending migrations up to to_version (-1 = all), in order, each lexed and prepared so that
+ * every input error shows before anything runs. to_version must name an existing version.
+ */
+int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, const struct engine_opts *o,
+                      int64_t to_version, struct dd_error *err);
+/*
+ * Applied migrations to revert, newest first: the last `steps`, or all above to_version when
+ * to_version >= 0. A migration without a down file blocks (DD_EBLOCKED) unless allow_missing_down.
+ */
+int engine_plan_rollback(struct engine_plan *out, const struct engine_status *st, const struct engine_opts *o,
+                         uint32_t steps, int64_t to_version, bool allow_missing_down, struct dd_error *err);
+void engine_plan_release(struct engine_plan *p);
+
+/* What happened to each step, for reports and --json. */
+struct engine_done {
+    int64_t version;
+    const char *file; /* borrowed from the migration set */
+    int64_t duration_ms;
+    bool no_transaction;
+};
+
+struct engine_result {
+    struct engine_done *v;
+    size_t n;
+    size_t failed_index; /* index in the plan of the failed step; SIZE_MAX when none failed */
+};
+
+#define ENGINE_RESULT_INIT                                                                                             \
+    {                                                                                                                  \
+        NULL, 0, SIZE_MAX                                                                                              \
+    }
+
+/* Run the plan; stops at the first failure, which names file:line:col and the server's message. */
+int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+               const struct engine_opts *o, const char *git_commit, struct dd_error *err);
+void engine_result_release(struct engine_result *r);
+void engine_result_json(struct dd_json *j, const char *key, const struct engine_result *r);
+
+/* mark VERSION --applied (file must exist) or --pending (row must exist). */
+int engine_mark(struct db_conn *db, const struct engine_status *st, const struct engine_opts *o, int64_t version,
+                bool applied, const char *git_commit, struct dd_error *err);
+
+/* Parse a VERSION argument ("0003", "3", "20240101120000"); DD_EUSAGE on junk. */
+int engine_parse_version(int64_t *out, const char *arg, struct dd_error *err);
+
+#endif

@@ -1,0 +1,319 @@
+#include "engine/engine.h"
+
+#include <stdio.h>
+
+#include "util/clock.h"
+#include "util/interrupt.h"
+#include "util/mask.h"
+#include "util/out.h"
+#include "util/parse.h"
+
+#define LOCK_RETRY_FIRST_MS 1000
+#define LOCK_RETRY_MAX_MS   10000
+
+struct step_ctx {
+    struct db_conn *db;
+    const struct engine_opts *o;
+    const struct engine_step *s;
+    struct db_ledger_entry entry;
+    const char *verb; /* "applying" / "rolling back" */
+};
+
+static const char *nonempty(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+/* First line of a multi-line server field, for a compact detail line. */
+static void add_first_line(struct dd_error *err, const char *label, const char *text)
+{
+    size_t n = strcspn(text, "\n");
+
+    dd_error_detail(err, "%s: %.*s%s", label, (int)n, text, text[n] ? " ..." : "");
+}
+
+/*
+ * Turn a server error into "file:line:col: message (SQLSTATE x)". `base` is the byte offset of
+ * the text that was sent within the script (0 for a whole file, the statement start otherwise).
+ */
+static void sql_failure(struct dd_error *err, const struct step_ctx *c, const struct db_sql_error *se, size_t base,
+                        size_t len, const struct sql_stmt *stmt, size_t stmt_no)
+{
+    const struct migration_exec *x = &c->s->exec;
+    unsigned line = stmt ? stmt->line : 0, col = stmt ? stmt->col : 0;
+    struct dd_buf where = DD_BUF_INIT;
+    enum dd_errcode code = dd_interrupt_pending() ? DD_EINTERRUPTED : DD_EDB;
+
+    if (se->position > 0) {
+        size_t off = base + sql_char_to_byte(x->text.buf + base, len, (size_t)se->position);
+        sql_linecol(x->text.buf, x->text.len, off, &line, &col);
+    } else if (!stmt && se->statement >= 0 && (size_t)se->statement < x->stmts.n) {
+        /* runtime errors carry no position: point at the statement that failed */
+        line = x->stmts.stmts[se->statement].line;
+        col = x->stmts.stmts[se->statement].col;
+    }
+    if (line)
+        dd_buf_addf(&where, "%s:%u:%u", c->s->script->path, line, col);
+    else
+        dd_buf_adds(&where, c->s->script->path);
+    if (stmt)
+        dd_error_set(err, code, "%s: statement %zu of %zu failed: %s%s%s%s", where.buf, stmt_no, x->stmts.n,
+                     se->message ? se->message : "unknown error", se->sqlstate[0] ? " (SQLSTATE " : "", se->sqlstate,
+                     se->sqlstate[0] ? ")" : "");
+    else
+        dd_error_set(err, code, "%s: %s%s%s%s", where.buf, se->message ? se->message : "unknown error",
+                     se->sqlstate[0] ? " (SQLSTATE " : "", se->sqlstate, se->sqlstate[0] ? ")" : "");
+    if (se->detail)
+        add_first_line(err, "detail", se->detail);
+    if (se->context)
+        add_first_line(err, "context", se->context);
+    if (se->hint)
+        dd_error_hint(err, "%s", se->hint);
+    dd_buf_release(&where);
+}
+
+static void fill_entry(struct step_ctx *c, const char *git_commit)
+{
+    const struct migration *m = c->s->m;
+
+    c->entry.version = m->version;
+    c->entry.name = m->name;
+    c->entry.file = m->up.path;
+    c->entry.checksum = m->checksum;
+    c->entry.transactional = c->s->exec.mode == MIGRATION_EXEC_TX;
+    c->entry.statements_total = (int)c->s->exec.stmts.n;
+    c->entry.applied_by = c->o->applied_by;
+    c->entry.git_commit = nonempty(git_commit);
+    c->entry.git_blob = nonempty(m->up.blob_id);
+}
+
+static int set_timeouts(struct step_ctx *c, struct dd_error *err)
+{
+    const struct migration_directives *d = &c->s->exec.directives;
+
+    return db_set_timeouts(c->db, d->has_lock_timeout ? d->lock_timeout_ms : c->o->lock_timeout_ms,
+                           d->has_statement_timeout ? d->statement_timeout_ms : c->o->statement_timeout_ms, err);
+}
+
+/* A transactional migration; a lock timeout (55P03) is retried with backoff. */
+static int run_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err)
+{
+    uint64_t wait = LOCK_RETRY_FIRST_MS;
+
+    for (uint32_t attempt = 0;; attempt++) {
+        struct db_sql_error se = DB_SQL_ERROR_INIT;
+        int rc;
+
+        if (set_timeouts(c, err) < 0)
+            return -1;
+        rc = c->verb[0] == 'a'
+                 ? db_apply_tx(c->db, c->o->schema, &c->entry, c->s->exec.text.buf, duration_ms, &se, err)
+                 : db_revert_tx(c->db, c->o->schema, c->entry.version, c->s->exec.text.buf, duration_ms, &se, err);
+        if (rc == 0)
+            return 0;
+        if (!se.message) {
+            db_sql_error_release(&se);
+            return -1;
+        }
+        if (strcmp(se.sqlstate, "55P03") == 0 && attempt < c->o->lock_retries && !dd_interrupt_pending()) {
+            char w[32];
+            dd_format_duration(w, sizeof(w), wait);
+            dd_error_release(err); /* this attempt's failure is retried, not reported */
+            log_warn("%s: %s; retrying in %s (%u of %u)", c->s->script->path, se.message, w, attempt + 1,
+                     c->o->lock_retries);
+            db_sql_error_release(&se);
+            if (dd_sleep_ms(wait) < 0)
+                return dd_error_set(err, DD_EINTERRUPTED, "interrupted while waiting to retry %s", c->s->script->path);
+            wait = wait * 2 > LOCK_RETRY_MAX_MS ? LOCK_RETRY_MAX_MS : wait * 2;
+            continue;
+        }
+        sql_failure(err, c, &se, 0, c->s->exec.text.len, NULL, 0);
+        if (strcmp(se.sqlstate, "55P03") == 0 && !se.hint)
+            dd_error_hint(err,
+                          "Another session held a lock this migration needed for longer than lock-timeout, "
+                          "%u times; retry when traffic is lower or raise [database] lock-timeout.",
+                          c->o->lock_retries + 1);
+        else if (!se.hint)
+            dd_error_hint(err, "The migration was rolled back as a whole; fix it and run the command again.");
+        db_sql_error_release(&se);
+        return -1;
+    }
+}
+
+/* A no-transaction migration: statement by statement, progress in the ledger. */
+static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err)
+{
+    const struct migration_exec *x = &c->s->exec;
+    const char *op = c->verb[0] == 'a' ? "apply" : "rollback";
+    uint64_t start = dd_now_ms();
+    int done = 0;
+
+    if (set_timeouts(c, err) < 0 || db_ledger_start(c->db, c->o->schema, &c->entry, op, err) < 0)
+        return -1;
+    for (size_t k = 0; k < x->stmts.n; k++) {
+        const struct sql_stmt *st = &x->stmts.stmts[k];
+        struct db_sql_error se = DB_SQL_ERROR_INIT;
+        struct dd_error ignored = DD_ERROR_INIT;
+        char *msg;
+
+        log_detail("  statement %zu of %zu at line %u", k + 1, x->stmts.n, st->line);
+        if (db_exec_statement(c->db, x->text.buf + st->start, st->end - st->start, &se, err) < 0) {
+            if (se.message)
+                sql_failure(err, c, &se, st->start, st->end - st->start, st, k + 1);
+            db_sql_error_release(&se);
+            msg = dd_mask_str(dd_error_msg(err));
+            if (db_ledger_fail(c->db, c->o->schema, c->entry.version, done, msg, &ignored) < 0)
+                dd_error_detail(err, "the ledger could not record the failure: %s", dd_error_msg(&ignored));
+            free(msg);
+            dd_error_release(&ignored);
+            dd_error_hint(err,
+                          "This migration runs without a transaction: statements 1 to %d stayed applied and it "
+                          "is marked dirty. Finish or undo it by hand, then run 'dbdeploy mark %s %s --applied' "
+                          "or '--pending'.",
+                          done, c->o->env, c->s->m->version_text);
+            return -1;
+        }
+        if (!db_in_transaction(c->db)) {
+            done = (int)k + 1;
+            if (db_ledger_progress(c->db, c->o->schema, c->entry.version, done, err) < 0)
+                return -1;
+        }
+    }
+    if (db_in_transaction(c->db)) {
+        struct dd_error ignored = DD_ERROR_INIT;
+        dd_error_set(err, DD_EINPUT, "%s: the file leaves a transaction open (BEGIN without COMMIT)",
+                     c->s->script->path);
+        db_ledger_fail(c->db, c->o->schema, c->entry.version, done, "left a transaction open", &ignored);
+        dd_error_release(&ignored);
+        dd_error_hint(err, "Close every BEGIN with COMMIT; the open transaction was rolled back and the migration is "
+                           "marked dirty.");
+        return -1;
+    }
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    if (c->verb[0] == 'a')
+        return db_ledger_complete(c->db, c->o->schema, c->entry.version, *duration_ms, err);
+    return db_ledger_remove(c->db, c->o->schema, c->entry.version, err);
+}
+
+int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+               const struct engine_opts *o, const char *git_commit, struct dd_error *err)
+{
+    *res = (struct engine_result)ENGINE_RESULT_INIT;
+    res->v = dd_xcalloc(plan->n ? plan->n : 1, sizeof(*res->v));
+    for (size_t i = 0; i < plan->n; i++) {
+        struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying"};
+        int64_t ms = 0;
+        int rc;
+
+        if (dd_interrupt_pending()) {
+            res->failed_index = i;
+            return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d after %zu of %zu migrations",
+                                dd_interrupt_signal(), i, plan->n);
+        }
+        fill_entry(&c, git_commit);
+        if (c.s->skip_sql) {
+            log_warn("%s has no down migration: only its ledger row is removed", c.s->m->up.path);
+            rc = db_ledger_remove(db, o->schema, c.entry.version, err);
+        } else if (c.s->exec.mode == MIGRATION_EXEC_NO_TX) {
+            if (c.s->exec.own_transactions)
+                log_info("%s runs without a transaction: it manages its own (%s at line %u)", c.s->script->path,
+                         c.s->exec.why_no_tx, c.s->exec.why_line);
+            else if (c.s->exec.why_line)
+                log_info("%s runs without a transaction: %s at line %u cannot run inside one", c.s->script->path,
+                         c.s->exec.why_no_tx, c.s->exec.why_line);
+            else
+                log_info("%s runs without a transaction (-- dbdeploy:no-transaction)", c.s->script->path);
+            rc = run_no_tx(&c, &ms, err);
+        } else {
+            rc = run_tx(&c, &ms, err);
+        }
+        if (rc < 0) {
+            res->failed_index = i;
+            dd_error_wrap(err, "%s %s %s %s", c.verb, migration_display(c.s->m), plan->down ? "on" : "to", o->env);
+            return -1;
+        }
+        res->v[res->n].version = c.s->m->version;
+        res->v[res->n].file = c.s->script->present ? c.s->script->path : c.s->m->up.path;
+        res->v[res->n].duration_ms = ms;
+        res->v[res->n].no_transaction = c.s->exec.mode == MIGRATION_EXEC_NO_TX && !c.s->skip_sql;
+        res->n++;
+        log_info("%-10s %s  %lldms%s", plan->down ? "reverted" : "applied", res->v[res->n - 1].file, (long long)ms,
+                 c.s->exec.unwrapped ? "  (its own BEGIN/COMMIT replaced by dbdeploy's transaction)" : "");
+    }
+    return 0;
+}
+
+void engine_result_release(struct engine_result *r)
+{
+    free(r->v);
+    *r = (struct engine_result)ENGINE_RESULT_INIT;
+}
+
+void engine_result_json(struct dd_json *j, const char *key, const struct engine_result *r)
+{
+    dd_json_arr_begin(j, key);
+    for (size_t i = 0; i < r->n; i++) {
+        dd_json_obj_begin(j, NULL);
+        dd_json_int(j, "version", r->v[i].version);
+        dd_json_str(j, "file", r->v[i].file);
+        dd_json_int(j, "duration_ms", r->v[i].duration_ms);
+        dd_json_bool(j, "transaction", !r->v[i].no_transaction);
+        dd_json_obj_end(j);
+    }
+    dd_json_arr_end(j);
+}
+
+int engine_mark(struct db_conn *db, const struct engine_status *st, const struct engine_opts *o, int64_t version,
+                bool applied, const char *git_commit, struct dd_error *err)
+{
+    const struct engine_item *it = NULL;
+    struct migration_exec x = MIGRATION_EXEC_INIT;
+    struct db_ledger_entry e;
+    int rc = -1;
+
+    for (size_t i = 0; i < st->n; i++)
+        if (st->v[i].version == version)
+            it = &st->v[i];
+    if (!it) {
+        dd_error_set(err, DD_EUSAGE, "no migration file or ledger row has version %lld", (long long)version);
+        dd_error_hint(err, "'dbdeploy status %s' lists the versions.", o->env);
+        return -1;
+    }
+    if (!applied) {
+        if (!it->row) {
+            dd_error_set(err, DD_EUSAGE, "%s is not recorded on %s; nothing to mark pending",
+                         it->m ? migration_display(it->m) : "that version", o->env);
+            return -1;
+        }
+        rc = db_ledger_remove(db, o->schema, version, err);
+        if (rc == 0)
+            log_info("marked %s pending on %s (ledger row removed; the database was not changed)", it->row->file,
+                     o->env);
+        return rc;
+    }
+    if (!it->m) {
+        dd_error_set(err, DD_EINPUT, "version %lld has no migration file; cannot record it as applied",
+                     (long long)version);
+        dd_error_hint(err, "Restore the file, or use --pending to forget the ledger row.");
+        return -1;
+    }
+    if (migration_exec_prepare(&x, &it->m->up, false, err) < 0)
+        return -1;
+    memset(&e, 0, sizeof(e));
+    e.version = it->m->version;
+    e.name = it->m->name;
+    e.file = it->m->up.path;
+    e.checksum = it->m->checksum;
+    e.transactional = x.mode == MIGRATION_EXEC_TX;
+    e.statements_total = (int)x.stmts.n;
+    e.applied_by = o->applied_by;
+    e.git_commit = nonempty(git_commit);
+    e.git_blob = nonempty(it->m->up.blob_id);
+    if (it->row && it->state == ENGINE_MODIFIED)
+        log_warn("%s changed since it was applied; the ledger now records the current checksum", it->m->up.path);
+    rc = db_ledger_mark_applied(db, o->schema, &e, err);
+    if (rc == 0)
+        log_info("marked %s applied on %s (ledger only; no SQL was run)", it->m->up.path, o->env);
+    migration_exec_release(&x);
+    return rc;
+}

@@ -1,0 +1,88 @@
+#include "migrations/migrations.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <time.h>
+
+static bool ends_with(const char *s, size_t len, const char *suffix, size_t *stem)
+{
+    size_t sl = strlen(suffix);
+
+    if (len < sl || strcmp(s + len - sl, suffix) != 0)
+        return false;
+    *stem = len - sl;
+    return true;
+}
+
+int migration_name_parse(struct migration_name *out, const char *base, char *why, size_t whylen)
+{
+    size_t len = strlen(base), stem, digits = 0;
+    enum migration_file_kind kind;
+    int64_t v = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (base[0] == '.' || !ends_with(base, len, ".sql", &stem))
+        return 1;
+    if (ends_with(base, len, ".up.sql", &stem))
+        kind = MIGRATION_FILE_UP;
+    else if (ends_with(base, len, ".down.sql", &stem))
+        kind = MIGRATION_FILE_DOWN;
+    else
+        kind = MIGRATION_FILE_SINGLE;
+    while (digits < stem && isdigit((unsigned char)base[digits]))
+        digits++;
+    if (digits == 0) {
+        snprintf(why, whylen, "does not start with a version number");
+        return -1;
+    }
+    if (digits > MIGRATION_MAX_VERSION_DIGITS) {
+        snprintf(why, whylen, "version has more than %d digits", MIGRATION_MAX_VERSION_DIGITS);
+        return -1;
+    }
+    if (digits >= stem || base[digits] != '_') {
+        snprintf(why, whylen, "the version must be followed by '_' and a name");
+        return -1;
+    }
+    for (size_t i = 0; i < digits; i++)
+        v = v * 10 + (base[i] - '0');
+    out->version = v;
+    out->version_text = dd_xstrndup(base, digits);
+    out->name = dd_xstrndup(base + digits + 1, stem - digits - 1);
+    out->kind = kind;
+    return 0;
+}
+
+void migration_name_release(struct migration_name *n)
+{
+    free(n->version_text);
+    free(n->name);
+    n->version_text = n->name = NULL;
+}
+
+/* 14 digits that read as YYYYMMDDhhmmss: the set uses timestamps (golang-migrate/dbmate default). */
+static bool looks_like_timestamp(const char *v)
+{
+    return strlen(v) == 14 && (strncmp(v, "19", 2) == 0 || strncmp(v, "20", 2) == 0);
+}
+
+void migration_next_version(char *out, size_t outsz, const struct migration_set *s, time_t now, bool timestamps)
+{
+    const struct migration *last = s->n ? &s->v[s->n - 1] : NULL;
+    int width = 4;
+
+    if (timestamps || (last && looks_like_timestamp(last->version_text))) {
+        struct tm tm;
+        char stamp[32];
+        gmtime_r(&now, &tm);
+        strftime(stamp, sizeof(stamp), "%Y%m%d%H%M%S", &tm);
+        /* two migrations in the same second (or a clock behind the newest) still ascend */
+        if (last && strtoll(stamp, NULL, 10) <= last->version)
+            snprintf(out, outsz, "%lld", (long long)(last->version + 1));
+        else
+            snprintf(out, outsz, "%s", stamp);
+        return;
+    }
+    if (last)
+        width = (int)strlen(last->version_text);
+    snprintf(out, outsz, "%0*lld", width, (long long)(last ? last->version + 1 : 1));
+}
