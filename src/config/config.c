@@ -373,6 +373,10 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         while (*val == ' ')
             val++;
         dd_mask_register(val);
+        /* "Bearer <token>": the token alone must not leak either */
+        if (strrchr(val, ' '))
+            dd_mask_register(strrchr(val, ' ') + 1);
+        register_var_secrets(raw);
         dd_strv_push(dst, v);
         rc = 0;
         break;

@@ -63,6 +63,7 @@ pg_start() {
   local name=$1 bindir tdir dir sock
   bindir=$(pg_bindir) || { echo "pg_start: no PostgreSQL server binaries (initdb) found" >&2; return 1; }
   [[ -n "${DD_PG_TMP:-}" ]] || { echo "pg_start: DD_PG_TMP is not set" >&2; return 1; }
+  chmod 755 "$DD_PG_TMP" # the server user must reach its data dir inside
   tdir=$(_pg_template "$bindir") || return 1
   dir=$DD_PG_TMP/pg-$name
   sock=$dir/sock

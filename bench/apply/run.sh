@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# bench/apply: dbdeploy applying 1,000 generated migrations to a fresh database, against psql
+# applying the same files in one session with BEGIN/COMMIT around each file, in the same run.
+# Also the no-op `apply` and `status` with 1,000 applied, against a bare psql count query.
+#
+#   bench/apply/run.sh [RUNS]        (default 5 runs of the apply, 30 of the no-op commands)
+source "$(dirname "$0")/../lib/common.sh"
+runs=${1:-5}
+n=1000
+
+url=$(pg_start bench)
+export PGHOST=$DD_PG_TMP/pg-bench/sock PGPORT=5432 PGUSER=postgres PGDATABASE=postgres
+burl="postgresql:///bench?host=$PGHOST&port=5432&user=postgres"
+work=$DD_PG_TMP/work
+mkdir -p "$work/proj/migrations" "$work/proj/pipeline"
+git -C "$work/proj" init -q -b main
+for i in $(seq 1 $n); do
+  v=$(printf '%04d' "$i")
+  cat >"$work/proj/migrations/${v}_table_$v.up.sql" <<SQL
+-- generated migration $v
+CREATE TABLE t_$v (
+    id bigserial PRIMARY KEY,
+    name text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX t_${v}_name_idx ON t_$v (name);
+INSERT INTO t_$v (name) VALUES ('a'), ('b'), ('c');
+SQL
+  echo "DROP TABLE t_$v;" >"$work/proj/migrations/${v}_table_$v.down.sql"
+done
+printf '[database]\n\turl = %s\n[backup]\n\tenabled = false\n' "$burl" >"$work/proj/pipeline/bench.conf"
+git -C "$work/proj" add -A
+git -C "$work/proj" -c user.name=bench -c user.email=bench@example.com commit -q -m "$n migrations"
+
+# psql baseline: one session, each file wrapped in BEGIN/COMMIT
+{
+  for f in "$work"/proj/migrations/*.up.sql; do printf 'BEGIN;\n\\i %s\nCOMMIT;\n' "$f"; done
+} >"$work/psql-driver.sql"
+
+psql_ms=() dd_ms=()
+for r in $(seq 1 "$runs"); do
+  for tool in psql dbdeploy; do
+    dropdb --if-exists bench 2>/dev/null || true
+    createdb bench
+    t0=$(now_ms)
+    if [[ $tool == psql ]]; then
+      psql -X -q -v ON_ERROR_STOP=1 -d "$burl" -f "$work/psql-driver.sql" >/dev/null
+      psql_ms+=($(( $(now_ms) - t0 )))
+    else
+      "$DBDEPLOY_BIN" -q -C "$work/proj" apply bench >/dev/null
+      dd_ms+=($(( $(now_ms) - t0 )))
+    fi
+  done
+  echo "run $r: psql ${psql_ms[-1]} ms, dbdeploy ${dd_ms[-1]} ms" >&2
+done
+p=$(printf '%s\n' "${psql_ms[@]}" | median)
+d=$(printf '%s\n' "${dd_ms[@]}" | median)
+count=$(psql -X -At -d "$burl" -c "select count(*) from dbdeploy.migrations")
+[[ "$count" == "$n" ]] || { echo "dbdeploy applied $count migrations, expected $n" >&2; exit 1; }
+
+# no-op commands with 1,000 applied
+noop() { # label, command...
+  local label=$1 t0 ms=()
+  shift
+  for _ in $(seq 1 30); do
+    t0=$(date +%s%N)
+    "$@" >/dev/null
+    ms+=($(( ($(date +%s%N) - t0) / 100000 )))  # tenths of a millisecond
+  done
+  printf '%s\n' "${ms[@]}" | median | awk '{printf "%.1f", $1 / 10}'
+}
+apply_noop=$(noop apply "$DBDEPLOY_BIN" -q -C "$work/proj" apply bench)
+status_noop=$(noop status "$DBDEPLOY_BIN" -q -C "$work/proj" status bench)
+psql_count=$(noop psql psql -X -At -d "$burl" -c "select count(*) from dbdeploy.migrations")
+
+echo
+echo "machine: $(machine)"
+echo "apply $n migrations (median of $runs): psql ${p} ms, dbdeploy ${d} ms, ratio $(awk -v a="$d" -v b="$p" 'BEGIN {printf "%.3f", a / b}')x (goal <= 1.10x)"
+echo "no-op apply with $n applied: ${apply_noop} ms (goal < 50 ms)"
+echo "status with $n applied:      ${status_noop} ms (goal < 50 ms)"
+echo "bare psql count query:       ${psql_count} ms"

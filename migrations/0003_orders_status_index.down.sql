@@ -1,0 +1,2 @@
+-- dbdeploy:no-transaction
+DROP INDEX CONCURRENTLY IF EXISTS orders_status_created_idx;

@@ -1,0 +1,2 @@
+DROP VIEW account_summaries;
+DROP FUNCTION account_order_total(bigint);

@@ -1,0 +1,228 @@
+#include "unit.h"
+
+#include <unistd.h>
+
+#include "config/config.h"
+#include "util/fs.h"
+#include "util/mask.h"
+
+#include <git2.h>
+
+static char *root;
+static struct dd_config *cfg;
+static struct dd_error err;
+
+static int setup(void **state)
+{
+    (void)state;
+    git_libgit2_init();
+    err = (struct dd_error)DD_ERROR_INIT;
+    cfg = NULL;
+    if (dd_mkdtemp(&root, "dbdeploy-unit-config", &err) < 0)
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    config_free(cfg);
+    dd_rm_rf(root);
+    free(root);
+    dd_error_release(&err);
+    dd_mask_clear();
+    unsetenv("DATABASE_URL");
+    unsetenv("DD_UNIT_PW");
+    git_libgit2_shutdown();
+    return 0;
+}
+
+static void write_conf(const char *name, const char *text)
+{
+    char *dir = dd_path_join(root, "pipeline");
+    char *path = dd_xasprintf("%s/%s", dir, name);
+    struct dd_error e = DD_ERROR_INIT;
+
+    assert_int_equal(dd_mkdir_p(dir, 0755, &e), 0);
+    assert_int_equal(dd_write_file_atomic(path, text, strlen(text), 0644, &e), 0);
+    free(dir);
+    free(path);
+}
+
+static void test_defaults_and_override_order(void **state)
+{
+    (void)state;
+    write_conf("dbdeploy.conf",
+               "[database]\n\tlock-wait = 2m\n\tledger-schema = shared\n[migrations]\n\tdir = db/migrations/\n");
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n\tledger-schema = prod_ledger\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_string_equal(cfg->ledger_schema, "prod_ledger");    /* env file wins */
+    assert_int_equal(cfg->lock_wait_ms, 120000);               /* shared default kept */
+    assert_int_equal(cfg->lock_timeout_ms, 5000);              /* built-in default */
+    assert_string_equal(cfg->migrations_dir, "db/migrations"); /* trailing slash dropped */
+    assert_string_equal(cfg->env_file, "pipeline/prod.conf");
+    assert_string_equal(cfg->db_url_origin, "pipeline/prod.conf [database] url");
+    assert_true(cfg->backup.enabled);
+    assert_true(cfg->restore.on_failure);
+    assert_true(dd_status_set_has(&cfg->health.expect_status, 204));
+    assert_false(dd_status_set_has(&cfg->health.expect_status, 301));
+}
+
+static void test_unknown_key_names_file_section_and_key(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = postgresql:///x\n\turll = y\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_int_equal(err.code, DD_ECONFIG);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [database] urll: unknown setting");
+    assert_non_null(strstr(err.hint, "ledger-schema"));
+}
+
+static void test_unknown_section(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[databse]\n\turl = x\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [databse]: unknown section");
+    assert_non_null(strstr(err.hint, "[database]"));
+}
+
+static void test_bad_duration_value(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\ttimeout = ten\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [health] timeout: 'ten' is not a duration");
+    assert_non_null(strstr(err.hint, "10s"));
+}
+
+static void test_bad_boolean_and_status(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n[backup]\n\tenabled = maybe\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [backup] enabled: 'maybe' is not a boolean");
+    dd_error_release(&err);
+    write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\texpect-status = 2xx,99\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "[health] expect-status: '2xx,99' is not a set of HTTP status codes"));
+}
+
+static void test_syntax_error_names_the_file(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database\n\turl = x\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_int_equal(err.code, DD_ECONFIG);
+    assert_non_null(strstr(dd_error_msg(&err), "pipeline/prod.conf"));
+    assert_null(strstr(dd_error_msg(&err), root)); /* the relative name, not our temp path */
+}
+
+static void test_variables_expand_and_password_is_masked(void **state)
+{
+    char *masked;
+
+    (void)state;
+    setenv("DD_UNIT_PW", "s3cr3t-pw", 1);
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app:${DD_UNIT_PW}@db/${DD_UNIT_DB:-prod}\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_string_equal(cfg->db_url, "postgresql://app:s3cr3t-pw@db/prod");
+    assert_string_equal(cfg->db_url_masked, "postgresql://app:***@db/prod");
+    masked = dd_mask_str("connection failed for s3cr3t-pw");
+    assert_string_equal(masked, "connection failed for ***");
+    free(masked);
+}
+
+static void test_unset_variable_is_an_error(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app:${DD_UNIT_MISSING}@db/prod\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err),
+                        "pipeline/prod.conf: [database] url: environment variable 'DD_UNIT_MISSING' is not set");
+}
+
+static void test_database_url_fallback(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[migrations]\n\tdir = m\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "[database] url is not set and DATABASE_URL is empty"));
+    dd_error_release(&err);
+    setenv("DATABASE_URL", "postgresql://u:pw123@h/d", 1);
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_string_equal(cfg->db_url_origin, "DATABASE_URL");
+    assert_string_equal(cfg->db_url_masked, "postgresql://u:***@h/d");
+}
+
+static void test_missing_environment_lists_defined_ones(void **state)
+{
+    (void)state;
+    write_conf("staging.conf", "[database]\n\turl = x\n");
+    write_conf("dev.conf", "[database]\n\turl = x\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "environment 'prod' is not defined: 'pipeline/prod.conf' does not exist");
+    assert_non_null(strstr(err.hint, "dev, staging"));
+}
+
+static void test_env_names_are_validated(void **state)
+{
+    (void)state;
+    assert_int_equal(config_load(&cfg, root, "../etc", &err), -1);
+    assert_int_equal(err.code, DD_EUSAGE);
+    assert_true(config_env_name_valid("staging-eu_2"));
+    assert_false(config_env_name_valid("-x"));
+    assert_false(config_env_name_valid(""));
+}
+
+static void test_migrations_dir_must_stay_inside(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n[migrations]\n\tdir = ../elsewhere\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "is not a directory inside the project"));
+}
+
+static void test_health_headers_are_secret(void **state)
+{
+    char *masked;
+
+    (void)state;
+    setenv("DD_UNIT_PW", "tok-123456", 1);
+    write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\turl = http://127.0.0.1/h\n"
+                            "\theader = Authorization: Bearer ${DD_UNIT_PW}\n\theader = X-Env: prod-value\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->health.headers.n, 2);
+    masked = dd_mask_str("sent Bearer tok-123456 and prod-value; token tok-123456");
+    assert_string_equal(masked, "sent *** and ***; token ***");
+    free(masked);
+}
+
+static void test_gate_cannot_require_itself(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n[gate]\n\trequires = prod\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "[gate] requires: 'prod' cannot gate itself"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_defaults_and_override_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_key_names_file_section_and_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_duration_value, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_boolean_and_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_syntax_error_names_the_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_variables_expand_and_password_is_masked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unset_variable_is_an_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_database_url_fallback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_missing_environment_lists_defined_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_env_names_are_validated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrations_dir_must_stay_inside, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_health_headers_are_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_cannot_require_itself, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,194 @@
+#include "unit.h"
+
+#include "engine/engine.h"
+
+/* Files and ledger rows are built in memory: the join and the refusal rules need no database. */
+static struct migration_source src;
+static struct migration_set set;
+static struct db_ledger ledger;
+static struct engine_status st;
+static struct engine_opts opts;
+static struct dd_error err;
+
+static int setup(void **state)
+{
+    (void)state;
+    migration_source_init(&src, "migrations", NULL);
+    memset(&set, 0, sizeof(set));
+    memset(&ledger, 0, sizeof(ledger));
+    st = (struct engine_status)ENGINE_STATUS_INIT;
+    memset(&opts, 0, sizeof(opts));
+    opts.env = "prod";
+    opts.schema = "dbdeploy";
+    err = (struct dd_error)DD_ERROR_INIT;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    engine_status_release(&st);
+    for (size_t i = 0; i < ledger.n; i++) {
+        free(ledger.rows[i].file);
+        free(ledger.rows[i].checksum);
+    }
+    free(ledger.rows);
+    migration_set_release(&set);
+    migration_source_release(&src);
+    dd_error_release(&err);
+    return 0;
+}
+
+static void file(const char *name, const char *sql)
+{
+    migration_source_add(&src, name, sql, strlen(sql), NULL);
+}
+
+/* A ledger row for version v recorded with this file name and the checksum of `sql`. */
+static void row(int64_t v, const char *file_name, const char *sql, enum db_ledger_state state)
+{
+    struct db_ledger_row *r;
+    char sum[DD_CHECKSUM_LEN + 1];
+
+    ledger.rows = realloc(ledger.rows, (ledger.n + 1) * sizeof(*ledger.rows));
+    r = &ledger.rows[ledger.n++];
+    memset(r, 0, sizeof(*r));
+    dd_checksum(sql, strlen(sql), sum);
+    r->version = v;
+    r->file = dd_xasprintf("migrations/%s", file_name);
+    r->checksum = dd_xstrdup(sum);
+    r->state = state;
+    r->statements_total = 3;
+    r->statements_done = 1;
+    ledger.exists = true;
+}
+
+static void build(void)
+{
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    engine_status_build(&st, &set, &ledger, false);
+}
+
+static void test_join_marks_every_state(void **state)
+{
+    (void)state;
+    file("1_a.sql", "a");
+    file("2_b.sql", "b changed");
+    file("3_c2.sql", "c");
+    file("4_d.sql", "d");
+    file("6_f.sql", "f");
+    file("8_h.sql", "h");
+    row(1, "1_a.sql", "a", DB_LEDGER_APPLIED);
+    row(2, "2_b.sql", "b", DB_LEDGER_APPLIED);
+    row(3, "3_c.sql", "c", DB_LEDGER_APPLIED);
+    row(4, "4_d.sql", "d", DB_LEDGER_DIRTY);
+    row(5, "5_e.sql", "e", DB_LEDGER_APPLIED);
+    row(7, "7_g.sql", "g", DB_LEDGER_APPLIED);
+    build();
+    assert_int_equal(st.n, 8);
+    assert_int_equal(st.v[0].state, ENGINE_APPLIED);
+    assert_int_equal(st.v[1].state, ENGINE_MODIFIED);
+    assert_int_equal(st.v[2].state, ENGINE_RENAMED);
+    assert_int_equal(st.v[3].state, ENGINE_DIRTY);
+    assert_int_equal(st.v[4].state, ENGINE_MISSING);
+    assert_null(st.v[4].m);
+    assert_int_equal(st.v[5].state, ENGINE_OUT_OF_ORDER);
+    assert_int_equal(st.v[6].state, ENGINE_MISSING);
+    assert_int_equal(st.v[7].state, ENGINE_PENDING);
+    assert_int_equal(st.newest_applied, 7);
+    assert_int_equal(st.count[ENGINE_MISSING], 2);
+}
+
+static void test_dirty_blocks_first_with_mark_instructions(void **state)
+{
+    (void)state;
+    file("0004_d.sql", "d");
+    row(4, "0004_d.sql", "d", DB_LEDGER_DIRTY);
+    build();
+    assert_int_equal(engine_check(&st, &opts, -1, &err), -1);
+    assert_int_equal(err.code, DD_EBLOCKED);
+    assert_string_equal(dd_error_msg(&err), "prod is in a dirty state: 1 migration stopped part-way");
+    assert_non_null(strstr(err.hint, "dbdeploy mark prod 0004 --applied"));
+    assert_non_null(strstr(err.details.v[0], "stopped after statement 1 of 3"));
+}
+
+static void test_changed_files_are_listed(void **state)
+{
+    (void)state;
+    file("1_a.sql", "a ");
+    row(1, "1_a.sql", "a", DB_LEDGER_APPLIED);
+    row(2, "2_b.sql", "b", DB_LEDGER_APPLIED);
+    build();
+    assert_int_equal(engine_check(&st, &opts, -1, &err), -1);
+    assert_int_equal(err.code, DD_EBLOCKED);
+    assert_string_equal(dd_error_msg(&err), "2 migrations applied to prod were changed since");
+    assert_non_null(strstr(err.details.v[0], "modified: migrations/1_a.sql"));
+    assert_non_null(strstr(err.details.v[1], "missing: migrations/2_b.sql (version 2)"));
+}
+
+static void test_out_of_order_respects_target_and_option(void **state)
+{
+    (void)state;
+    file("1_a.sql", "a");
+    file("2_b.sql", "b");
+    file("3_c.sql", "c");
+    row(1, "1_a.sql", "a", DB_LEDGER_APPLIED);
+    row(3, "3_c.sql", "c", DB_LEDGER_APPLIED);
+    build();
+    assert_int_equal(engine_check(&st, &opts, -1, &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "older than the newest version applied to prod (3)"));
+    dd_error_release(&err);
+    assert_int_equal(engine_check(&st, &opts, 1, &err), 0);                         /* --to 1: not involved */
+    assert_int_equal(engine_check(&st, &opts, ENGINE_CHECK_APPLIED_ONLY, &err), 0); /* rollback */
+    opts.out_of_order = true;
+    assert_int_equal(engine_check(&st, &opts, -1, &err), 0);
+}
+
+static void test_plans_apply_up_to_target_and_rollback_newest_first(void **state)
+{
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+
+    (void)state;
+    file("1_a.up.sql", "select 1;");
+    file("1_a.down.sql", "select -1;");
+    file("2_b.up.sql", "select 2;");
+    file("3_c.up.sql", "select 3;");
+    file("4_d.up.sql", "select 4;");
+    row(1, "1_a.up.sql", "select 1;", DB_LEDGER_APPLIED);
+    row(2, "2_b.up.sql", "select 2;", DB_LEDGER_APPLIED);
+    build();
+    assert_int_equal(engine_plan_apply(&plan, &st, &opts, 3, &err), 0);
+    assert_int_equal(plan.n, 1);
+    assert_int_equal(plan.v[0].m->version, 3);
+    engine_plan_release(&plan);
+    assert_int_equal(engine_plan_apply(&plan, &st, &opts, 9, &err), -1);
+    assert_string_equal(dd_error_msg(&err), "no migration has version 9");
+    dd_error_release(&err);
+    /* 2 has no down file: refused unless allowed */
+    assert_int_equal(engine_plan_rollback(&plan, &st, &opts, 0, 0, false, &err), -1);
+    assert_int_equal(err.code, DD_EBLOCKED);
+    assert_non_null(strstr(err.details.v[0], "no down file: migrations/2_b.up.sql"));
+    dd_error_release(&err);
+    assert_int_equal(engine_plan_rollback(&plan, &st, &opts, 0, 0, true, &err), 0);
+    assert_int_equal(plan.n, 2);
+    assert_int_equal(plan.v[0].m->version, 2);
+    assert_true(plan.v[0].skip_sql);
+    assert_int_equal(plan.v[1].m->version, 1);
+    assert_false(plan.v[1].skip_sql);
+    engine_plan_release(&plan);
+    assert_int_equal(engine_plan_rollback(&plan, &st, &opts, 1, -1, true, &err), 0);
+    assert_int_equal(plan.n, 1);
+    engine_plan_release(&plan);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_join_marks_every_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dirty_blocks_first_with_mark_instructions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_files_are_listed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_out_of_order_respects_target_and_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plans_apply_up_to_target_and_rollback_newest_first, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
