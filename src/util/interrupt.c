@@ -3,6 +3,7 @@
 #include <signal.h>
 
 static volatile sig_atomic_t pending_signal;
+static volatile sig_atomic_t blocked;
 static void (*volatile hook_fn)(void *);
 static void *volatile hook_arg;
 
@@ -11,8 +12,13 @@ static void on_signal(int sig)
     void (*fn)(void *) = hook_fn;
 
     pending_signal = sig;
-    if (fn)
+    if (fn && !blocked)
         fn(hook_arg);
+}
+
+void dd_interrupt_block(bool b)
+{
+    blocked = b;
 }
 
 void dd_interrupt_set_hook(void (*fn)(void *arg), void *arg)
@@ -38,7 +44,7 @@ void dd_interrupt_install(void)
 
 bool dd_interrupt_pending(void)
 {
-    return pending_signal != 0;
+    return pending_signal != 0 && !blocked;
 }
 
 int dd_interrupt_signal(void)

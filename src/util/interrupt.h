@@ -17,6 +17,12 @@ int dd_interrupt_signal(void);
  */
 void dd_interrupt_set_hook(void (*fn)(void *arg), void *arg);
 
+/*
+ * While blocked, dd_interrupt_pending() answers false (the signal is still remembered and the
+ * hook is not called): a restore that has started must finish, whatever arrives meanwhile.
+ */
+void dd_interrupt_block(bool blocked);
+
 /* For tests and for code that wants to stop as if interrupted. */
 void dd_interrupt_raise(int sig);
 void dd_interrupt_clear(void);
