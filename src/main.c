@@ -32,6 +32,7 @@ const struct cli_command cli_commands[] = {
     {"restore", cmd_restore, "replace an environment's database with a backup"},
     {"rollback", cmd_rollback, "revert applied migrations with their down files"},
     {"status", cmd_status, "show applied, pending and problem migrations"},
+    {"verify", cmd_verify, "check that no published migration was changed (for CI; no database)"},
     {NULL, NULL, NULL},
 };
 

@@ -104,13 +104,18 @@ struct cli_env {
     char *whoami;
 };
 
-#define CLI_ENV_INIT {MIGRATION_SET_INIT, DB_LEDGER_INIT, ENGINE_STATUS_INIT, {0}, NULL}
+#define CLI_ENV_INIT                                                                                                   \
+    {                                                                                                                  \
+        MIGRATION_SET_INIT, DB_LEDGER_INIT, ENGINE_STATUS_INIT, {0}, NULL                                              \
+    }
 
 int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env);
 /* Re-read the ledger and rebuild the status (after taking the lock). */
 int cli_env_reload(struct cli_env *e, struct cli_ctx *ctx);
 /* Read the migration files the environment deploys (no database needed). */
 int cli_load_migrations(struct migration_set *out, struct cli_ctx *ctx);
+/* The migration files of a commit (any revision), whatever the environment allows. */
+int cli_load_migrations_at(struct migration_set *out, struct cli_ctx *ctx, const char *rev);
 void cli_env_release(struct cli_env *e);
 
 struct cli_command {
@@ -133,5 +138,6 @@ int cmd_new(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 
 #endif

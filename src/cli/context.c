@@ -15,12 +15,25 @@ int cli_need_config(struct cli_ctx *ctx, const char *env)
     return 0;
 }
 
+int cli_need_repo(struct cli_ctx *ctx)
+{
+    if (ctx->repo)
+        return 0;
+    return repo_open(&ctx->repo, ctx->root, &ctx->err);
+}
+
 int cli_need_db(struct cli_ctx *ctx)
 {
     if (ctx->db)
         return 0;
     if (!ctx->cfg)
         DD_BUG("cli_need_db before cli_need_config");
+    if (!ctx->cfg->db_url) {
+        dd_error_set(&ctx->err, DD_ECONFIG, "%s: [database] url is not set and DATABASE_URL is empty",
+                     ctx->cfg->env_file ? ctx->cfg->env_file : CONFIG_SHARED_FILE);
+        dd_error_hint(&ctx->err, "Set url = postgresql://user@host/db in [database], or export DATABASE_URL.");
+        return -1;
+    }
     return db_connect(&ctx->db, ctx->cfg, &ctx->err);
 }
 
@@ -28,6 +41,8 @@ void cli_ctx_release(struct cli_ctx *ctx)
 {
     db_free(ctx->db);
     ctx->db = NULL;
+    repo_free(ctx->repo);
+    ctx->repo = NULL;
     config_free(ctx->cfg);
     ctx->cfg = NULL;
     free(ctx->env);

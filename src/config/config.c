@@ -20,6 +20,7 @@ enum setting_type {
     SET_BOOL,     /* bool */
     SET_U32,      /* uint32_t */
     SET_DURATION, /* uint64_t milliseconds */
+    SET_POSITIVE, /* uint64_t milliseconds, more than 0 */
     SET_STATUS,   /* struct dd_status_set, text kept in health.expect_status_text */
     SET_HEADERS,  /* struct dd_strv of "Name: value", repeatable, values secret */
     SET_METHOD,   /* char *, GET or HEAD */
@@ -62,8 +63,8 @@ static const struct setting settings[] = {
     {"health", "expect-status", SET_STATUS, CFG(health.expect_status)},
     {"health", "expect-body", SET_STRING, CFG(health.expect_body)},
     {"health", "header", SET_HEADERS, CFG(health.headers)},
-    {"health", "timeout", SET_DURATION, CFG(health.timeout_ms)},
-    {"health", "deadline", SET_DURATION, CFG(health.deadline_ms)},
+    {"health", "timeout", SET_POSITIVE, CFG(health.timeout_ms)},
+    {"health", "deadline", SET_POSITIVE, CFG(health.deadline_ms)},
     {"health", "retries", SET_U32, CFG(health.retries)},
     {"health", "backoff", SET_DURATION, CFG(health.backoff_ms)},
     {"health", "max-backoff", SET_DURATION, CFG(health.max_backoff_ms)},
@@ -353,6 +354,14 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         }
         rc = 0;
         break;
+    case SET_POSITIVE:
+        if (dd_parse_duration_ms(v, dst) < 0 || *(uint64_t *)dst == 0) {
+            config_error(err, o, "'%s' is not a duration above zero", v);
+            dd_error_hint(err, "A health check must end: use a number with a unit, for example 5s or 500ms.");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
     case SET_STATUS:
         if (dd_parse_status_set(v, dst) < 0) {
             config_error(err, o, "'%s' is not a set of HTTP status codes", v);
@@ -549,18 +558,19 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
         if (apply_file(cfg, cfg->env_file, &restore_set, err) < 0)
             goto cleanup;
         if (!cfg->db_url || !*cfg->db_url) {
+            /* commands that never connect (health, backups listing...) do not need a url */
             const char *du = getenv("DATABASE_URL");
-            if (!du || !*du) {
-                dd_error_set(err, DD_ECONFIG, "%s: [database] url is not set and DATABASE_URL is empty", cfg->env_file);
-                dd_error_hint(err, "Set url = postgres://user@host/db in [database], or export DATABASE_URL.");
-                goto cleanup;
+            if (du && *du) {
+                set_string(&cfg->db_url, du);
+                register_url_secrets(du);
+                free(cfg->db_url_origin);
+                cfg->db_url_origin = dd_xstrdup("DATABASE_URL");
+            } else {
+                dd_free_secret(cfg->db_url);
+                cfg->db_url = NULL;
             }
-            set_string(&cfg->db_url, du);
-            register_url_secrets(du);
-            free(cfg->db_url_origin);
-            cfg->db_url_origin = dd_xstrdup("DATABASE_URL");
         }
-        cfg->db_url_masked = dd_mask_str(cfg->db_url);
+        cfg->db_url_masked = cfg->db_url ? dd_mask_str(cfg->db_url) : NULL;
         if (cfg->gate.requires && strcmp(cfg->gate.requires, env) == 0) {
             struct origin o = {cfg->env_file, "gate", "requires"};
             config_error(err, &o, "'%s' cannot gate itself", env);

@@ -6,7 +6,7 @@ source "$DD_SUPPORT/lib.sh"
 url=$(new_db fail)
 proj=$PWD/proj
 git_init "$proj"
-write_env "$proj" dev "$url"
+write_env "$proj" dev "$url" "[git]" "allow-dirty = true"
 m=$proj/migrations
 mkdir -p "$m"
 

@@ -75,9 +75,13 @@ expect_rc 2 -C "$cfgp" status staging
 assert_contains "$err" "environment 'staging' is not defined" "undefined env"
 assert_contains "$err" "Defined environments: prod." "lists envs"
 
+# no url anywhere: an error once a command needs the database
+printf '[git]\n\tallow-dirty = true\n' >"$cfgp/pipeline/nourl.conf"
+(unset DATABASE_URL; expect_rc 2 -C "$cfgp" status nourl; assert_contains "$err" "pipeline/nourl.conf: [database] url is not set and DATABASE_URL is empty" "no url")
+
 # the password never shows, even when the connection fails
 export DD_TEST_PW='Pa55-w0rd-xyz'
-printf '[database]\n\turl = postgresql://app:${DD_TEST_PW}@127.0.0.1:1/nodb\n' >"$cfgp/pipeline/prod.conf"
+printf '[database]\n\turl = postgresql://app:${DD_TEST_PW}@127.0.0.1:1/nodb\n[git]\n\tallow-dirty = true\n' >"$cfgp/pipeline/prod.conf"
 expect_rc 1 -C "$cfgp" status prod
 assert_contains "$err" "cannot connect to postgresql://app:***@127.0.0.1:1/nodb" "masked URL in the error"
 assert_not_contains "$err$out" "$DD_TEST_PW" "password never printed"

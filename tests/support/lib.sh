@@ -99,3 +99,39 @@ commit_all() {
   git -C "$1" add -A
   git -C "$1" commit -q -m "$2"
 }
+
+# --- the local HTTP endpoint (tests/support/http_stub) ---
+STUB=$DBDEPLOY_BUILD_DIR/tests/http_stub
+stub_pids=()
+stop_stubs() {
+  local p
+  for p in "${stub_pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${stub_pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  stub_pids=()
+}
+trap stop_stubs EXIT
+
+# start_stub NAME ARGS...: http_stub in the background, logging to $DD_PG_TMP/NAME.log; sets
+# stub_port from the first line it prints
+start_stub() {
+  local name=$1
+  shift
+  local portfile=$DD_PG_TMP/$name.port
+  : >"$DD_PG_TMP/$name.log"
+  "$STUB" --log "$DD_PG_TMP/$name.log" "$@" >"$portfile" 2>"$DD_PG_TMP/$name.err" &
+  stub_pids+=($!)
+  stub_port=
+  for _ in $(seq 200); do
+    if [[ $(wc -l <"$portfile") -ge 1 ]]; then
+      read -r stub_port <"$portfile"
+      return 0
+    fi
+    kill -0 "${stub_pids[-1]}" 2>/dev/null || fail "http_stub $* exited: $(cat "$DD_PG_TMP/$name.err")"
+    sleep 0.05
+  done
+  fail "http_stub $* did not print its port"
+}
+
+requests() { # NAME: how many requests the stub NAME received
+  wc -l <"$DD_PG_TMP/$1.log" | tr -d ' '
+}

@@ -92,8 +92,8 @@ static void test_bad_duration_value(void **state)
     (void)state;
     write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\ttimeout = ten\n");
     assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
-    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [health] timeout: 'ten' is not a duration");
-    assert_non_null(strstr(err.hint, "10s"));
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [health] timeout: 'ten' is not a duration above zero");
+    assert_non_null(strstr(err.hint, "5s"));
 }
 
 static void test_bad_boolean_and_status(void **state)
@@ -146,9 +146,10 @@ static void test_database_url_fallback(void **state)
 {
     (void)state;
     write_conf("prod.conf", "[migrations]\n\tdir = m\n");
-    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
-    assert_non_null(strstr(dd_error_msg(&err), "[database] url is not set and DATABASE_URL is empty"));
-    dd_error_release(&err);
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_null(cfg->db_url); /* only commands that connect complain */
+    config_free(cfg);
+    cfg = NULL;
     setenv("DATABASE_URL", "postgresql://u:pw123@h/d", 1);
     assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
     assert_string_equal(cfg->db_url_origin, "DATABASE_URL");
