@@ -24,11 +24,13 @@ const struct cli_command cli_commands[] = {
     {"apply", cmd_apply, "apply pending migrations to an environment"},
     {"backup", cmd_backup, "back up an environment's database, or verify an archive"},
     {"backups", cmd_backups, "list an environment's backups"},
+    {"deploy", cmd_deploy, "run the deployment pipeline for an environment ('dbdeploy ENV' for short)"},
     {"health", cmd_health, "check that an environment's application answers its health check"},
     {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},
     {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},
     {"mark", cmd_mark, "record a migration as applied or pending (the way out of a dirty state)"},
     {"new", cmd_new, "create the next migration files"},
+    {"plan", cmd_plan, "show what a deploy would do, changing nothing"},
     {"restore", cmd_restore, "replace an environment's database with a backup"},
     {"rollback", cmd_rollback, "revert applied migrations with their down files"},
     {"status", cmd_status, "show applied, pending and problem migrations"},
@@ -64,6 +66,19 @@ static const struct cli_command *find_command(const char *name)
         if (strcmp(c->name, name) == 0)
             return c;
     return NULL;
+}
+
+static bool env_defined(const char *root, const char *name)
+{
+    char *path;
+    bool yes;
+
+    if (!config_env_name_valid(name) || strcmp(name, "dbdeploy") == 0)
+        return false;
+    path = dd_xasprintf("%s/%s/%s.conf", root, CONFIG_DIR, name);
+    yes = dd_path_exists(path);
+    free(path);
+    return yes;
 }
 
 static int set_root(struct cli_ctx *ctx, const char *dir)
@@ -146,8 +161,15 @@ int main(int argc, char **argv)
         goto done;
 
     cmd = find_command(argv[i]);
+    if (!cmd && env_defined(ctx.root, argv[i])) {
+        /* `dbdeploy prod` is `dbdeploy deploy prod` when pipeline/prod.conf exists */
+        cmd = find_command("deploy");
+        i--;
+        argv[i] = "deploy";
+    }
     if (!cmd) {
-        dd_error_set(&ctx.err, DD_EUSAGE, "'%s' is not a dbdeploy command", argv[i]);
+        dd_error_set(&ctx.err, DD_EUSAGE, "'%s' is not a dbdeploy command, nor an environment (no %s/%s.conf)", argv[i],
+                     CONFIG_DIR, argv[i]);
         dd_error_hint(&ctx.err, "Run 'dbdeploy --help' for the list of commands.");
         goto done;
     }

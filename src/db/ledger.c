@@ -163,6 +163,16 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 "  error text,\n"
                 "  dbdeploy_version text NOT NULL\n"
                 ");\n"
+                "CREATE TABLE IF NOT EXISTS %1$s.deployment_migrations (\n"
+                "  deployment_id bigint NOT NULL REFERENCES %1$s.deployments (id) ON DELETE CASCADE,\n"
+                "  version bigint NOT NULL,\n"
+                "  name text NOT NULL,\n"
+                "  file text NOT NULL,\n"
+                "  checksum text NOT NULL,\n"
+                "  duration_ms bigint NOT NULL,\n"
+                "  status text NOT NULL CHECK (status IN ('applied', 'restored', 'failed')),\n"
+                "  PRIMARY KEY (deployment_id, version)\n"
+                ");\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

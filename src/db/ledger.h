@@ -96,6 +96,44 @@ int db_ledger_remove(struct db_conn *c, const char *schema, int64_t version, str
 int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct db_ledger_entry *e,
                            struct dd_error *err);
 
+/* One migration of a deployment, as it was applied (kept even when a restore rewound it). */
+struct db_deployment_migration {
+    int64_t version;
+    char *name;
+    char *file;
+    char *checksum;
+    int64_t duration_ms;
+    char *status; /* applied, restored, failed */
+};
+
+/* One row of <schema>.deployments with its migrations. Text is masked by the writer. */
+struct db_deployment {
+    int64_t id; /* set by insert / load */
+    char *env;
+    char *git_commit; /* NULL when not deployed from a commit */
+    char *deployed_by;
+    char *started_at; /* ISO 8601 UTC */
+    char *finished_at;
+    char *result;      /* applied, failed, restored, restore-failed */
+    char *stages_json; /* JSON array of {name, outcome, ms, note} (insert only) */
+    char *archive;     /* backup archive path, NULL when none */
+    char *error;       /* first error line, NULL on success */
+    struct db_deployment_migration *m;
+    size_t n;
+};
+
+struct db_deployments {
+    struct db_deployment *v; /* oldest first */
+    size_t n;
+};
+
+/* Insert the deployment and its migrations in one transaction; sets d->id. */
+int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err);
+/* Every recorded deployment of env, oldest first (empty when there is no ledger). */
+int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
+                        struct dd_error *err);
+void db_deployments_release(struct db_deployments *l);
+
 /* One statement, sent as is (autocommit unless the script opened a transaction). */
 int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr,
                       struct dd_error *err);

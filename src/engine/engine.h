@@ -51,6 +51,9 @@ struct engine_status {
 /* Explains a modified applied file (git history lines added as error details). Optional. */
 typedef void (*engine_explain_fn)(void *arg, const struct engine_item *it, struct dd_error *err);
 
+/* engine_explain_fn over git history; arg is the struct repo * (NULL: explains nothing). */
+void engine_explain_from_git(void *arg, const struct engine_item *it, struct dd_error *err);
+
 struct engine_opts {
     const char *env;
     const char *schema;       /* ledger schema */

@@ -56,13 +56,20 @@ static void sql_failure(struct dd_error *err, const struct step_ctx *c, const st
         dd_buf_addf(&where, "%s:%u:%u", c->s->script->path, line, col);
     else
         dd_buf_adds(&where, c->s->script->path);
-    if (stmt)
+    if (code == DD_EINTERRUPTED)
+        dd_error_set(err, code, "%s: interrupted by signal %d; the running statement was cancelled", where.buf,
+                     dd_interrupt_signal());
+    else if (stmt)
         dd_error_set(err, code, "%s: statement %zu of %zu failed: %s%s%s%s", where.buf, stmt_no, x->stmts.n,
                      se->message ? se->message : "unknown error", se->sqlstate[0] ? " (SQLSTATE " : "", se->sqlstate,
                      se->sqlstate[0] ? ")" : "");
     else
         dd_error_set(err, code, "%s: %s%s%s%s", where.buf, se->message ? se->message : "unknown error",
                      se->sqlstate[0] ? " (SQLSTATE " : "", se->sqlstate, se->sqlstate[0] ? ")" : "");
+    if (code == DD_EINTERRUPTED) {
+        dd_buf_release(&where);
+        return;
+    }
     if (se->detail)
         add_first_line(err, "detail", se->detail);
     if (se->context)

@@ -114,6 +114,18 @@ struct migration_set {
 
 /* Build the ordered set from a source; directives are parsed here (bad ones are errors). */
 int migration_set_build(struct migration_set *out, const struct migration_source *src, struct dd_error *err);
+struct dd_config;
+struct repo;
+
+/*
+ * The migrations an environment deploys: the committed tree of HEAD (uncommitted changes under
+ * the directory block with DD_EBLOCKED, listed), or the working tree when the environment has
+ * [git] allow-dirty (repo may then be NULL; with a repository, blob ids are still filled in).
+ */
+int migration_set_load(struct migration_set *out, struct repo *repo, const struct dd_config *cfg, struct dd_error *err);
+/* The migrations of `dir` in any commit. */
+int migration_set_load_at(struct migration_set *out, struct repo *repo, const char *dir, const char *rev,
+                          struct dd_error *err);
 const struct migration *migration_set_find(const struct migration_set *s, int64_t version);
 void migration_set_release(struct migration_set *s);
 /* "0003_add_users.up.sql" style display name of the up file. */

@@ -80,8 +80,13 @@ static void run_always(struct pipeline_run *out, const struct stage *stages, siz
         rc = call(stages[i].run, ctx, &r->note, &r->ms, ops, &aerr);
         r->outcome = rc < 0 ? STAGE_OUT_FAILED : rc == STAGE_SKIPPED ? STAGE_OUT_SKIPPED : STAGE_OUT_OK;
         line(ops, stages[i].name, stage_outcome_name(r->outcome), r->ms, rc < 0 ? dd_error_msg(&aerr) : r->note);
-        if (rc < 0)
+        if (rc < 0 && dd_error_isset(err)) {
             dd_error_detail(err, "%s failed too: %s", stages[i].name, dd_error_msg(&aerr));
+        } else if (rc < 0) {
+            /* everything else succeeded: this failure is the run's failure */
+            dd_error_move(err, &aerr);
+            dd_error_wrap(err, "running stage '%s'", stages[i].name);
+        }
         dd_error_release(&aerr);
     }
 }

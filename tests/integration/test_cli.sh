@@ -17,7 +17,7 @@ for c in $cmds; do
 done
 
 expect_rc 2 frobnicate
-assert_contains "$err" "error: 'frobnicate' is not a dbdeploy command" "unknown command"
+assert_contains "$err" "error: 'frobnicate' is not a dbdeploy command, nor an environment (no pipeline/frobnicate.conf)" "unknown command"
 expect_rc 2 --frob status
 assert_contains "$err" "unknown global option '--frob'" "unknown global option"
 expect_rc 2 status

@@ -135,3 +135,48 @@ start_stub() {
 requests() { # NAME: how many requests the stub NAME received
   wc -l <"$DD_PG_TMP/$1.log" | tr -d ' '
 }
+
+# --- a two-environment project for pipeline tests ---
+# pipeline_project DIR STAGING_URL PROD_URL HEALTH_URL: staging and prod (gated on staging), backups
+# under DIR/.dbdeploy/backups, the health check on HEALTH_URL with a bearer token from
+# $HEALTH_TOKEN. Migrations are added by the caller.
+pipeline_project() {
+  local dir=$1 staging=$2 prod=$3 health=$4
+  git_init "$dir"
+  mkdir -p "$dir/migrations" "$dir/pipeline"
+  cat >"$dir/pipeline/dbdeploy.conf" <<CONF
+[database]
+	lock-wait = 5s
+[health]
+	timeout = 1s
+	deadline = 3s
+	backoff = 100ms
+CONF
+  cat >"$dir/pipeline/staging.conf" <<CONF
+[database]
+	url = $staging
+[health]
+	url = $health
+	header = Authorization: Bearer \${HEALTH_TOKEN}
+CONF
+  cat >"$dir/pipeline/prod.conf" <<CONF
+[database]
+	url = $prod
+[gate]
+	requires = staging
+[health]
+	url = $health
+	header = Authorization: Bearer \${HEALTH_TOKEN}
+CONF
+  printf '.dbdeploy/\n' >"$dir/.gitignore"
+}
+
+# five_migrations DIR: 0001..0005, each creating a table with a row
+five_migrations() {
+  local i
+  for i in 1 2 3 4 5; do
+    printf 'CREATE TABLE t%s (id int PRIMARY KEY, note text);\nINSERT INTO t%s VALUES (%s, %s);\n' \
+      "$i" "$i" "$i" "'row $i'" >"$1/migrations/000${i}_t$i.up.sql"
+    printf 'DROP TABLE t%s;\n' "$i" >"$1/migrations/000${i}_t$i.down.sql"
+  done
+}

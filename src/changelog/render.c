@@ -1,0 +1,202 @@
+#include "changelog/changelog.h"
+
+#include <stdio.h>
+#include <time.h>
+
+#include "util/fs.h"
+#include "util/mask.h"
+
+char *changelog_path(const char *env)
+{
+    return dd_xasprintf("%s/%s/%s", CHANGELOG_DIR, env, CHANGELOG_FILE);
+}
+
+/* Text for a table cell: pipes escaped, line breaks flattened, masked. */
+static void cell(struct dd_buf *out, const char *s)
+{
+    struct dd_buf raw = DD_BUF_INIT;
+
+    if (!s || !*s) {
+        dd_buf_adds(out, "—");
+        return;
+    }
+    for (const char *p = s; *p; p++) {
+        if (*p == '|')
+            dd_buf_adds(&raw, "\\|");
+        else if (*p == '\n' || *p == '\r')
+            dd_buf_addch(&raw, ' ');
+        else
+            dd_buf_addch(&raw, *p);
+    }
+    dd_mask_add(out, raw.buf, raw.len);
+    dd_buf_release(&raw);
+}
+
+/* "2026-11-21T10:15:00Z" -> seconds; -1 if unparsable. */
+static long long parse_iso(const char *s)
+{
+    struct tm tm;
+
+    memset(&tm, 0, sizeof(tm));
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+                     &tm.tm_sec) != 6)
+        return -1;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (long long)timegm(&tm);
+}
+
+static void duration(struct dd_buf *out, long long ms)
+{
+    if (ms < 1000)
+        dd_buf_addf(out, "%lld ms", ms);
+    else if (ms < 120000)
+        dd_buf_addf(out, "%.1f s", (double)ms / 1000.0);
+    else
+        dd_buf_addf(out, "%lld min %lld s", ms / 60000, (ms % 60000) / 1000);
+}
+
+void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
+{
+    long long a = parse_iso(e->started_at), b = parse_iso(e->finished_at);
+    char date[32] = "unknown date";
+
+    if (e->started_at && strlen(e->started_at) >= 19)
+        snprintf(date, sizeof(date), "%.10s %.8s UTC", e->started_at, e->started_at + 11);
+    dd_buf_addf(out, "## %s — %s — %s\n\n", date, e->env, e->result);
+    if (e->commit)
+        dd_buf_addf(out, "- Commit: `%.7s`\n", e->commit);
+    else
+        dd_buf_adds(out, "- Commit: none (working tree)\n");
+    dd_buf_adds(out, "- Deployed by: ");
+    cell(out, e->who);
+    dd_buf_addch(out, '\n');
+    if (e->archive)
+        dd_buf_addf(out, "- Backup: `%s`\n", e->archive);
+    if (a >= 0 && b >= a) {
+        dd_buf_adds(out, "- Duration: ");
+        duration(out, (b - a) * 1000);
+        dd_buf_addch(out, '\n');
+    }
+    if (e->error) {
+        dd_buf_adds(out, "- Error: ");
+        cell(out, e->error);
+        dd_buf_addch(out, '\n');
+    }
+    if (e->id)
+        dd_buf_addf(out, "- Deployment: #%lld\n", (long long)e->id);
+    dd_buf_addch(out, '\n');
+    if (e->n) {
+        dd_buf_adds(out, "| Version | Name | Author | Introduced by | Checksum | Duration | Status |\n"
+                         "|---:|---|---|---|---|---:|---|\n");
+        for (size_t i = 0; i < e->n; i++) {
+            const struct changelog_migration *m = &e->m[i];
+            dd_buf_addf(out, "| %lld | ", (long long)m->version);
+            cell(out, m->name);
+            dd_buf_adds(out, " | ");
+            cell(out, m->author);
+            dd_buf_adds(out, " | ");
+            cell(out, m->subject);
+            dd_buf_addf(out, " | `%.19s` | ", m->checksum);
+            duration(out, m->duration_ms);
+            dd_buf_addf(out, " | %s |\n", m->status);
+        }
+        dd_buf_addch(out, '\n');
+    } else {
+        dd_buf_adds(out, "No migrations.\n\n");
+    }
+    for (size_t i = 0; i < e->n; i++)
+        if (strcmp(e->m[i].status, "applied") == 0)
+            dd_buf_addf(out, "<!-- dbdeploy:applied env=%s version=%lld checksum=%s file=%s -->\n", e->env,
+                        (long long)e->m[i].version, e->m[i].checksum, e->m[i].file);
+    dd_buf_addch(out, '\n');
+}
+
+static void header(struct dd_buf *out, const char *env)
+{
+    dd_buf_addf(out,
+                "# Deployments to %s\n\n"
+                "Newest first. Written by dbdeploy after every deployment; regenerate it with\n"
+                "`dbdeploy changelog %s`. The `dbdeploy:applied` comments are read by `dbdeploy verify`\n"
+                "and the pre-push hook: do not edit them.\n\n",
+                env, env);
+}
+
+void changelog_render_file(struct dd_buf *out, const char *env, const struct changelog_entry *entries, size_t n)
+{
+    header(out, env);
+    for (size_t i = 0; i < n; i++)
+        changelog_render_entry(out, &entries[i]);
+}
+
+int changelog_replace(char **out_path, const char *root, const char *env, const struct dd_buf *content, bool *changed,
+                      struct dd_error *err)
+{
+    char *rel = changelog_path(env);
+    char *abs = dd_path_join(root, rel);
+    char *dir = dd_dirname(abs);
+    struct dd_buf cur = DD_BUF_INIT;
+    int rc = -1;
+
+    if (out_path)
+        *out_path = NULL;
+    if (changed)
+        *changed = true;
+    if (dd_path_exists(abs)) {
+        if (dd_read_file(&cur, abs, err) < 0)
+            goto cleanup;
+        if (cur.len == content->len && memcmp(cur.buf, content->buf, cur.len) == 0) {
+            if (changed)
+                *changed = false;
+            rc = 0;
+            goto done;
+        }
+    }
+    if (dd_mkdir_p(dir, 0755, err) < 0 || dd_write_file_atomic(abs, content->buf, content->len, 0644, err) < 0)
+        goto cleanup;
+    rc = 0;
+done:
+    if (out_path) {
+        *out_path = rel;
+        rel = NULL;
+    }
+cleanup:
+    dd_buf_release(&cur);
+    free(rel);
+    free(abs);
+    free(dir);
+    return rc;
+}
+
+int changelog_prepend(char **out_path, const char *root, const char *env, const struct changelog_entry *e,
+                      struct dd_error *err)
+{
+    char *rel = changelog_path(env);
+    char *abs = dd_path_join(root, rel);
+    struct dd_buf cur = DD_BUF_INIT, next = DD_BUF_INIT;
+    const char *first;
+    int rc = -1;
+
+    if (dd_path_exists(abs) && dd_read_file(&cur, abs, err) < 0)
+        goto cleanup;
+    /* keep whatever header the file has; the new entry goes before the first existing one */
+    first = cur.len ? strstr(cur.buf, "\n## ") : NULL;
+    if (cur.len && first) {
+        dd_buf_add(&next, cur.buf, (size_t)(first - cur.buf) + 1);
+        changelog_render_entry(&next, e);
+        dd_buf_adds(&next, first + 1);
+    } else {
+        if (cur.len)
+            dd_buf_add(&next, cur.buf, cur.len);
+        else
+            header(&next, env);
+        changelog_render_entry(&next, e);
+    }
+    rc = changelog_replace(out_path, root, env, &next, NULL, err);
+cleanup:
+    dd_buf_release(&cur);
+    dd_buf_release(&next);
+    free(rel);
+    free(abs);
+    return rc;
+}

@@ -1,0 +1,105 @@
+#include "cli/cli.h"
+
+#include "config/config.h"
+#include "pipeline/deploy.h"
+#include "util/buf.h"
+#include "util/identity.h"
+#include "util/out.h"
+
+static int run_deploy(struct cli_ctx *ctx, const char *env, bool dry_run)
+{
+    struct deploy d;
+    struct dd_buf b = DD_BUF_INIT;
+    char *who = NULL;
+    int rc = -1;
+
+    deploy_init(&d);
+    if (cli_need_config(ctx, env) < 0)
+        goto cleanup;
+    if (!ctx->cfg->allow_dirty && cli_need_repo(ctx) < 0) {
+        dd_error_hint(&ctx->err,
+                      "%s deploys committed migrations, so the project must be a git repository; set "
+                      "[git] allow-dirty = true for an environment deployed from a plain directory.",
+                      env);
+        goto cleanup;
+    }
+    if (ctx->cfg->allow_dirty && !ctx->repo) {
+        struct dd_error ignored = DD_ERROR_INIT;
+        if (cli_need_repo(ctx) < 0)
+            dd_error_move(&ignored, &ctx->err); /* optional here: it only adds blob ids and authors */
+        dd_error_release(&ignored);
+    }
+    if (cli_need_db(ctx) < 0)
+        goto cleanup;
+    who = dd_whoami();
+    d.cfg = ctx->cfg;
+    d.repo = ctx->repo;
+    d.db = ctx->db;
+    d.dry_run = dry_run;
+    d.who = who;
+    rc = deploy_run(&d, &ctx->err);
+    deploy_report(&b, &d, out_json());
+    out_result_buf(&b);
+cleanup:
+    deploy_release(&d);
+    dd_buf_release(&b);
+    free(who);
+    return rc;
+}
+
+int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct {
+        bool dry_run;
+    } o = {false};
+    const struct cli_opt opts[] = {
+        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "run the read-only checks and show what would happen"),
+        CLI_OPT_END,
+    };
+    const struct cli_spec spec = {
+        "deploy",
+        "ENV [--dry-run]",
+        "Deploy the pending migrations of ENV through the whole pipeline: preflight, gate, health-before, lock, "
+        "backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the same.",
+        "A failure in apply or health-after restores the backup automatically ([restore] on-failure). Exit status: "
+        "0 deployed or up to date, 1 failed without changes, 2 bad input or configuration, 3 blocked before any "
+        "change (gate, unhealthy application, lock busy, changed migrations), 4 failed and the database was "
+        "restored, 5 failed and the restore failed too. See docs/pipeline.md.",
+        opts,
+        1,
+        1};
+    struct dd_strv args = DD_STRV_INIT;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p == 0)
+        rc = run_deploy(ctx, args.v[0], o.dry_run);
+    else
+        rc = p > 0 ? 0 : -1;
+    dd_strv_release(&args);
+    return rc;
+}
+
+int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const struct cli_opt opts[] = {CLI_OPT_END};
+    const struct cli_spec spec = {
+        "plan",
+        "ENV",
+        "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, the gate and the health check "
+        "before, and lists the migrations that would be applied (same as deploy --dry-run).",
+        NULL,
+        opts,
+        1,
+        1};
+    struct dd_strv args = DD_STRV_INIT;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p == 0)
+        rc = run_deploy(ctx, args.v[0], true);
+    else
+        rc = p > 0 ? 0 : -1;
+    dd_strv_release(&args);
+    return rc;
+}

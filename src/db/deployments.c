@@ -1,0 +1,184 @@
+#include "db/ledger.h"
+
+#include <stdio.h>
+
+#include "db/internal.h"
+#include "util/buf.h"
+#include "version.h"
+
+static char *dup_value(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
+}
+
+static int exec_ok(struct db_conn *c, PGresult *res, const char *what, struct dd_error *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        rc = db_error_from_result(err, res, c->pg, what);
+    return rc;
+}
+
+int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *ins = NULL, *ins_m = NULL;
+    struct dd_buf versions = DD_BUF_INIT;
+    PGresult *res = NULL;
+    int rc = -1;
+
+    dd_buf_addch(&versions, '{');
+    for (size_t i = 0; i < d->n; i++)
+        dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
+    dd_buf_addch(&versions, '}');
+    ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
+                       "versions, stages, archive, error, dbdeploy_version) VALUES ($1, $2, $3, $4::timestamptz, "
+                       "$5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11) RETURNING id",
+                       qs);
+    ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
+                         "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
+                         qs);
+    res = PQexec(c->pg, "BEGIN");
+    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+        goto cleanup;
+    PQclear(res);
+    {
+        const char *params[] = {d->env,         d->git_commit, d->deployed_by,  d->started_at,
+                                d->finished_at, d->result,     versions.buf,    d->stages_json ? d->stages_json : "[]",
+                                d->archive,     d->error,      DBDEPLOY_VERSION};
+        res = PQexecParams(c->pg, ins, 11, NULL, params, NULL, NULL, 0);
+    }
+    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+        goto cleanup;
+    d->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    for (size_t i = 0; i < d->n; i++) {
+        char id[32], v[32], ms[32];
+        const char *params[] = {id, v, d->m[i].name, d->m[i].file, d->m[i].checksum, ms, d->m[i].status};
+        snprintf(id, sizeof(id), "%lld", (long long)d->id);
+        snprintf(v, sizeof(v), "%lld", (long long)d->m[i].version);
+        snprintf(ms, sizeof(ms), "%lld", (long long)d->m[i].duration_ms);
+        PQclear(res);
+        res = PQexecParams(c->pg, ins_m, 7, NULL, params, NULL, NULL, 0);
+        if (exec_ok(c, res, "cannot record the deployment's migrations", err) < 0)
+            goto cleanup;
+    }
+    PQclear(res);
+    res = PQexec(c->pg, "COMMIT");
+    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    PQclear(res);
+    if (rc < 0)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    dd_buf_release(&versions);
+    free(ins);
+    free(ins_m);
+    free(qs);
+    return rc;
+}
+
+int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
+                        struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *q1 = NULL, *q2 = NULL;
+    const char *params[] = {env};
+    PGresult *res = NULL;
+    int rc = -1;
+
+    memset(out, 0, sizeof(*out));
+    q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
+                      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                      "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), result, archive, "
+                      "error FROM %s.deployments WHERE env = $1 ORDER BY id",
+                      qs);
+    q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
+                      "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
+                      "WHERE d.env = $1 ORDER BY m.deployment_id, m.version",
+                      qs, qs);
+    res = PQexecParams(c->pg, q1, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+            rc = 0; /* no ledger: no deployments */
+        else
+            db_error_from_result(err, res, c->pg, "cannot read the deployments");
+        goto cleanup;
+    }
+    out->n = (size_t)PQntuples(res);
+    out->v = dd_xcalloc(out->n ? out->n : 1, sizeof(*out->v));
+    for (size_t i = 0; i < out->n; i++) {
+        struct db_deployment *d = &out->v[i];
+        d->id = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+        d->env = dup_value(res, (int)i, 1);
+        d->git_commit = dup_value(res, (int)i, 2);
+        d->deployed_by = dup_value(res, (int)i, 3);
+        d->started_at = dup_value(res, (int)i, 4);
+        d->finished_at = dup_value(res, (int)i, 5);
+        d->result = dup_value(res, (int)i, 6);
+        d->archive = dup_value(res, (int)i, 7);
+        d->error = dup_value(res, (int)i, 8);
+    }
+    PQclear(res);
+    res = PQexecParams(c->pg, q2, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error_from_result(err, res, c->pg, "cannot read the deployments' migrations");
+        goto cleanup;
+    }
+    /* both are ordered by deployment id: walk them together */
+    for (int r = 0, k = 0; r < PQntuples(res); r++) {
+        int64_t id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+        struct db_deployment *d;
+        struct db_deployment_migration *m;
+        while ((size_t)k < out->n && out->v[k].id < id)
+            k++;
+        if ((size_t)k >= out->n || out->v[k].id != id)
+            continue;
+        d = &out->v[k];
+        d->m = dd_xrealloc(d->m, (d->n + 1) * sizeof(*d->m));
+        m = &d->m[d->n++];
+        m->version = strtoll(PQgetvalue(res, r, 1), NULL, 10);
+        m->name = dup_value(res, r, 2);
+        m->file = dup_value(res, r, 3);
+        m->checksum = dup_value(res, r, 4);
+        m->duration_ms = strtoll(PQgetvalue(res, r, 5), NULL, 10);
+        m->status = dup_value(res, r, 6);
+    }
+    rc = 0;
+cleanup:
+    PQclear(res);
+    free(q1);
+    free(q2);
+    free(qs);
+    if (rc < 0)
+        db_deployments_release(out);
+    return rc;
+}
+
+void db_deployments_release(struct db_deployments *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        struct db_deployment *d = &l->v[i];
+        free(d->env);
+        free(d->git_commit);
+        free(d->deployed_by);
+        free(d->started_at);
+        free(d->finished_at);
+        free(d->result);
+        free(d->stages_json);
+        free(d->archive);
+        free(d->error);
+        for (size_t k = 0; k < d->n; k++) {
+            free(d->m[k].name);
+            free(d->m[k].file);
+            free(d->m[k].checksum);
+            free(d->m[k].status);
+        }
+        free(d->m);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}

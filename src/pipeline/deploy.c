@@ -1,0 +1,231 @@
+#include "pipeline/deploy.h"
+
+#include <stdio.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "util/clock.h"
+#include "util/json.h"
+#include "util/mask.h"
+#include "util/parse.h"
+
+static const struct stage deploy_stages[] = {
+    {"preflight", stage_preflight_run, NULL, NULL, STAGE_READ_ONLY},
+    {"gate", stage_gate_run, NULL, NULL, STAGE_READ_ONLY},
+    {"health-before", stage_health_before_run, NULL, NULL, STAGE_READ_ONLY},
+    {"lock", stage_lock_run, NULL, NULL, 0},
+    {"backup", stage_backup_run, NULL, NULL, 0},
+    {"apply", stage_apply_run, stage_apply_undo, "restore", 0},
+    {"health-after", stage_health_after_run, NULL, NULL, 0},
+    {"record", stage_record_run, NULL, NULL, STAGE_ALWAYS},
+};
+
+const char *deploy_result_name(enum deploy_result r)
+{
+    static const char *const names[] = {"up-to-date", "planned",  "applied",       "blocked",
+                                        "failed",     "restored", "restore-failed"};
+
+    return names[r];
+}
+
+enum deploy_result deploy_result_of(const struct deploy *d)
+{
+    if (!d->err || !dd_error_isset(d->err))
+        return d->dry_run ? DEPLOY_PLANNED : d->applied.n ? DEPLOY_APPLIED : DEPLOY_UP_TO_DATE;
+    if (d->restore_failed)
+        return DEPLOY_RESTORE_FAILED;
+    if (d->restored || d->restore_unneeded)
+        return DEPLOY_RESTORED;
+    if (d->err->code == DD_EBLOCKED && !d->db_changed)
+        return DEPLOY_BLOCKED;
+    return DEPLOY_FAILED;
+}
+
+void deploy_init(struct deploy *d)
+{
+    memset(d, 0, sizeof(*d));
+    d->ledger = (struct db_ledger)DB_LEDGER_INIT;
+    d->st = (struct engine_status)ENGINE_STATUS_INIT;
+    d->plan = (struct engine_plan)ENGINE_PLAN_INIT;
+    d->applied = (struct engine_result)ENGINE_RESULT_INIT;
+    d->health_before = (struct health_result)HEALTH_RESULT_INIT;
+    d->health_after = (struct health_result)HEALTH_RESULT_INIT;
+    d->backup = (struct backup_result)BACKUP_RESULT_INIT;
+    d->restore = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
+    d->run = (struct pipeline_run)PIPELINE_RUN_INIT;
+}
+
+int deploy_run(struct deploy *d, struct dd_error *err)
+{
+    struct dd_error ignored = DD_ERROR_INIT;
+    int rc;
+
+    d->err = err;
+    d->started_at = time(NULL);
+    engine_opts_from_config(&d->opts, d->cfg);
+    d->opts.applied_by = d->who;
+    d->opts.explain = engine_explain_from_git;
+    d->opts.explain_arg = d->repo;
+    rc = pipeline_run(&d->run, deploy_stages, DD_ARRAY_SIZE(deploy_stages), d, d->dry_run, NULL, err);
+    d->finished_at = time(NULL);
+    d->result = deploy_result_of(d);
+    if (db_lock_held(d->db))
+        db_lock_release(d->db, &ignored);
+    dd_error_release(&ignored);
+    if (rc < 0) {
+        char *archive = d->backup.path;
+        if (d->result == DEPLOY_RESTORED) {
+            dd_error_recode(err, DD_ERESTORED);
+            if (d->restore_unneeded)
+                dd_error_hint(err, "No migration had been committed, so the database is as it was before the "
+                                   "deployment; nothing needed restoring.");
+            else
+                dd_error_hint(err,
+                              "The database was restored from %s and is exactly as it was before the "
+                              "deployment.",
+                              archive);
+        } else if (d->result == DEPLOY_RESTORE_FAILED) {
+            dd_error_recode(err, DD_ERESTOREFAIL);
+            if (archive)
+                dd_error_hint(err,
+                              "The automatic restore failed: restore by hand with 'dbdeploy restore %s %s', or "
+                              "with tar, zstd and pg_restore as docs/backup.md describes.",
+                              d->cfg->env, archive);
+        }
+    }
+    return rc;
+}
+
+static void result_sentence(struct dd_buf *b, const struct deploy *d)
+{
+    char dur[32];
+
+    dd_format_duration(dur, sizeof(dur), (uint64_t)(d->finished_at - d->started_at) * 1000);
+    switch (d->result) {
+    case DEPLOY_UP_TO_DATE:
+        dd_buf_addf(b, "%s is up to date; nothing was deployed\n", d->cfg->env);
+        break;
+    case DEPLOY_PLANNED:
+        dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
+                    d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
+                    d->set.commit ? d->set.commit : "");
+        for (size_t i = 0; i < d->plan.n; i++)
+            dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,
+                        d->plan.v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
+        break;
+    case DEPLOY_APPLIED:
+        dd_buf_addf(b, "deployed %zu migration%s to %s%s%.7s in %s\n", d->applied.n, d->applied.n == 1 ? "" : "s",
+                    d->cfg->env, d->set.commit ? " at " : "", d->set.commit ? d->set.commit : "", dur);
+        break;
+    case DEPLOY_BLOCKED:
+        dd_buf_addf(b, "deployment to %s blocked; nothing was changed\n", d->cfg->env);
+        break;
+    case DEPLOY_FAILED:
+        dd_buf_addf(b, "deployment to %s failed%s\n", d->cfg->env,
+                    d->db_changed ? "; the database was NOT restored" : "; nothing was changed");
+        break;
+    case DEPLOY_RESTORED:
+        dd_buf_addf(b, "deployment to %s failed; the database is back to its state before the deployment\n",
+                    d->cfg->env);
+        break;
+    case DEPLOY_RESTORE_FAILED:
+        dd_buf_addf(b, "deployment to %s failed and the restore failed too: act now (see the error)\n", d->cfg->env);
+        break;
+    }
+}
+
+static void json_report(struct dd_buf *b, const struct deploy *d)
+{
+    struct dd_json j;
+    char started[32], finished[32];
+
+    dd_time_iso8601(started, d->started_at);
+    dd_time_iso8601(finished, d->finished_at);
+    dd_json_init(&j, b);
+    dd_json_obj_begin(&j, NULL);
+    dd_json_int(&j, "schema", 1);
+    dd_json_str(&j, "command", "deploy");
+    dd_json_str(&j, "env", d->cfg->env);
+    dd_json_str(&j, "database", d->cfg->db_url_masked);
+    dd_json_str(&j, "commit", d->set.commit);
+    dd_json_str(&j, "deployed_by", d->who);
+    dd_json_bool(&j, "dry_run", d->dry_run);
+    dd_json_str(&j, "result", deploy_result_name(d->result));
+    dd_json_str(&j, "started_at", started);
+    dd_json_str(&j, "finished_at", finished);
+    dd_json_arr_begin(&j, "stages");
+    for (size_t i = 0; i < d->run.n; i++) {
+        const struct stage_result *r = &d->run.results[i];
+        dd_json_obj_begin(&j, NULL);
+        dd_json_str(&j, "name", r->name);
+        dd_json_str(&j, "outcome", stage_outcome_name(r->outcome));
+        dd_json_uint(&j, "ms", r->ms);
+        dd_json_str(&j, "note", r->note);
+        if (r->undo != UNDO_NONE) {
+            dd_json_str(&j, "undo", r->undo == UNDO_OK ? "ok" : "fail");
+            dd_json_uint(&j, "undo_ms", r->undo_ms);
+            dd_json_str(&j, "undo_note", r->undo_note);
+        }
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+    dd_json_arr_begin(&j, "pending");
+    for (size_t i = 0; i < d->plan.n; i++) {
+        dd_json_obj_begin(&j, NULL);
+        dd_json_int(&j, "version", d->plan.v[i].m->version);
+        dd_json_str(&j, "file", d->plan.v[i].script->path);
+        dd_json_str(&j, "checksum", d->plan.v[i].m->checksum);
+        dd_json_bool(&j, "transaction", d->plan.v[i].exec.mode == MIGRATION_EXEC_TX);
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+    engine_result_json(&j, "applied", &d->applied);
+    dd_json_str(&j, "gate", d->gate_env);
+    dd_json_str(&j, "archive", d->backup.path);
+    dd_json_bool(&j, "restored", d->restored);
+    dd_json_bool(&j, "restore_failed", d->restore_failed);
+    if (d->record_id)
+        dd_json_int(&j, "deployment_id", d->record_id);
+    else
+        dd_json_null(&j, "deployment_id");
+    dd_json_str(&j, "changelog", d->changelog_path);
+    if (d->err && dd_error_isset(d->err)) {
+        dd_json_obj_begin(&j, "error");
+        dd_json_str(&j, "message", dd_error_msg(d->err));
+        dd_json_arr_begin(&j, "details");
+        for (size_t i = 0; i < d->err->details.n; i++)
+            dd_json_str(&j, NULL, d->err->details.v[i]);
+        dd_json_arr_end(&j);
+        dd_json_str(&j, "hint", d->err->hint);
+        dd_json_obj_end(&j);
+    } else {
+        dd_json_null(&j, "error");
+    }
+    dd_json_obj_end(&j);
+}
+
+void deploy_report(struct dd_buf *out, const struct deploy *d, bool json)
+{
+    if (json)
+        json_report(out, d);
+    else
+        result_sentence(out, d);
+}
+
+void deploy_release(struct deploy *d)
+{
+    migration_set_release(&d->set);
+    db_ledger_release(&d->ledger);
+    engine_status_release(&d->st);
+    engine_plan_release(&d->plan);
+    engine_result_release(&d->applied);
+    health_result_release(&d->health_before);
+    health_result_release(&d->health_after);
+    backup_result_release(&d->backup);
+    backup_restore_result_release(&d->restore);
+    pipeline_run_release(&d->run);
+    free(d->gate_env);
+    free(d->error);
+    free(d->changelog_path);
+    d->gate_env = d->error = d->changelog_path = NULL;
+}

@@ -1,0 +1,109 @@
+#ifndef DBDEPLOY_PIPELINE_DEPLOY_H
+#define DBDEPLOY_PIPELINE_DEPLOY_H
+
+/*
+ * `dbdeploy deploy ENV`: the deployment pipeline and its record.
+ *
+ *   preflight      config, repository, migrations, applied files unchanged; nothing pending
+ *                  ends here with "up to date"
+ *   gate           [gate] requires: every pending migration already applied on that
+ *                  environment, successfully, with the same checksum (and its health, optionally)
+ *   health-before  the application must be healthy before anything changes
+ *   lock           the deployment lock, then everything re-checked under it
+ *   backup         a verified archive ([backup] enabled)
+ *   apply          the pending migrations; undo = auto-restore ("restore" line)
+ *   health-after   the application must be healthy afterwards
+ *   record         a row in <schema>.deployments and a changelog entry, written after any
+ *                  restore so the history of a failure survives it
+ *
+ * Each stage is one file, stage_<name>.c, and talks to the others only through struct deploy.
+ * Stages 1-3 are read-only and are all that --dry-run runs.
+ */
+#include <time.h>
+
+#include "backup/backup.h"
+#include "engine/engine.h"
+#include "health/health.h"
+#include "pipeline/runner.h"
+
+struct dd_config;
+struct repo;
+
+enum deploy_result {
+    DEPLOY_UP_TO_DATE,
+    DEPLOY_PLANNED, /* --dry-run */
+    DEPLOY_APPLIED,
+    DEPLOY_BLOCKED,        /* refused before any change */
+    DEPLOY_FAILED,         /* failed; nothing was changed, or no restore was possible */
+    DEPLOY_RESTORED,       /* failed and the database is back to its pre-deploy state */
+    DEPLOY_RESTORE_FAILED, /* failed and the restore failed too */
+};
+
+const char *deploy_result_name(enum deploy_result r);
+
+struct deploy {
+    /* inputs (borrowed) */
+    const struct dd_config *cfg;
+    const struct dd_error *err; /* the run's error so far (set by deploy_run), read by record */
+    struct repo *repo;          /* NULL only for allow-dirty environments outside git */
+    struct db_conn *db;
+    bool dry_run;
+    const char *who; /* user@host */
+
+    /* filled by the stages */
+    time_t started_at, finished_at;
+    struct migration_set set;
+    struct db_ledger ledger; /* the ledger before anything changed (under the lock) */
+    struct engine_status st;
+    struct engine_opts opts;
+    struct engine_plan plan;
+    struct engine_result applied;
+    bool db_changed; /* apply ran something that may have committed */
+    struct health_result health_before, health_after;
+    bool health_configured;
+    struct backup_result backup; /* path NULL when no backup was taken */
+    struct backup_restore_result restore;
+    bool restored, restore_failed, restore_unneeded;
+    char *gate_env; /* the environment the gate checked */
+    struct pipeline_run run;
+    enum deploy_result result;
+    char *error;          /* first line of the failure, masked, for the record */
+    char *changelog_path; /* written by record, relative to the root */
+    int64_t record_id;
+};
+
+/* Prepare an empty deployment (every member in its empty state). */
+void deploy_init(struct deploy *d);
+/* Run the whole pipeline. d->result says what happened; err holds the failure (recoded so that
+ * the exit status is 3 when blocked, 4 when restored, 5 when the restore failed). */
+int deploy_run(struct deploy *d, struct dd_error *err);
+void deploy_release(struct deploy *d);
+/* The report: human text or the --json document. */
+void deploy_report(struct dd_buf *out, const struct deploy *d, bool json);
+
+/* Stages (pipeline/stage_*.c); ctx is the struct deploy. */
+int stage_preflight_run(void *ctx, char **note, struct dd_error *err);
+int stage_gate_run(void *ctx, char **note, struct dd_error *err);
+int stage_health_before_run(void *ctx, char **note, struct dd_error *err);
+int stage_lock_run(void *ctx, char **note, struct dd_error *err);
+int stage_backup_run(void *ctx, char **note, struct dd_error *err);
+int stage_apply_run(void *ctx, char **note, struct dd_error *err);
+int stage_apply_undo(void *ctx, char **note, struct dd_error *err);
+int stage_health_after_run(void *ctx, char **note, struct dd_error *err);
+int stage_record_run(void *ctx, char **note, struct dd_error *err);
+
+/* The record (pipeline/record.c). */
+struct changelog_entry;
+struct changelog_migration;
+struct db_deployment;
+enum deploy_result deploy_result_of(const struct deploy *d);
+void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const char *stages_json);
+int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct dd_error *err);
+/* m must have room for dep->n migrations; strings live in dep or hold. */
+void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migration *m, struct dd_strv *hold,
+                            struct repo *repo, const struct db_deployment *dep);
+
+/* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
+int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);
+
+#endif

@@ -1,0 +1,31 @@
+#include "pipeline/deploy.h"
+
+#include "config/config.h"
+#include "db/db.h"
+
+/*
+ * Take the deployment lock for the rest of the run, create the ledger if needed, and decide
+ * again under the lock: another deployment may have finished while we were checking.
+ */
+int stage_lock_run(void *ctx, char **note, struct dd_error *err)
+{
+    struct deploy *d = ctx;
+
+    if (db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0 ||
+        db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0)
+        return -1;
+    engine_plan_release(&d->plan);
+    engine_status_release(&d->st);
+    db_ledger_release(&d->ledger);
+    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
+        return -1;
+    engine_status_build(&d->st, &d->set, &d->ledger, d->cfg->out_of_order);
+    if (engine_check(&d->st, &d->opts, -1, err) < 0 || engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err) < 0)
+        return -1;
+    if (!d->plan.n) {
+        *note = dd_xstrdup("another deployment applied everything meanwhile; up to date");
+        return STAGE_FINISH;
+    }
+    *note = dd_xasprintf("held; %zu to apply", d->plan.n);
+    return 0;
+}

@@ -1,0 +1,30 @@
+#include "pipeline/deploy.h"
+
+#include <stdio.h>
+
+#include "config/config.h"
+
+/*
+ * Config, repository and migrations: read the committed migrations, join them with the
+ * ledger, refuse changed/missing/dirty/out-of-order states, and plan. Nothing pending ends the
+ * deployment here, touching nothing.
+ */
+int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
+{
+    struct deploy *d = ctx;
+
+    if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 ||
+        db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
+        return -1;
+    engine_status_build(&d->st, &d->set, &d->ledger, d->cfg->out_of_order);
+    if (engine_check(&d->st, &d->opts, -1, err) < 0 || engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err) < 0)
+        return -1;
+    if (!d->plan.n) {
+        *note = dd_xasprintf("up to date: %zu migrations applied, nothing pending", d->st.count[ENGINE_APPLIED]);
+        return STAGE_FINISH;
+    }
+    *note = dd_xasprintf("%zu pending (%s .. %s)%s%.7s", d->plan.n, d->plan.v[0].m->version_text,
+                         d->plan.v[d->plan.n - 1].m->version_text, d->set.commit ? " at " : " from the working tree",
+                         d->set.commit ? d->set.commit : "");
+    return 0;
+}

@@ -1,0 +1,72 @@
+#include "pipeline/deploy.h"
+
+#include <stdio.h>
+
+#include "config/config.h"
+#include "db/db.h"
+#include "util/json.h"
+#include "util/mask.h"
+
+static void stages_json(struct dd_buf *out, const struct pipeline_run *run)
+{
+    struct dd_json j;
+
+    dd_json_init(&j, out);
+    dd_json_arr_begin(&j, NULL);
+    for (size_t i = 0; i < run->n; i++) {
+        const struct stage_result *r = &run->results[i];
+        if (r->outcome == STAGE_OUT_NOT_RUN)
+            continue;
+        dd_json_obj_begin(&j, NULL);
+        dd_json_str(&j, "name", r->name);
+        dd_json_str(&j, "outcome", stage_outcome_name(r->outcome));
+        dd_json_uint(&j, "ms", r->ms);
+        dd_json_str(&j, "note", r->note);
+        if (r->undo != UNDO_NONE) {
+            dd_json_str(&j, "undo", r->undo == UNDO_OK ? "ok" : "fail");
+            dd_json_uint(&j, "undo_ms", r->undo_ms);
+        }
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+}
+
+/*
+ * Runs after success and after any restore (STAGE_ALWAYS): the deployment's row goes into the
+ * ledger of the database as it is now, and its entry into changelog/<env>/CHANGELOG.md, so the
+ * history of a failure survives the restore that rewound everything else.
+ */
+int stage_record_run(void *ctx, char **note, struct dd_error *err)
+{
+    struct deploy *d = ctx;
+    struct db_deployments one = {NULL, 0};
+    struct dd_buf stages = DD_BUF_INIT, masked = DD_BUF_INIT;
+    int rc = -1;
+
+    d->finished_at = time(NULL);
+    d->result = deploy_result_of(d);
+    if (d->result == DEPLOY_UP_TO_DATE || d->result == DEPLOY_PLANNED || d->result == DEPLOY_BLOCKED) {
+        *note = dd_xstrdup("nothing to record");
+        return STAGE_SKIPPED;
+    }
+    if (d->err && dd_error_isset(d->err) && !d->error)
+        d->error = dd_mask_str(dd_error_msg(d->err));
+    stages_json(&stages, &d->run);
+    dd_mask_add(&masked, stages.buf, stages.len);
+    one.v = dd_xcalloc(1, sizeof(*one.v));
+    one.n = 1;
+    deploy_to_record(&one.v[0], d, masked.buf);
+    if (db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0 ||
+        db_deployment_insert(d->db, d->cfg->ledger_schema, &one.v[0], err) < 0)
+        goto cleanup;
+    d->record_id = one.v[0].id;
+    if (deploy_changelog(d, &one.v[0], err) < 0)
+        goto cleanup;
+    *note = dd_xasprintf("deployment #%lld, %s", (long long)d->record_id, d->changelog_path);
+    rc = 0;
+cleanup:
+    db_deployments_release(&one);
+    dd_buf_release(&stages);
+    dd_buf_release(&masked);
+    return rc;
+}
