@@ -21,10 +21,13 @@
 #include "version.h"
 
 const struct cli_command cli_commands[] = {
+    {"adopt", cmd_adopt, "record what golang-migrate or dbmate already applied, without running it"},
     {"apply", cmd_apply, "apply pending migrations to an environment"},
     {"backup", cmd_backup, "back up an environment's database, or verify an archive"},
     {"backups", cmd_backups, "list an environment's backups"},
+    {"changelog", cmd_changelog, "regenerate changelog/ENV/CHANGELOG.md from the ledger and git history"},
     {"deploy", cmd_deploy, "run the deployment pipeline for an environment ('dbdeploy ENV' for short)"},
+    {"gate", cmd_gate, "pass only when an environment has every migration of HEAD (for CI)"},
     {"health", cmd_health, "check that an environment's application answers its health check"},
     {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},
     {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},

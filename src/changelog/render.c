@@ -63,7 +63,10 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
 
     if (e->started_at && strlen(e->started_at) >= 19)
         snprintf(date, sizeof(date), "%.10s %.8s UTC", e->started_at, e->started_at + 11);
-    dd_buf_addf(out, "## %s — %s — %s\n\n", date, e->env, e->result);
+    if (e->id)
+        dd_buf_addf(out, "## %s — %s — %s\n\n", date, e->env, e->result);
+    else
+        dd_buf_addf(out, "## Applied outside a deployment — %s\n\n", e->env);
     if (e->commit)
         dd_buf_addf(out, "- Commit: `%.7s`\n", e->commit);
     else

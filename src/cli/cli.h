@@ -127,10 +127,13 @@ struct cli_command {
 /* The command table, alphabetical, defined in main.c. */
 extern const struct cli_command cli_commands[];
 
+int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_backup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_backups(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_changelog(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_gate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_health(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);

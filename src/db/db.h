@@ -58,6 +58,23 @@ int db_query_value(struct db_conn *c, char **out_value, const char *sql, int npa
  */
 int db_set_timeouts(struct db_conn *c, uint64_t lock_timeout_ms, uint64_t statement_timeout_ms, struct dd_error *err);
 
+/* Another tool's record of applied migrations (for `dbdeploy adopt`). */
+enum db_foreign_tool { DB_FOREIGN_GOLANG_MIGRATE, DB_FOREIGN_DBMATE };
+
+struct db_foreign_versions {
+    int64_t *v; /* golang-migrate: its one current version (none when empty); dbmate: every applied version */
+    size_t n;
+    bool dirty; /* golang-migrate's dirty flag */
+};
+
+/*
+ * golang-migrate: SELECT version, dirty FROM table (bigint, boolean); dbmate: SELECT version
+ * FROM table (varchar). table may be schema-qualified. A missing table is DD_EINPUT.
+ */
+int db_foreign_versions_read(struct db_foreign_versions *out, struct db_conn *c, enum db_foreign_tool tool,
+                             const char *table, struct dd_error *err);
+void db_foreign_versions_release(struct db_foreign_versions *f);
+
 /*
  * The deployment lock: a session-level advisory lock on DB_LOCK_KEY, polled with
  * pg_try_advisory_lock outside any transaction (it never waits inside the server, so it cannot

@@ -158,27 +158,31 @@ cleanup:
     return rc;
 }
 
+void db_deployment_release(struct db_deployment *d)
+{
+    free(d->env);
+    free(d->git_commit);
+    free(d->deployed_by);
+    free(d->started_at);
+    free(d->finished_at);
+    free(d->result);
+    free(d->stages_json);
+    free(d->archive);
+    free(d->error);
+    for (size_t k = 0; k < d->n; k++) {
+        free(d->m[k].name);
+        free(d->m[k].file);
+        free(d->m[k].checksum);
+        free(d->m[k].status);
+    }
+    free(d->m);
+    memset(d, 0, sizeof(*d));
+}
+
 void db_deployments_release(struct db_deployments *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        struct db_deployment *d = &l->v[i];
-        free(d->env);
-        free(d->git_commit);
-        free(d->deployed_by);
-        free(d->started_at);
-        free(d->finished_at);
-        free(d->result);
-        free(d->stages_json);
-        free(d->archive);
-        free(d->error);
-        for (size_t k = 0; k < d->n; k++) {
-            free(d->m[k].name);
-            free(d->m[k].file);
-            free(d->m[k].checksum);
-            free(d->m[k].status);
-        }
-        free(d->m);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        db_deployment_release(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }

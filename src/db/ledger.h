@@ -133,6 +133,7 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
 int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
                         struct dd_error *err);
 void db_deployments_release(struct db_deployments *l);
+void db_deployment_release(struct db_deployment *d);
 
 /* One statement, sent as is (autocommit unless the script opened a transaction). */
 int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr,
