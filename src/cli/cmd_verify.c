@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "changelog/changelog.h"
 #include "config/config.h"
 #include "git/git.h"
 #include "util/buf.h"
@@ -159,6 +160,51 @@ cleanup:
     return rc;
 }
 
+/*
+ * The changelogs are the offline record of what is applied where: every migration one of them
+ * records as applied must still be in HEAD with the same bytes.
+ */
+static int check_changelogs(struct verify *v, const struct migration_set *set)
+{
+    struct cli_ctx *ctx = v->ctx;
+    struct dd_strv envs = DD_STRV_INIT;
+    int rc = -1;
+
+    config_list_envs(&envs, ctx->root);
+    for (size_t e = 0; e < envs.n; e++) {
+        struct repo_files files = REPO_FILES_INIT;
+        struct changelog_records recs = CHANGELOG_RECORDS_INIT;
+        char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);
+        int r = repo_read_dir(&files, ctx->repo, v->head, dir, true, &ctx->err);
+        for (size_t i = 0; r == 0 && i < files.n; i++)
+            if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
+                changelog_parse(&recs, files.v[i].data, files.v[i].len);
+        for (size_t i = 0; i < recs.n; i++) {
+            const struct changelog_record *c = &recs.v[i];
+            const struct migration *m = migration_set_find(set, c->version);
+            if (!m)
+                problem(v, "applied-missing",
+                        "applied-missing: %s is recorded as applied in %s/%s/%s but is not in "
+                        "HEAD",
+                        c->file, CHANGELOG_DIR, c->env, CHANGELOG_FILE);
+            else if (strcmp(m->checksum, c->checksum) != 0)
+                problem(v, "applied-modified",
+                        "applied-modified: %s differs from what %s/%s/%s records as applied "
+                        "to %s (%.15s, file now %.15s)",
+                        m->up.path, CHANGELOG_DIR, c->env, CHANGELOG_FILE, c->env, c->checksum, m->checksum);
+        }
+        changelog_records_release(&recs);
+        repo_files_release(&files);
+        free(dir);
+        if (r < 0)
+            goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    dd_strv_release(&envs);
+    return rc;
+}
+
 static void report(struct verify *v, size_t nmig)
 {
     struct dd_buf b = DD_BUF_INIT;
@@ -211,7 +257,8 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
         "[--base REF] [--allow-out-of-order]",
         "Check, without a database, that HEAD changes no published migration: fails (exit 3) when a migration "
         "that exists at the merge base of REF and HEAD was modified, deleted or renamed, when a new migration's "
-        "version is not above the newest in REF, or when two files share a version.",
+        "version is not above the newest in REF, when two files share a version, or when a migration that an "
+        "environment's changelog records as applied differs from its file.",
         "REF defaults to [git] protected-branch, else origin/main when it exists, else main. Edits that only change "
         "line endings or whitespace are edits too: checksums cover exact bytes. Meant for CI on every push and merge "
         "request.",
@@ -262,7 +309,7 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
             dd_error_recode(&ctx->err, DD_EBLOCKED);
         goto cleanup;
     }
-    if (check_changes(&v) < 0)
+    if (check_changes(&v) < 0 || check_changelogs(&v, &set) < 0)
         goto cleanup;
     report(&v, set.n);
     if (v.problems.n) {

@@ -96,4 +96,22 @@ git -C "$proj" checkout -q main
 expect_rc 0 -C "$proj" verify --base main
 expect_rc 2 -C "$proj" verify --base no-such-branch
 assert_contains "$err" "the base 'no-such-branch' does not exist" "unknown base"
-pass "verify: modified, CRLF, whitespace, deleted, renamed, out of order, duplicate"
+# a migration only the changelog records as applied (deployed from a branch, never merged):
+# editing it fails verify even though the base never had the file
+branch hotfix
+printf 'CREATE TABLE hot (id int);\n' >"$m/0007_hot.up.sql"
+sum=$(sha256sum "$m/0007_hot.up.sql" | cut -d' ' -f1)
+mkdir -p "$proj/changelog/prod"
+printf '# Deployments to prod\n\n<!-- dbdeploy:applied env=prod version=7 checksum=sha256:%s file=migrations/0007_hot.up.sql -->\n' "$sum" >"$proj/changelog/prod/CHANGELOG.md"
+printf '[database]\n\turl = postgresql:///unused\n' >"$proj/pipeline/prod.conf"
+edit_commit "hotfix deployed to prod"
+expect_rc 0 -C "$proj" verify
+printf 'CREATE TABLE hot (id bigint);\n' >"$m/0007_hot.up.sql"
+edit_commit "edit the hotfix"
+expect_rc 3 -C "$proj" verify
+assert_contains "$err" "applied-modified: migrations/0007_hot.up.sql differs from what changelog/prod/CHANGELOG.md records as applied to prod" "changelog record enforced"
+git -C "$proj" rm -q migrations/0007_hot.up.sql
+edit_commit "remove the hotfix"
+expect_rc 3 -C "$proj" verify
+assert_contains "$err" "applied-missing: migrations/0007_hot.up.sql is recorded as applied" "deletion of a recorded migration"
+pass "verify: modified, CRLF, whitespace, deleted, renamed, out of order, duplicate, changelog records"
