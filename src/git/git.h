@@ -65,9 +65,11 @@ void repo_config_entries_release(struct repo_config_entries *e);
 struct repo;
 
 /*
- * Open the repository containing `path` (searching upwards, like git). `path` becomes the
- * project root. Not a repository, or a bare one: DD_EGIT "not a git repository: '<path>'" with
- * a hint. *out is freed with repo_free.
+ * Open the repository containing `path` (searching upwards, like git; GIT_CEILING_DIRECTORIES
+ * is honoured). `path` becomes the project root. Not a repository, or a bare one: DD_EGIT
+ * "not a git repository: '<path>'" with a hint. *out is freed with repo_free.
+ * Side effect: turns off libgit2's re-hashing of every object read (process-wide), which git
+ * itself does not do either; see repo.c.
  */
 int repo_open(struct repo **out, const char *path, struct dd_error *err);
 void repo_free(struct repo *r);
@@ -87,7 +89,7 @@ struct repo_file {
     const char *name; /* borrowed: the final component, inside path */
     char blob_id[REPO_OID_HEX_LEN + 1];
     char *data; /* contents, NUL-terminated (may also hold NULs); NULL unless asked for */
-    size_t len; /* size in bytes (set even without data) */
+    size_t len; /* size of data in bytes; 0 without data */
 };
 
 struct repo_files {
@@ -228,10 +230,5 @@ int repo_commit_files(struct repo *r, const struct dd_strv *paths, const char *m
  * exist yet.
  */
 int repo_hooks_dir(char **out, struct repo *r, struct dd_error *err);
-
-/* All values of a multi-valued key ("dbdeploy.project") in the repository's configuration. */
-int repo_config_get_all(struct dd_strv *out, struct repo *r, const char *key, struct dd_error *err);
-/* Add value to key in the repository's own config file (.git/config) unless already there. */
-int repo_config_add(struct repo *r, const char *key, const char *value, struct dd_error *err);
 
 #endif

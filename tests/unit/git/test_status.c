@@ -1,0 +1,126 @@
+/* git/status.c: uncommitted changes under a directory. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include "git_fixture.h"
+
+static void test_dirty_paths_empty_when_clean(void **state)
+{
+    char *d = fx_repo("clean");
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct repo *r;
+
+    (void)state;
+    fx_write(d, "migrations/0001_a.sql", "a\n");
+    free(fx_commit(d, "a"));
+    fx_write(d, "README", "dirty, but outside migrations\n");
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 0);
+    repo_free(r);
+    free(d);
+}
+
+static void test_dirty_paths_lists_staged_unstaged_and_untracked(void **state)
+{
+    char *d = fx_repo("dirty");
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct repo *r;
+
+    (void)state;
+    fx_write(d, "migrations/0001_edit.sql", "a\n");
+    fx_write(d, "migrations/0002_staged.sql", "b\n");
+    fx_write(d, "migrations/0003_gone.sql", "c\n");
+    fx_write(d, ".gitignore", "*.bak\n");
+    free(fx_commit(d, "base"));
+    fx_write(d, "migrations/0001_edit.sql", "a, edited\n");   /* unstaged */
+    fx_write(d, "migrations/0002_staged.sql", "b, staged\n"); /* staged */
+    fx_git(d, "add", "migrations/0002_staged.sql");
+    fx_remove(d, "migrations/0003_gone.sql");
+    fx_write(d, "migrations/0004_new.sql", "d\n"); /* added to the index */
+    fx_git(d, "add", "migrations/0004_new.sql");
+    fx_write(d, "migrations/0005_untracked.sql", "e\n");
+    fx_write(d, "migrations/deeper/0006_nested.sql", "f\n"); /* untracked dirs are listed file by file */
+    fx_write(d, "migrations/0001_edit.sql.bak", "ignored\n");
+    fx_write(d, "migrations2/0001_other.sql", "a sibling that shares the prefix\n");
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 6);
+    assert_string_equal(v.v[0], "modified: migrations/0001_edit.sql");
+    assert_string_equal(v.v[1], "modified: migrations/0002_staged.sql");
+    assert_string_equal(v.v[2], "deleted: migrations/0003_gone.sql");
+    assert_string_equal(v.v[3], "added: migrations/0004_new.sql");
+    assert_string_equal(v.v[4], "untracked: migrations/0005_untracked.sql");
+    assert_string_equal(v.v[5], "untracked: migrations/deeper/0006_nested.sql");
+    dd_strv_release(&v);
+    repo_free(r);
+    free(d);
+}
+
+static void test_dirty_paths_line_endings_alone_are_a_change(void **state)
+{
+    char *d = fx_repo("crlfdirty");
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct repo *r;
+
+    (void)state;
+    fx_write(d, "migrations/0001_a.sql", "select 1;\n");
+    free(fx_commit(d, "a"));
+    fx_write(d, "migrations/0001_a.sql", "select 1;\r\n");
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.v[0], "modified: migrations/0001_a.sql");
+    dd_strv_release(&v);
+    repo_free(r);
+    free(d);
+}
+
+static void test_dirty_paths_in_project_subdirectory(void **state)
+{
+    char *d = fx_repo("dirtysub"), *proj = dd_path_join(d, "db");
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct repo *r;
+
+    (void)state;
+    fx_write(d, "db/migrations/0001_a.sql", "a\n");
+    free(fx_commit(d, "a"));
+    fx_write(d, "db/migrations/0001_a.sql", "a, edited\n");
+    fx_write(d, "db/migrations/0002_b.sql", "b\n");
+    fx_write(d, "migrations/0001_top.sql", "another project\n");
+    r = fx_open(proj);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 2);
+    assert_string_equal(v.v[0], "modified: migrations/0001_a.sql");
+    assert_string_equal(v.v[1], "untracked: migrations/0002_b.sql");
+    dd_strv_release(&v);
+    /* the whole project */
+    assert_int_equal(repo_dirty_paths(&v, r, ".", &err), 0);
+    assert_int_equal(v.n, 2);
+    dd_strv_release(&v);
+    assert_int_equal(repo_dirty_paths(&v, r, "../migrations", &err), -1);
+    assert_int_equal(err.code, DD_EINPUT);
+    dd_error_release(&err);
+    repo_free(r);
+    free(proj);
+    free(d);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dirty_paths_empty_when_clean),
+        cmocka_unit_test(test_dirty_paths_lists_staged_unstaged_and_untracked),
+        cmocka_unit_test(test_dirty_paths_line_endings_alone_are_a_change),
+        cmocka_unit_test(test_dirty_paths_in_project_subdirectory),
+    };
+    return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
+}
