@@ -17,11 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "changelog/changelog.h"
 #include "config/config.h"
 #include "git/git.h"
 #include "hook_pre_push.h"
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/hash.h"
 #include "util/out.h"
 
 #define HOOK_FILE     "pre-push"
@@ -168,6 +170,65 @@ static int describe(struct push_check *pc, const struct repo_change *c, const ch
     return 0;
 }
 
+/*
+ * A migration the push adds may already be applied somewhere: deployed from this branch, with
+ * the deployment recorded in changelog/<env>/CHANGELOG.md. The changelogs of the pushed commit
+ * are the offline record, so a file they record as applied must still have the recorded bytes.
+ */
+static int check_recorded(struct push_check *pc, const struct repo_changes *changes, const char *local, const char *ref)
+{
+    struct dd_strv envs = DD_STRV_INIT;
+    struct changelog_records recs = CHANGELOG_RECORDS_INIT;
+    int rc = -1;
+
+    config_list_envs(&envs, pc->ctx->root);
+    for (size_t e = 0; e < envs.n; e++) {
+        struct repo_files files = REPO_FILES_INIT;
+        char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);
+        int r = repo_read_dir(&files, pc->repo, local, dir, true, &pc->ctx->err);
+        for (size_t i = 0; r == 0 && i < files.n; i++)
+            if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
+                changelog_parse(&recs, files.v[i].data, files.v[i].len);
+        repo_files_release(&files);
+        free(dir);
+        if (r < 0)
+            goto cleanup;
+    }
+    for (size_t i = 0; i < changes->n && recs.n; i++) {
+        const struct repo_change *c = &changes->v[i];
+        if (c->status != 'A')
+            continue; /* changes to published files are reported above */
+        for (size_t k = 0; k < recs.n; k++) {
+            struct dd_buf data = DD_BUF_INIT;
+            char sum[DD_CHECKSUM_LEN + 1];
+            if (strcmp(recs.v[k].file, c->new_path) != 0)
+                continue;
+            if (repo_read_blob(&data, pc->repo, c->new_blob, &pc->ctx->err) < 0) {
+                dd_buf_release(&data);
+                goto cleanup;
+            }
+            dd_checksum(data.buf, data.len, sum);
+            dd_buf_release(&data);
+            if (strcmp(sum, recs.v[k].checksum) != 0) {
+                dd_strv_pushf(
+                    &pc->problems, "M %s: %s/%s/%s records it as applied to %s with other content (%.15s, now %.15s)",
+                    c->new_path, CHANGELOG_DIR, recs.v[k].env, CHANGELOG_FILE, recs.v[k].env, recs.v[k].checksum, sum);
+                dd_strv_push(&pc->problem_refs, ref);
+                if (!pc->hint_path)
+                    pc->hint_path = dd_xstrdup(c->new_path);
+                if (!pc->first_base[0])
+                    snprintf(pc->first_base, sizeof(pc->first_base), "%s", local);
+            }
+            break;
+        }
+    }
+    rc = 0;
+cleanup:
+    changelog_records_release(&recs);
+    dd_strv_release(&envs);
+    return rc;
+}
+
 /* Check one "<local ref> <local sha> <remote ref> <remote sha>" line. */
 static int check_ref(struct push_check *pc, const char *local_ref, const char *local, const char *remote_ref,
                      const char *remote, const char *remote_name)
@@ -231,6 +292,8 @@ static int check_ref(struct push_check *pc, const char *local_ref, const char *l
         if (describe(pc, c, local_commit, base, ref) < 0)
             goto cleanup;
     }
+    if (check_recorded(pc, &changes, local_commit, ref) < 0)
+        goto cleanup;
     if (pc->problems.n > before)
         dd_strv_push(&pc->refs, ref);
     log_detail("pre-push: '%s' %.7s..%.7s: %zu new file%s in %s, %zu published migration%s changed", ref, base,
