@@ -32,18 +32,21 @@ static void cell(struct dd_buf *out, const char *s)
     dd_buf_release(&raw);
 }
 
-/* "2026-11-21T10:15:00Z" -> seconds; -1 if unparsable. */
-static long long parse_iso(const char *s)
+/* "2026-11-21T10:15:00Z" or "...:00.123Z" -> milliseconds; -1 if unparsable. */
+static long long parse_iso_ms(const char *s)
 {
     struct tm tm;
+    int ms = 0;
 
     memset(&tm, 0, sizeof(tm));
-    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+    if (!s || sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
                      &tm.tm_sec) != 6)
         return -1;
+    if (strlen(s) > 20 && s[19] == '.')
+        sscanf(s + 20, "%3d", &ms);
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    return (long long)timegm(&tm);
+    return (long long)timegm(&tm) * 1000 + ms;
 }
 
 static void duration(struct dd_buf *out, long long ms)
@@ -58,7 +61,7 @@ static void duration(struct dd_buf *out, long long ms)
 
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
 {
-    long long a = parse_iso(e->started_at), b = parse_iso(e->finished_at);
+    long long a = parse_iso_ms(e->started_at), b = parse_iso_ms(e->finished_at);
     char date[32] = "unknown date";
 
     if (e->started_at && strlen(e->started_at) >= 19)
@@ -78,7 +81,7 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
         dd_buf_addf(out, "- Backup: `%s`\n", e->archive);
     if (a >= 0 && b >= a) {
         dd_buf_adds(out, "- Duration: ");
-        duration(out, (b - a) * 1000);
+        duration(out, b - a);
         dd_buf_addch(out, '\n');
     }
     if (e->error) {

@@ -91,8 +91,8 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
 
     memset(out, 0, sizeof(*out));
     q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
-                      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                      "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), result, archive, "
+                      "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
+                      "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
                       "error FROM %s.deployments WHERE env = $1 ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "

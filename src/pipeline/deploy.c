@@ -61,13 +61,13 @@ int deploy_run(struct deploy *d, struct dd_error *err)
     int rc;
 
     d->err = err;
-    d->started_at = time(NULL);
+    d->started_ms = dd_epoch_ms();
     engine_opts_from_config(&d->opts, d->cfg);
     d->opts.applied_by = d->who;
     d->opts.explain = engine_explain_from_git;
     d->opts.explain_arg = d->repo;
     rc = pipeline_run(&d->run, deploy_stages, DD_ARRAY_SIZE(deploy_stages), d, d->dry_run, NULL, err);
-    d->finished_at = time(NULL);
+    d->finished_ms = dd_epoch_ms();
     d->result = deploy_result_of(d);
     if (db_lock_held(d->db))
         db_lock_release(d->db, &ignored);
@@ -100,7 +100,7 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
 {
     char dur[32];
 
-    dd_format_duration(dur, sizeof(dur), (uint64_t)(d->finished_at - d->started_at) * 1000);
+    snprintf(dur, sizeof(dur), "%.1fs", (double)(d->finished_ms - d->started_ms) / 1000.0);
     switch (d->result) {
     case DEPLOY_UP_TO_DATE:
         dd_buf_addf(b, "%s is up to date; nothing was deployed\n", d->cfg->env);
@@ -139,8 +139,8 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     struct dd_json j;
     char started[32], finished[32];
 
-    dd_time_iso8601(started, d->started_at);
-    dd_time_iso8601(finished, d->finished_at);
+    dd_time_iso8601_ms(started, d->started_ms);
+    dd_time_iso8601_ms(finished, d->finished_ms);
     dd_json_init(&j, b);
     dd_json_obj_begin(&j, NULL);
     dd_json_int(&j, "schema", 1);

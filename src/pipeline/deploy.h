@@ -51,7 +51,7 @@ struct deploy {
     const char *who; /* user@host */
 
     /* filled by the stages */
-    time_t started_at, finished_at;
+    uint64_t started_ms, finished_ms; /* wall clock, epoch milliseconds */
     struct migration_set set;
     struct db_ledger ledger; /* the ledger before anything changed (under the lock) */
     struct engine_status st;

@@ -90,8 +90,8 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
     const char *done_status = d->result == DEPLOY_RESTORED ? "restored" : "applied";
 
     memset(dep, 0, sizeof(*dep));
-    dd_time_iso8601(started, d->started_at);
-    dd_time_iso8601(finished, d->finished_at);
+    dd_time_iso8601_ms(started, d->started_ms);
+    dd_time_iso8601_ms(finished, d->finished_ms);
     dep->env = dd_xstrdup(d->cfg->env);
     dep->git_commit = d->set.commit ? dd_xstrdup(d->set.commit) : NULL;
     dep->deployed_by = dd_xstrdup(d->who);

@@ -17,6 +17,8 @@ int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, 
 
 static char *health_note(const struct health_result *r)
 {
+    if (!r->status)
+        return dd_xasprintf("no answer after %u attempt%s", r->attempts, r->attempts == 1 ? "" : "s");
     return dd_xasprintf("%ld after %u attempt%s", r->status, r->attempts, r->attempts == 1 ? "" : "s");
 }
 
@@ -31,13 +33,13 @@ int stage_health_before_run(void *ctx, char **note, struct dd_error *err)
         return STAGE_SKIPPED;
     }
     d->health_configured = true;
+    *note = health_note(&d->health_before);
     if (rc < 0) {
         dd_error_recode(err, DD_EBLOCKED);
         dd_error_hint(err, "The application is unhealthy before the deploy; dbdeploy never deploys into an outage. "
                            "Nothing was changed.");
         return -1;
     }
-    *note = health_note(&d->health_before);
     return 0;
 }
 
@@ -51,8 +53,6 @@ int stage_health_after_run(void *ctx, char **note, struct dd_error *err)
         *note = dd_xstrdup("no [health] url");
         return STAGE_SKIPPED;
     }
-    if (rc < 0)
-        return -1;
     *note = health_note(&d->health_after);
-    return 0;
+    return rc < 0 ? -1 : 0;
 }

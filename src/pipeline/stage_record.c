@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "util/clock.h"
 #include "util/json.h"
 #include "util/mask.h"
 
@@ -43,7 +44,7 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
     struct dd_buf stages = DD_BUF_INIT, masked = DD_BUF_INIT;
     int rc = -1;
 
-    d->finished_at = time(NULL);
+    d->finished_ms = dd_epoch_ms();
     d->result = deploy_result_of(d);
     if (d->result == DEPLOY_UP_TO_DATE || d->result == DEPLOY_PLANNED || d->result == DEPLOY_BLOCKED) {
         *note = dd_xstrdup("nothing to record");

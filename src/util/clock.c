@@ -1,6 +1,7 @@
 #include "util/clock.h"
 
 #include <errno.h>
+#include <stdio.h>
 
 #include "util/interrupt.h"
 
@@ -39,6 +40,25 @@ void dd_time_iso8601(char out[32], time_t t)
 
     gmtime_r(&t, &tm);
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+uint64_t dd_epoch_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+void dd_time_iso8601_ms(char out[32], uint64_t epoch_ms)
+{
+    time_t t = (time_t)(epoch_ms / 1000);
+    struct tm tm;
+    char base[24];
+
+    gmtime_r(&t, &tm);
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 32, "%s.%03uZ", base, (unsigned)(epoch_ms % 1000));
 }
 
 void dd_time_compact(char out[32], time_t t)
