@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The finish for users: the man page renders without warnings and documents every command and
+# exit status; bash completion completes commands, options and environment names; zsh
+# completion lists every command; `cmake --install` puts the binary, man page and completions
+# in place.
+source "$DD_SUPPORT/lib.sh"
+
+src=$DBDEPLOY_SOURCE_DIR
+expect_rc 0 --help
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk 'NF && $1 != "commands:" {print $1}')
+
+warn=$(groff -man -Tutf8 -ww "$src/docs/dbdeploy.1" 2>&1 >/dev/null)
+assert_eq "$warn" "" "man page renders without warnings"
+page=$(groff -man -Tutf8 "$src/docs/dbdeploy.1" 2>/dev/null | sed 's/.\x08//g')
+for c in $cmds; do
+  grep -qE "^ +${c}( |$)" <<<"$page" || fail "man page does not document '$c'"
+  grep -qw "$c" "$src/completions/_dbdeploy" || fail "zsh completion lacks '$c'"
+  grep -qw "$c" "$src/completions/dbdeploy.bash" || fail "bash completion lacks '$c'"
+  grep -q "dbdeploy $c\|\`$c\`\|\b$c\b" "$src/README.md" || fail "README does not mention '$c'"
+done
+exits=$(sed -n "/^EXIT STATUS/,/^[A-Z]/p" <<<"$page")
+for s in 0 1 2 3 4 5; do grep -qE "^ +$s +[A-Z]" <<<"$exits" || fail "man page does not document exit status $s"; done
+
+# bash completion, for real
+proj=$PWD/proj
+mkdir -p "$proj/pipeline"
+touch "$proj/pipeline/staging.conf" "$proj/pipeline/prod.conf" "$proj/pipeline/dbdeploy.conf"
+complete_words() { # words..., the last one being completed
+  bash -c '
+    source "$1"; shift
+    COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+    _dbdeploy
+    printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "
+  ' _ "$src/completions/dbdeploy.bash" "$@"
+}
+assert_eq "$(complete_words dbdeploy -C "$proj" st)" "staging status " "commands and env names"
+assert_eq "$(complete_words dbdeploy -C "$proj" status p)" "prod " "env names from -C"
+assert_eq "$(complete_words dbdeploy rollback --st)" "--steps " "command options"
+assert_eq "$(complete_words dbdeploy adopt x --from g)" "golang-migrate " "option values"
+
+# installation
+prefix=$PWD/prefix
+cmake --install "$DBDEPLOY_BUILD_DIR" --prefix "$prefix" >/dev/null
+for f in bin/dbdeploy share/man/man1/dbdeploy.1 share/bash-completion/completions/dbdeploy share/zsh/vendor-completions/_dbdeploy; do
+  [[ -f "$prefix/$f" ]] || fail "cmake --install did not install $f"
+done
+"$prefix/bin/dbdeploy" --version >/dev/null || fail "installed binary does not run"
+pass "man page, completions, README and installation"
