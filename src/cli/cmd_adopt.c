@@ -125,10 +125,7 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "adopt");
+        dd_json_document_begin(&j, &b, "adopt");
         dd_json_str(&j, "env", ctx->cfg->env);
         dd_json_str(&j, "from", o.from);
         dd_json_bool(&j, "dry_run", o.dry_run);

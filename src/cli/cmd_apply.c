@@ -16,10 +16,7 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
 
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "apply");
+        dd_json_document_begin(&j, &b, "apply");
         dd_json_str(&j, "env", ctx->cfg->env);
         dd_json_str(&j, "result", dry_run ? "dry-run" : plan->n ? "applied" : "up-to-date");
         if (dry_run) {

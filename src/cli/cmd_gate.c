@@ -96,10 +96,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "gate");
+        dd_json_document_begin(&j, &b, "gate");
         dd_json_str(&j, "env", ctx->cfg->env);
         dd_json_str(&j, "commit", e.set.commit);
         dd_json_bool(&j, "ok", np == 0);

@@ -21,10 +21,7 @@ static void print_json(const struct dd_config *cfg, const struct health_opts *o,
     struct dd_buf b = DD_BUF_INIT;
     struct dd_json j;
 
-    dd_json_init(&j, &b);
-    dd_json_obj_begin(&j, NULL);
-    dd_json_int(&j, "schema", 1);
-    dd_json_str(&j, "command", "health");
+    dd_json_document_begin(&j, &b, "health");
     dd_json_str(&j, "env", cfg->env);
     dd_json_str(&j, "method", o->method);
     dd_json_str(&j, "url", o->url); /* masked with everything else on the way out */

@@ -50,10 +50,7 @@ int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "mark");
+        dd_json_document_begin(&j, &b, "mark");
         dd_json_str(&j, "env", ctx->cfg->env);
         dd_json_int(&j, "version", version);
         dd_json_str(&j, "state", o.state == 1 ? "applied" : "pending");

@@ -147,10 +147,7 @@ int cmd_new(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "new");
+        dd_json_document_begin(&j, &b, "new");
         dd_json_str(&j, "version", version);
         dd_json_arr_begin(&j, "files");
         for (size_t i = 0; i < created.n; i++)

@@ -61,10 +61,7 @@ static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struc
 {
     struct dd_json j;
 
-    dd_json_init(&j, b);
-    dd_json_obj_begin(&j, NULL);
-    dd_json_int(&j, "schema", 1);
-    dd_json_str(&j, "command", "status");
+    dd_json_document_begin(&j, b, "status");
     dd_json_str(&j, "env", ctx->cfg->env);
     dd_json_str(&j, "database", ctx->cfg->db_url_masked);
     dd_json_str(&j, "ledger_schema", ctx->cfg->ledger_schema);

@@ -213,10 +213,7 @@ static void report(struct verify *v, size_t nmig)
     snprintf(base_short, sizeof(base_short), "%.7s", v->base);
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
-        dd_json_str(&j, "command", "verify");
+        dd_json_document_begin(&j, &b, "verify");
         dd_json_str(&j, "base", v->base_name);
         dd_json_str(&j, "base_commit", v->base);
         dd_json_str(&j, "head_commit", v->head);

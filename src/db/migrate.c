@@ -162,45 +162,59 @@ static void to_text(char out[32], int64_t v)
     snprintf(out, 32, "%lld", (long long)v);
 }
 
+/*
+ * "BEGIN;<text>" as one simple query, then the ledger statement, COMMIT and RESET ALL as one
+ * pipeline: two round trips for a whole migration and its ledger row, all or nothing.
+ */
+static int run_with_ledger(struct db_conn *c, const char *text, const struct pq_query *ledger, const char *file,
+                           int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    uint64_t start = dd_now_ms();
+    int failed_at;
+
+    *duration_ms = 0;
+    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
+        goto failed;
+    if (!db_in_transaction(c))
+        log_warn("%s ended the transaction itself; its ledger row is written separately", file);
+    {
+        const struct pq_query q[] = {*ledger, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
+        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
+            /* a failing COMMIT is the migration's failure (deferred constraints); a ledger one is ours */
+            if (failed_at != 1)
+                db_sql_error_release(sqlerr);
+            goto failed;
+        }
+    }
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    return 0;
+failed:
+    db_rollback_quietly(c);
+    return -1;
+}
+
 int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
                 int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
-    char *insert = NULL;
-    char version[32], dur[32], total[32];
-    uint64_t start = dd_now_ms();
-    int rc = -1, failed_at;
+    char version[32], total[32];
+    /*
+     * duration_ms: from the transaction's start (the BEGIN in front of the file) to this row,
+     * measured by the server, so the ledger write costs no extra round trip
+     */
+    char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
+                                "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
+                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
+                                "$6, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, $7, $8, $9)",
+                                qs);
+    const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
+                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+    const struct pq_query q = {insert, 9, params};
+    int rc;
 
-    *duration_ms = 0;
-    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
-        goto cleanup;
-    if (!db_in_transaction(c))
-        log_warn("%s ended the transaction itself; its ledger row is written separately", e->file);
-    *duration_ms = (int64_t)(dd_now_ms() - start);
     to_text(version, e->version);
-    to_text(dur, *duration_ms);
     to_text(total, e->statements_total);
-    insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
-                          "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
-                          "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, $6, "
-                          "$7::bigint, $8, $9, $10)",
-                          qs);
-    {
-        const char *params[] = {version,       e->name, e->file,       e->checksum, total,
-                                e->applied_by, dur,     e->git_commit, e->git_blob, DBDEPLOY_VERSION};
-        const struct pq_query q[] = {{insert, 10, params}, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
-        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
-            /* a failing COMMIT is the migration's failure (deferred constraints); an INSERT one is ours */
-            if (failed_at != 1)
-                db_sql_error_release(sqlerr);
-            goto cleanup;
-        }
-    }
-    *duration_ms = (int64_t)(dd_now_ms() - start);
-    rc = 0;
-cleanup:
-    if (rc < 0)
-        db_rollback_quietly(c);
+    rc = run_with_ledger(c, text, &q, e->file, duration_ms, sqlerr, err);
     free(insert);
     free(qs);
     return rc;
@@ -210,29 +224,14 @@ int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const c
                  struct db_sql_error *sqlerr, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
-    char *del = NULL, v[32];
-    uint64_t start = dd_now_ms();
-    int rc = -1, failed_at;
+    char v[32];
+    char *del = dd_xasprintf("DELETE FROM %s.migrations WHERE version = $1::bigint", qs);
+    const char *params[] = {v};
+    const struct pq_query q = {del, 1, params};
+    int rc;
 
-    *duration_ms = 0;
-    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
-        goto cleanup;
     to_text(v, version);
-    del = dd_xasprintf("DELETE FROM %s.migrations WHERE version = $1::bigint", qs);
-    {
-        const char *params[] = {v};
-        const struct pq_query q[] = {{del, 1, params}, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
-        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
-            if (failed_at != 1)
-                db_sql_error_release(sqlerr);
-            goto cleanup;
-        }
-    }
-    *duration_ms = (int64_t)(dd_now_ms() - start);
-    rc = 0;
-cleanup:
-    if (rc < 0)
-        db_rollback_quietly(c);
+    rc = run_with_ledger(c, text, &q, "the down migration", duration_ms, sqlerr, err);
     free(del);
     free(qs);
     return rc;

@@ -134,6 +134,28 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
     }
 }
 
+void deploy_stages_json(struct dd_json *j, const char *key, const struct pipeline_run *run, bool not_run_too)
+{
+    dd_json_arr_begin(j, key);
+    for (size_t i = 0; i < run->n; i++) {
+        const struct stage_result *r = &run->results[i];
+        if (r->outcome == STAGE_OUT_NOT_RUN && !not_run_too)
+            continue;
+        dd_json_obj_begin(j, NULL);
+        dd_json_str(j, "name", r->name);
+        dd_json_str(j, "outcome", stage_outcome_name(r->outcome));
+        dd_json_uint(j, "ms", r->ms);
+        dd_json_str(j, "note", r->note);
+        if (r->undo != UNDO_NONE) {
+            dd_json_str(j, "undo", r->undo == UNDO_OK ? "ok" : "fail");
+            dd_json_uint(j, "undo_ms", r->undo_ms);
+            dd_json_str(j, "undo_note", r->undo_note);
+        }
+        dd_json_obj_end(j);
+    }
+    dd_json_arr_end(j);
+}
+
 static void json_report(struct dd_buf *b, const struct deploy *d)
 {
     struct dd_json j;
@@ -141,10 +163,7 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
 
     dd_time_iso8601_ms(started, d->started_ms);
     dd_time_iso8601_ms(finished, d->finished_ms);
-    dd_json_init(&j, b);
-    dd_json_obj_begin(&j, NULL);
-    dd_json_int(&j, "schema", 1);
-    dd_json_str(&j, "command", "deploy");
+    dd_json_document_begin(&j, b, "deploy");
     dd_json_str(&j, "env", d->cfg->env);
     dd_json_str(&j, "database", d->cfg->db_url_masked);
     dd_json_str(&j, "commit", d->set.commit);
@@ -153,22 +172,7 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     dd_json_str(&j, "result", deploy_result_name(d->result));
     dd_json_str(&j, "started_at", started);
     dd_json_str(&j, "finished_at", finished);
-    dd_json_arr_begin(&j, "stages");
-    for (size_t i = 0; i < d->run.n; i++) {
-        const struct stage_result *r = &d->run.results[i];
-        dd_json_obj_begin(&j, NULL);
-        dd_json_str(&j, "name", r->name);
-        dd_json_str(&j, "outcome", stage_outcome_name(r->outcome));
-        dd_json_uint(&j, "ms", r->ms);
-        dd_json_str(&j, "note", r->note);
-        if (r->undo != UNDO_NONE) {
-            dd_json_str(&j, "undo", r->undo == UNDO_OK ? "ok" : "fail");
-            dd_json_uint(&j, "undo_ms", r->undo_ms);
-            dd_json_str(&j, "undo_note", r->undo_note);
-        }
-        dd_json_obj_end(&j);
-    }
-    dd_json_arr_end(&j);
+    deploy_stages_json(&j, "stages", &d->run, true);
     dd_json_arr_begin(&j, "pending");
     for (size_t i = 0; i < d->plan.n; i++) {
         dd_json_obj_begin(&j, NULL);

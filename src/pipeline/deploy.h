@@ -78,6 +78,9 @@ void deploy_init(struct deploy *d);
  * the exit status is 3 when blocked, 4 when restored, 5 when the restore failed). */
 int deploy_run(struct deploy *d, struct dd_error *err);
 void deploy_release(struct deploy *d);
+struct dd_json;
+/* The stages as a JSON array (key NULL at the top level); not_run_too includes those that never ran. */
+void deploy_stages_json(struct dd_json *j, const char *key, const struct pipeline_run *run, bool not_run_too);
 /* The report: human text or the --json document. */
 void deploy_report(struct dd_buf *out, const struct deploy *d, bool json);
 

@@ -13,23 +13,7 @@ static void stages_json(struct dd_buf *out, const struct pipeline_run *run)
     struct dd_json j;
 
     dd_json_init(&j, out);
-    dd_json_arr_begin(&j, NULL);
-    for (size_t i = 0; i < run->n; i++) {
-        const struct stage_result *r = &run->results[i];
-        if (r->outcome == STAGE_OUT_NOT_RUN)
-            continue;
-        dd_json_obj_begin(&j, NULL);
-        dd_json_str(&j, "name", r->name);
-        dd_json_str(&j, "outcome", stage_outcome_name(r->outcome));
-        dd_json_uint(&j, "ms", r->ms);
-        dd_json_str(&j, "note", r->note);
-        if (r->undo != UNDO_NONE) {
-            dd_json_str(&j, "undo", r->undo == UNDO_OK ? "ok" : "fail");
-            dd_json_uint(&j, "undo_ms", r->undo_ms);
-        }
-        dd_json_obj_end(&j);
-    }
-    dd_json_arr_end(&j);
+    deploy_stages_json(&j, NULL, run, false);
 }
 
 /*

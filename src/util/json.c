@@ -9,6 +9,14 @@ void dd_json_init(struct dd_json *j, struct dd_buf *out)
     j->first[0] = true;
 }
 
+void dd_json_document_begin(struct dd_json *j, struct dd_buf *out, const char *command)
+{
+    dd_json_init(j, out);
+    dd_json_obj_begin(j, NULL);
+    dd_json_int(j, "schema", 1);
+    dd_json_str(j, "command", command);
+}
+
 /* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s)
 {

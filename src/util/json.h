@@ -18,6 +18,8 @@ struct dd_json {
 };
 
 void dd_json_init(struct dd_json *j, struct dd_buf *out);
+/* Start a --json document: {"schema":1,"command":"<command>", ... (close it with dd_json_obj_end). */
+void dd_json_document_begin(struct dd_json *j, struct dd_buf *out, const char *command);
 void dd_json_obj_begin(struct dd_json *j, const char *key);
 void dd_json_obj_end(struct dd_json *j);
 void dd_json_arr_begin(struct dd_json *j, const char *key);

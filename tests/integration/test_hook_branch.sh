@@ -5,16 +5,6 @@
 source "$DD_SUPPORT/lib.sh"
 export DBDEPLOY=$DBDEPLOY_BIN
 
-gpush() { # DIR ARGS...: sets $prc, $perr
-  local dir=$1
-  shift
-  set +e
-  perr=$(git -C "$dir" push "$@" 2>&1 >/dev/null)
-  prc=$?
-  set -e
-}
-
-commit_line() { git -C "$1" log -1 --format="%h '%s' (%an, %ad)" --date=short "${2:-HEAD}"; }
 
 git init -q --bare -b main remote.git
 git_init work

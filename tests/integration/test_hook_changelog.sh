@@ -5,15 +5,6 @@
 source "$DD_SUPPORT/lib.sh"
 export DBDEPLOY=$DBDEPLOY_BIN
 
-gpush() {
-  local dir=$1
-  shift
-  set +e
-  perr=$(git -C "$dir" push "$@" 2>&1 >/dev/null)
-  prc=$?
-  set -e
-}
-
 git init -q --bare -b main remote.git
 git_init work
 git -C work remote add origin "$PWD/remote.git"

@@ -6,15 +6,6 @@
 source "$DD_SUPPORT/lib.sh"
 export DBDEPLOY=$DBDEPLOY_BIN
 
-gpush() { # DIR ARGS...: sets $prc, $perr
-  local dir=$1
-  shift
-  set +e
-  perr=$(git -C "$dir" push "$@" 2>&1 >/dev/null)
-  prc=$?
-  set -e
-}
-
 # project NAME: bare remote NAME.git and clone NAME with one pushed migration (no hook yet)
 project() {
   git init -q --bare -b main "$1.git"

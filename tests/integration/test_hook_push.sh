@@ -5,21 +5,6 @@
 source "$DD_SUPPORT/lib.sh"
 export DBDEPLOY=$DBDEPLOY_BIN # the installed hook finds dbdeploy here
 
-# gpush DIR ARGS...: git push; sets $prc and $perr (stderr, where git shows the hook's output)
-gpush() {
-  local dir=$1
-  shift
-  set +e
-  perr=$(git -C "$dir" push "$@" 2>&1 >/dev/null)
-  prc=$?
-  set -e
-}
-
-# commit_line DIR [REV]: "<short id> '<subject>' (<author>, <date>)" as the hook prints it
-commit_line() {
-  git -C "$1" log -1 --format="%h '%s' (%an, %ad)" --date=short "${2:-HEAD}"
-}
-
 expect_refused() { # what
   [[ $prc != 0 ]] || fail "$1: git push succeeded"
   assert_contains "$perr" "hint: A pushed migration may already have run somewhere" "$1: hint"

@@ -23,6 +23,7 @@ commit_all "$proj" "fixed"
 expect_rc 1 -C "$proj" apply dev
 # 0001 and 0002 applied; 0003 runs with the configured 300ms again, in the public schema
 assert_eq "$(q "$url" "select string_agg(version::text, ',' order by version) from dbdeploy.migrations")" "1,2" "directive lifted the limit for 0001 only"
+assert_eq "$(q "$url" "select duration_ms between 1000 and 5000 from dbdeploy.migrations where version = 1")" "t" "the ledger records how long the file ran"
 assert_contains "$err" "0003_after.sql:2:1: canceling statement due to statement timeout" "0002's SET statement_timeout did not leak"
 printf 'CREATE TABLE t3 (id int);\n' >"$m/0003_after.sql"
 commit_all "$proj" "fixed 3"

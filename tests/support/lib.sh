@@ -100,6 +100,22 @@ commit_all() {
   git -C "$1" commit -q -m "$2"
 }
 
+# --- git pushes through the installed pre-push hook ---
+# gpush DIR ARGS...: git push; sets $prc and $perr (stderr, where git shows the hook's output)
+gpush() {
+  local dir=$1
+  shift
+  set +e
+  perr=$(git -C "$dir" push "$@" 2>&1 >/dev/null)
+  prc=$?
+  set -e
+}
+
+# commit_line DIR [REV]: "<short id> '<subject>' (<author>, <date>)" as the hook prints it
+commit_line() {
+  git -C "$1" log -1 --format="%h '%s' (%an, %ad)" --date=short "${2:-HEAD}"
+}
+
 # --- the local HTTP endpoint (tests/support/http_stub) ---
 STUB=$DBDEPLOY_BUILD_DIR/tests/http_stub
 stub_pids=()
