@@ -87,4 +87,15 @@ assert_contains "$err" "cannot connect to postgresql://app:***@127.0.0.1:1/nodb"
 assert_not_contains "$err$out" "$DD_TEST_PW" "password never printed"
 expect_rc 1 -C "$cfgp" --json -v status prod
 assert_not_contains "$err$out" "$DD_TEST_PW" "password never printed with -v/--json"
-pass "help, usage errors, config errors, init, new, masking"
+# colour: never when stderr is not a terminal, --color=always forces it, NO_COLOR always wins
+expect_rc 2 frobnicate
+assert_not_contains "$err" $'\033[' "no colour off a terminal"
+(unset NO_COLOR; expect_rc 2 --color=always frobnicate; assert_contains "$err" $'\033[31merror:' "forced colour")
+(export NO_COLOR=1; expect_rc 2 --color=always frobnicate; assert_not_contains "$err" $'\033[' "NO_COLOR wins")
+if command -v script >/dev/null; then
+  tty_err=$(unset NO_COLOR; TERM=xterm script -qec "$DBDEPLOY_BIN frobnicate" /dev/null 2>&1 || true)
+  assert_contains "$tty_err" $'\033[31merror:' "colour on a terminal"
+  tty_err=$(TERM=xterm NO_COLOR=1 script -qec "$DBDEPLOY_BIN frobnicate" /dev/null 2>&1 || true)
+  assert_not_contains "$tty_err" $'\033[' "NO_COLOR on a terminal"
+fi
+pass "help, usage errors, config errors, init, new, masking, colour"

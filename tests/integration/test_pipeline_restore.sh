@@ -73,4 +73,16 @@ set_prod_health "$stub_port"
 expect_rc 1 -C "$proj" deploy prod
 assert_contains "$out" "the database was NOT restored" "says it was not restored"
 assert_eq "$(q "$prod" "select count(*) from dbdeploy.migrations")" "6" "migrations stay applied"
-pass "restores after a SQL failure and after a failed health check; dumps equal"
+# 4. the restore itself fails (pg_restore cannot run): exit 5, with the archive and the way out
+sed -i '/^\[backup\]/,$d' "$proj/pipeline/prod.conf"
+printf '[backup]\n\tpg-restore = /nonexistent/pg_restore\n' >>"$proj/pipeline/prod.conf"
+expect_rc 0 -C "$proj" rollback prod --steps 5
+start_stub flapping3 200 503
+set_prod_health "$stub_port"
+expect_rc 5 -C "$proj" deploy prod
+assert_contains "$err" "restore failed too" "the failed restore is reported"
+assert_contains "$err" "dbdeploy restore prod" "hint gives the manual restore command"
+assert_contains "$err" "docs/backup.md" "hint points to the emergency procedure"
+assert_contains "$out" "the restore failed too" "report"
+assert_eq "$(q "$prod" "select result from dbdeploy.deployments order by id desc limit 1")" "restore-failed" "recorded as such"
+pass "restores after a SQL failure and after a failed health check; dumps equal; a failed restore exits 5"
