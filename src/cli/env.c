@@ -49,7 +49,7 @@ int cli_env_reload(struct cli_env *e, struct cli_ctx *ctx)
     db_ledger_release(&e->ledger);
     if (db_ledger_load(&e->ledger, ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
         return -1;
-    engine_status_build(&e->st, &e->set, &e->ledger, ctx->cfg->out_of_order);
+    engine_status_build(&e->st, &e->set, &e->ledger);
     return 0;
 }
 

@@ -71,8 +71,7 @@ struct engine_opts {
 void engine_opts_from_config(struct engine_opts *o, const struct dd_config *cfg);
 
 /* Join files and ledger. Borrowed pointers stay valid while set and ledger live. */
-void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger,
-                         bool out_of_order_allowed);
+void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger);
 void engine_status_release(struct engine_status *st);
 
 /*

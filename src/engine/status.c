@@ -32,12 +32,10 @@ static const char *base(const char *path)
     return s ? s + 1 : (path ? path : "");
 }
 
-void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger,
-                         bool out_of_order_allowed)
+void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger)
 {
     size_t i = 0, j = 0;
 
-    (void)out_of_order_allowed;
     memset(out, 0, sizeof(*out));
     out->newest_applied = -1;
     out->v = dd_xcalloc(set->n + ledger->n + 1, sizeof(*out->v));

@@ -19,7 +19,7 @@ int stage_lock_run(void *ctx, char **note, struct dd_error *err)
     db_ledger_release(&d->ledger);
     if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
         return -1;
-    engine_status_build(&d->st, &d->set, &d->ledger, d->cfg->out_of_order);
+    engine_status_build(&d->st, &d->set, &d->ledger);
     if (engine_check(&d->st, &d->opts, -1, err) < 0 || engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err) < 0)
         return -1;
     if (!d->plan.n) {

@@ -66,7 +66,7 @@ static void row(int64_t v, const char *file_name, const char *sql, enum db_ledge
 static void build(void)
 {
     assert_int_equal(migration_set_build(&set, &src, &err), 0);
-    engine_status_build(&st, &set, &ledger, false);
+    engine_status_build(&st, &set, &ledger);
 }
 
 static void test_join_marks_every_state(void **state)
