@@ -49,11 +49,14 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
     }
     dd_buf_addf(b, "\n%zu applied, %zu pending",
                 e->st.count[ENGINE_APPLIED] + e->st.count[ENGINE_MODIFIED] + e->st.count[ENGINE_RENAMED] +
-                    e->st.count[ENGINE_MISSING],
+                    e->st.count[ENGINE_MISSING] + e->st.count[ENGINE_DIRTY],
                 e->st.count[ENGINE_PENDING] + e->st.count[ENGINE_OUT_OF_ORDER]);
-    for (int s = ENGINE_DIRTY; s <= ENGINE_OUT_OF_ORDER; s++)
-        if (e->st.count[s])
-            dd_buf_addf(b, ", %zu %s", e->st.count[s], engine_state_name((enum engine_state)s));
+    /* the problems, each counted once more on their own */
+    for (int s = ENGINE_DIRTY, first = 1; s <= ENGINE_OUT_OF_ORDER; s++)
+        if (e->st.count[s]) {
+            dd_buf_addf(b, "%s%zu %s", first ? "; " : ", ", e->st.count[s], engine_state_name((enum engine_state)s));
+            first = 0;
+        }
     dd_buf_addch(b, '\n');
 }
 

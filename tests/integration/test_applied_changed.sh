@@ -20,6 +20,8 @@ expect_rc 3 -C "$proj" apply dev
 assert_contains "$err" "1 migration applied to dev was changed since" "summary"
 assert_contains "$err" "modified: migrations/0001_a.up.sql" "file named"
 assert_contains "$err" "line endings and whitespace included" "explains exact-bytes rule"
+expect_rc 0 -C "$proj" status dev
+assert_contains "$out" "2 applied, 1 pending; 1 modified" "status counts the problem on its own"
 assert_eq "$(q "$url" "select to_regclass('c') is null")" "t" "pending 0003 not applied"
 # CRLF-only edit
 printf 'CREATE TABLE a (id int);\r\n' >"$m/0001_a.up.sql"
