@@ -1,0 +1,241 @@
+/*
+ * backup_restore: verify, load into a new database through pg_restore, then switch (see
+ * backup.h for why this order never touches the original before everything has succeeded).
+ */
+#include "backup/internal.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "db/admin.h"
+#include "util/clock.h"
+#include "util/interrupt.h"
+#include "util/out.h"
+
+#define BK_SWITCH_WAIT_MS 10000
+/* Room for the suffixes within PostgreSQL's 63-byte names. */
+#define BK_NAME_BASE_MAX 36
+
+void backup_restore_result_release(struct backup_restore_result *r)
+{
+    backup_manifest_release(&r->manifest);
+    free(r->database);
+    *r = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
+}
+
+/* "<target>_dbdeploy_<what>_<pid>", the target cut at a character boundary to fit 63 bytes. */
+static char *side_name(const char *target, const char *what)
+{
+    size_t n = strlen(target);
+
+    if (n > BK_NAME_BASE_MAX) {
+        n = BK_NAME_BASE_MAX;
+        while (n && ((unsigned char)target[n] & 0xc0) == 0x80)
+            n--;
+    }
+    return dd_xasprintf("%.*s_dbdeploy_%s_%ld", (int)n, target, what, (long)getpid());
+}
+
+/* conninfo with the database replaced: a later keyword wins in libpq. */
+static char *conninfo_for(const char *conninfo, const char *dbname)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_buf_addf(&b, "%s dbname='", conninfo);
+    for (const char *c = dbname; *c; c++) {
+        if (*c == '\'' || *c == '\\')
+            dd_buf_addch(&b, '\\');
+        dd_buf_addch(&b, *c);
+    }
+    dd_buf_addch(&b, '\'');
+    return dd_buf_detach(&b, NULL);
+}
+
+/* pg_restore reads archives of its own major version and older only. */
+static int check_pg_restore(const struct backup_restore_request *req, const struct backup_manifest *m,
+                            struct dd_error *err)
+{
+    struct bk_tool_version have, made;
+    char need[16];
+
+    if (bk_tool_version(&have, req->pg_restore, "[backup] pg-restore", err) < 0)
+        return -1;
+    if (bk_parse_tool_version(&made, m->pg_dump_version) < 0 || have.major >= made.major)
+        return 0;
+    bk_major_text(need, sizeof(need), made.major);
+    dd_error_set(err, DD_EBLOCKED, "pg_restore %s ('%s') cannot read a dump made by pg_dump %s", have.text,
+                 req->pg_restore, m->pg_dump_version);
+    dd_error_hint(err, "Install pg_restore %s or newer and set [backup] pg-restore to its path.", need);
+    return -1;
+}
+
+struct restore_sink {
+    struct dd_proc *p;
+    bool closed; /* pg_restore stopped reading; the rest is still hashed */
+};
+
+static int sink_write(void *arg, const void *data, size_t len, struct dd_error *err)
+{
+    struct restore_sink *s = arg;
+    struct dd_error werr = DD_ERROR_INIT;
+
+    (void)err;
+    if (s->closed)
+        return 0;
+    if (dd_proc_write(s->p, data, len, &werr) < 0) {
+        /* pg_restore's exit status tells whether that was an error; see restore_into */
+        s->closed = true;
+        dd_proc_close_stdin(s->p);
+    }
+    dd_error_release(&werr);
+    return 0;
+}
+
+/*
+ * Stream the archive into pg_restore, connected to database `into`. The archive is checked as it
+ * streams (layout, manifest, SHA-256), and must be the one whose header was checked; damage is
+ * DD_EBLOCKED, since only the new database has seen any of it.
+ */
+static int restore_into(struct backup_manifest *out, const struct backup_restore_request *req,
+                        const struct backup_manifest *header, const char *into, struct dd_error *err)
+{
+    struct bk_passfile pf = BK_PASSFILE_INIT;
+    struct dd_proc p = DD_PROC_INIT;
+    struct restore_sink sink = {&p, false};
+    struct bk_sink bs = {sink_write, &sink};
+    char *conninfo = conninfo_for(req->conninfo, into);
+    int rc = -1;
+
+    if (bk_passfile_create(&pf, req->password, err) < 0)
+        goto cleanup;
+    dd_strv_push(&p.argv, req->pg_restore);
+    dd_strv_pushf(&p.argv, "--dbname=%s", conninfo);
+    dd_strv_push(&p.argv, "--exit-on-error");
+    dd_strv_push(&p.argv, "--no-password");
+    bk_passfile_apply(&pf, &p);
+    p.stdin_mode = DD_PROC_PIPE;
+    p.stdout_mode = DD_PROC_NULLDEV;
+    p.stderr_mode = DD_PROC_CAPTURE;
+    if (out_verbosity() == OUT_VERBOSE) {
+        char *cmd = dd_strv_join(&p.argv, " ");
+        log_detail("running %s", cmd);
+        free(cmd);
+    }
+    if (dd_proc_start(&p, err) < 0) {
+        dd_error_hint(err, "Install the PostgreSQL client programs, or set [backup] pg-restore to its path.");
+        goto cleanup;
+    }
+    if (bk_scan(out, req->archive, NULL, &bs, err) < 0 || bk_manifest_match(header, out, req->archive, err) < 0) {
+        if (err->code == DD_EINPUT) {
+            dd_error_recode(err, DD_EBLOCKED);
+            dd_error_hint(err, "Nothing was changed. Pick another archive ('dbdeploy backups %s' lists them).",
+                          req->env);
+        }
+        goto cleanup;
+    }
+    if (dd_proc_finish(&p, err) < 0)
+        goto cleanup;
+    if (sink.closed)
+        log_detail("pg_restore finished before reading the whole dump");
+    rc = 0;
+cleanup:
+    dd_proc_release(&p);
+    bk_passfile_release(&pf);
+    free(conninfo);
+    return rc;
+}
+
+/* Everything that can refuse the restore before the server is touched: cheap, header only. */
+static int preflight(struct backup_manifest *h, const struct backup_restore_request *req, const char *target,
+                     struct dd_error *err)
+{
+    if (backup_read_header(h, req->archive, err) < 0) {
+        if (err->code == DD_EINPUT) {
+            dd_error_recode(err, DD_EBLOCKED);
+            dd_error_hint(err, "Nothing was changed. Pick another archive ('dbdeploy backups %s' lists them).",
+                          req->env);
+        }
+        return -1;
+    }
+    if (backup_check_target(h, req->env, target, req->force, err) < 0)
+        return -1;
+    return check_pg_restore(req, h, err);
+}
+
+int backup_restore(struct backup_restore_result *out, const struct backup_restore_request *req, struct dd_error *err)
+{
+    struct backup_manifest header = BACKUP_MANIFEST_INIT, m = BACKUP_MANIFEST_INIT;
+    struct db_database_props *props = NULL;
+    struct db_conn *admin = NULL;
+    struct sigaction ign, old_pipe;
+    char *target = dd_xstrdup(db_name(req->db)), *fresh = NULL, *retired = NULL;
+    uint64_t t0 = dd_now_ms();
+    bool fresh_exists = false;
+    int rc = -1;
+
+    backup_restore_result_release(out);
+    /* a pg_restore that dies must show up as EPIPE on our side, not kill us */
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old_pipe);
+
+    if (preflight(&header, req, target, err) < 0)
+        goto cleanup;
+    fresh = side_name(target, "new");
+    retired = side_name(target, "old");
+    if (db_admin_connect(&admin, req->db, target, err) < 0 || db_database_props_read(&props, admin, target, err) < 0)
+        goto cleanup;
+    if (db_database_create_like(admin, fresh, props, err) < 0)
+        goto cleanup;
+    fresh_exists = true;
+    if (restore_into(&m, req, &header, fresh, err) < 0 || db_database_apply_props(admin, fresh, props, err) < 0)
+        goto cleanup;
+    if (dd_interrupt_pending()) {
+        dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d before the switch", dd_interrupt_signal());
+        goto cleanup;
+    }
+    if (db_database_switch(admin, target, fresh, retired, req->wait_ms ? req->wait_ms : BK_SWITCH_WAIT_MS,
+                           &out->terminated, err) < 0)
+        goto cleanup;
+    fresh_exists = false;
+    {
+        struct dd_error derr = DD_ERROR_INIT;
+        if (db_database_drop(admin, retired, &derr) < 0)
+            log_warn("the restore succeeded, but the replaced database '%s' could not be dropped: %s", retired,
+                     dd_error_msg(&derr));
+        dd_error_release(&derr);
+    }
+    {
+        struct dd_error cerr = DD_ERROR_INIT;
+        if (db_reconnect(req->db, &cerr) < 0)
+            log_warn("cannot reconnect to the restored database: %s", dd_error_msg(&cerr));
+        dd_error_release(&cerr);
+    }
+    out->manifest = m;
+    m = (struct backup_manifest)BACKUP_MANIFEST_INIT;
+    out->database = target;
+    target = NULL;
+    out->ms = dd_now_ms() - t0;
+    rc = 0;
+cleanup:
+    if (fresh_exists) {
+        struct dd_error derr = DD_ERROR_INIT;
+        if (db_database_drop(admin, fresh, &derr) < 0)
+            dd_error_detail(err, "the partly restored database '%s' is left behind: %s", fresh, dd_error_msg(&derr));
+        dd_error_release(&derr);
+    }
+    if (rc < 0 && err->code != DD_EBLOCKED && target)
+        dd_error_wrap(err, "restoring '%s' into database '%s' of %s (the database was not changed)", req->archive,
+                      target, req->env);
+    db_free(admin);
+    db_database_props_free(props);
+    backup_manifest_release(&m);
+    backup_manifest_release(&header);
+    free(target);
+    free(fresh);
+    free(retired);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    return rc;
+}

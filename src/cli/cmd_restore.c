@@ -1,0 +1,174 @@
+/* dbdeploy restore ENV ARCHIVE [--yes] [--force] */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <unistd.h>
+
+#include "backup/backup.h"
+#include "config/config.h"
+#include "db/db.h"
+#include "util/fs.h"
+#include "util/json.h"
+#include "util/out.h"
+#include "util/parse.h"
+
+static const char details[] =
+    "Replaces ENV's database with the contents of ARCHIVE: a path, a file name in\n"
+    "<[backup] dir>/ENV/, or 'latest'. The archive is verified completely first and must be a\n"
+    "backup of the same environment and database (--force skips that check). pg_restore loads it\n"
+    "into a new database; only when that succeeds are the sessions on ENV's database ended and the\n"
+    "new database renamed into its place, so a failure leaves the database as it was.\n"
+    "\n"
+    "On a terminal the restore asks for confirmation; elsewhere it needs --yes.\n"
+    "See docs/backup.md for what the restore needs and for restoring by hand.";
+
+/* A path as given, a name inside the env's backup directory, or the newest archive. */
+static int resolve_archive(struct cli_ctx *ctx, const char *arg, char **out)
+{
+    struct backup_list l = BACKUP_LIST_INIT;
+    char *envdir;
+
+    *out = NULL;
+    if (strcmp(arg, "latest") == 0) {
+        if (backup_list(&l, ctx->cfg->backup.dir, ctx->cfg->env, 0, &ctx->err) < 0)
+            return -1;
+        if (l.n)
+            *out = dd_xstrdup(l.v[l.n - 1].path);
+        backup_list_release(&l);
+        if (*out)
+            return 0;
+        dd_error_set(&ctx->err, DD_EINPUT, "there are no backups of %s in '%s'", ctx->cfg->env, ctx->cfg->backup.dir);
+        dd_error_hint(&ctx->err, "Make one with 'dbdeploy backup %s'.", ctx->cfg->env);
+        return -1;
+    }
+    if (dd_path_exists(arg) || strchr(arg, '/')) {
+        *out = dd_xstrdup(arg);
+        return 0;
+    }
+    envdir = dd_path_join(ctx->cfg->backup.dir, ctx->cfg->env);
+    *out = dd_path_join(envdir, arg);
+    free(envdir);
+    return 0;
+}
+
+static void describe(const struct backup_manifest *h, const char *archive, const char *env, const char *db)
+{
+    char commit[8];
+
+    snprintf(commit, sizeof(commit), "%.7s", h->git_commit ? h->git_commit : "no git");
+    log_warn("database '%s' of %s will be replaced by %s", db, env, archive);
+    log_warn("  a backup of %s (database '%s') taken %s at commit %s, with %zu migration%s applied", h->env,
+             h->database, h->started_at, commit, h->n_applied, h->n_applied == 1 ? "" : "s");
+}
+
+/* Ask on a terminal; refuse anywhere else, since nobody could have answered. */
+static int confirm(struct cli_ctx *ctx, const char *env)
+{
+    char answer[128];
+    size_t n;
+
+    if (!isatty(STDIN_FILENO)) {
+        dd_error_set(&ctx->err, DD_EBLOCKED,
+                     "refusing to restore without confirmation: standard input is not a "
+                     "terminal");
+        dd_error_hint(&ctx->err, "Pass --yes to restore without asking.");
+        return -1;
+    }
+    log_warn("type '%s' to go ahead, anything else to stop:", env);
+    if (!fgets(answer, sizeof(answer), stdin))
+        answer[0] = '\0';
+    n = strcspn(answer, "\r\n");
+    answer[n] = '\0';
+    if (strcmp(answer, env) == 0)
+        return 0;
+    dd_error_set(&ctx->err, DD_EBLOCKED, "restore of %s not confirmed; nothing was changed", env);
+    return -1;
+}
+
+static void print_result(const struct backup_restore_result *r, const char *archive, const char *env)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    struct dd_json j;
+
+    if (!out_json())
+        return;
+    dd_json_init(&j, &b);
+    dd_json_obj_begin(&j, NULL);
+    dd_json_int(&j, "schema", 1);
+    dd_json_str(&j, "env", env);
+    dd_json_str(&j, "database", r->database);
+    dd_json_str(&j, "archive", archive);
+    dd_json_str(&j, "backup_started_at", r->manifest.started_at);
+    dd_json_str(&j, "git_commit", r->manifest.git_commit);
+    dd_json_uint(&j, "dump_size", r->manifest.dump_size);
+    dd_json_uint(&j, "sessions_terminated", r->terminated);
+    dd_json_uint(&j, "duration_ms", r->ms);
+    dd_json_obj_end(&j);
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
+int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct {
+        bool yes, force;
+    } o = {false, false};
+    const struct cli_opt opts[] = {
+        CLI_OPT_BOOL('y', "yes", &o.yes, "do not ask for confirmation"),
+        CLI_OPT_BOOL(0, "force", &o.force, "restore an archive of another environment or database"),
+        CLI_OPT_END,
+    };
+    const struct cli_spec spec = {
+        "restore", "ENV ARCHIVE [--yes] [--force]", "replace an environment's database with a backup", details, opts, 2,
+        2};
+    struct dd_strv args = DD_STRV_INIT;
+    struct backup_manifest header = BACKUP_MANIFEST_INIT;
+    struct backup_restore_result res = BACKUP_RESTORE_RESULT_INIT;
+    struct backup_restore_request req;
+    char *archive = NULL, *conninfo = NULL, *password = NULL, size[32];
+    int rc = -1, parsed = cli_parse(ctx, &spec, argc, argv, &args);
+
+    if (parsed != 0) {
+        rc = parsed > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (cli_need_config(ctx, args.v[0]) < 0 || resolve_archive(ctx, args.v[1], &archive) < 0)
+        goto cleanup;
+    if (backup_read_header(&header, archive, &ctx->err) < 0) {
+        if (ctx->err.code == DD_EINPUT)
+            dd_error_recode(&ctx->err, DD_EBLOCKED);
+        dd_error_hint(&ctx->err, "Nothing was changed. 'dbdeploy backups %s' lists the archives.", ctx->cfg->env);
+        goto cleanup;
+    }
+    if (cli_need_db(ctx) < 0 || backup_check_target(&header, ctx->cfg->env, db_name(ctx->db), o.force, &ctx->err) < 0)
+        goto cleanup;
+    describe(&header, archive, ctx->cfg->env, db_name(ctx->db));
+    if (!o.yes && confirm(ctx, ctx->cfg->env) < 0)
+        goto cleanup;
+    if (db_child_conninfo(ctx->db, &conninfo, &password, &ctx->err) < 0)
+        goto cleanup;
+    req = (struct backup_restore_request){
+        .archive = archive,
+        .env = ctx->cfg->env,
+        .pg_restore = ctx->cfg->backup.pg_restore,
+        .db = ctx->db,
+        .conninfo = conninfo,
+        .password = password,
+        .force = o.force,
+    };
+    if (backup_restore(&res, &req, &ctx->err) < 0)
+        goto cleanup;
+    dd_format_bytes(size, sizeof(size), res.manifest.dump_size);
+    log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u session%s ended, dbdeploy's own included)",
+              res.database, archive, size, res.terminated, res.terminated == 1 ? "" : "s");
+    print_result(&res, archive, ctx->cfg->env);
+    rc = 0;
+cleanup:
+    backup_restore_result_release(&res);
+    backup_manifest_release(&header);
+    dd_free_secret(password);
+    free(conninfo);
+    free(archive);
+    dd_strv_release(&args);
+    return rc;
+}
