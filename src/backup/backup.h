@@ -23,7 +23,7 @@
  * cost a full temporary copy; cutting it into fixed-size parts needs one part of memory, and
  * `tar -xOf ARCHIVE dump` joins the parts back in archive order, so a dump can be restored with
  * nothing but tar, zstd and pg_restore (docs/backup.md). Why zstd, once: pg_dump runs with -Z0
- * because its own zlib compression is slower than the dump itself; zstd at level 3 is several
+ * because its own zlib compression is slower than the dump itself; zstd (level 1 by default) is several
  * times faster at a similar ratio. Memory: a few parts in flight between the thread reading
  * pg_dump and the one compressing (about 32 MiB resident in all, whatever the database size). Every file is written
  * 0600 and the env directory is created 0700; nothing in an archive is secret (values pass through util/mask).

@@ -341,7 +341,7 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
     case SET_LEVEL:
         if (dd_parse_u32(v, dst) < 0 || *(uint32_t *)dst < 1 || *(uint32_t *)dst > 19) {
             config_error(err, o, "'%s' is not a compression level", v);
-            dd_error_hint(err, "Use a zstd level from 1 (fastest) to 19 (smallest); 3 is the default.");
+            dd_error_hint(err, "Use a zstd level from 1 (fastest, the default) to 19 (smallest).");
             goto cleanup;
         }
         rc = 0;
@@ -452,7 +452,7 @@ static void set_defaults(struct dd_config *cfg)
     cfg->backup.enabled = true;
     cfg->backup.pg_dump = dd_xstrdup("pg_dump");
     cfg->backup.pg_restore = dd_xstrdup("pg_restore");
-    cfg->backup.level = 3;
+    cfg->backup.level = 1;
     cfg->health.method = dd_xstrdup("GET");
     dd_parse_status_set("2xx", &cfg->health.expect_status);
     cfg->health.expect_status_text = dd_xstrdup("2xx");

@@ -50,7 +50,7 @@ struct dd_config {
         uint32_t keep;    /* keep: archives kept per env after a backup, 0 = all (default) */
         char *pg_dump;    /* pg-dump: program path or name, default "pg_dump" */
         char *pg_restore; /* pg-restore: default "pg_restore" */
-        uint32_t level;   /* compression-level: zstd level 1..19, default 3 */
+        uint32_t level;   /* compression-level: zstd level 1..19, default 1 */
     } backup;
     struct {             /* [restore] */
         bool on_failure; /* on-failure: default = backup.enabled */

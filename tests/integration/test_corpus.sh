@@ -43,7 +43,7 @@ for set in openmeter pocket-id lakefs svix rauthy ftl; do
   fi
   [[ $set == rauthy ]] && continue # up-only set: no down pass
 
-  dd -C "$proj" rollback test --to 0 --allow-missing-down
+  run_dd -C "$proj" rollback test --to 0 --allow-missing-down
   case $set in
     pocket-id) bad=20250412000000_add_user_disabled_field.down.sql ;;
     svix) bad=20220428190104_message_expiration.down.sql ;;

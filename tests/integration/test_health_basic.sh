@@ -64,7 +64,7 @@ assert_eq "$(requests down)" 4 "1 + retries requests"
 pass "503 forever fails after 1 + retries attempts"
 
 # --json, failing and passing
-dd -C proj --json health prod
+run_dd -C proj --json health prod
 assert_eq "$rc" 1 "--json exit status when unhealthy"
 printf '%s' "$out" | python3 -c '
 import json, sys

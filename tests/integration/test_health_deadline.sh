@@ -72,7 +72,7 @@ assert_contains "$err" "error: health check failed: GET http://127.0.0.1:$port/h
 assert_contains "$err" "(deadline 2s reached)" "refused until the deadline"
 assert_between "$took" 1600 2500 "wall time of refused connections with a 2s deadline"
 echo "refused connections with a 2s deadline took ${took}ms"
-dd -C proj --json health prod
+run_dd -C proj --json health prod
 n=$(printf '%s' "$out" | json_attempts)
 ((n >= 5)) || fail "refused connections were retried only $n times"
 pass "connection refused is retried until the deadline"

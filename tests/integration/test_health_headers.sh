@@ -15,8 +15,8 @@ health_env() {
 mkdir -p proj
 export HEALTH_TOKEN=hT0ken-5ecret-4f9a2c
 all_output=""
-# run_dd RC ARGS...: expect_rc, and keep everything dbdeploy wrote for the secret grep
-run_dd() {
+# grab_dd RC ARGS...: expect_rc, and keep everything dbdeploy wrote for the secret grep
+grab_dd() {
   expect_rc "$@"
   all_output+="$out"$'\n'"$err"$'\n'
 }
@@ -28,9 +28,9 @@ auth_header='header = Authorization: Bearer ${HEALTH_TOKEN}'
 
 # the right token passes; the stub saw the header (by name)
 health_env prod "http://127.0.0.1:$port/healthz" "$auth_header" 'header = X-Probe: dbdeploy'
-run_dd 0 -C proj health prod
-run_dd 0 -C proj -v health prod
-run_dd 0 -C proj -v --json health prod
+grab_dd 0 -C proj health prod
+grab_dd 0 -C proj -v health prod
+grab_dd 0 -C proj -v --json health prod
 assert_contains "$(cat "$DD_PG_TMP/auth.log")" "GET /healthz Host,User-Agent,Accept,Authorization,X-Probe" \
   "the configured headers were sent"
 pass "the required header passes"
@@ -38,7 +38,7 @@ pass "the required header passes"
 # no header: 401 at once, no retry
 health_env prod "http://127.0.0.1:$port/healthz" "backoff = 1s"
 : >"$DD_PG_TMP/auth.log"
-run_dd 1 -C proj health prod
+grab_dd 1 -C proj health prod
 assert_contains "$err" "answered 401 after 1 attempt in 0.0s (expected 2xx)" "missing header"
 assert_contains "$err" "hint: The endpoint rejected the request; check the [health] header lines" "401 hint"
 assert_eq "$(requests auth)" 1 "401 is not retried"
@@ -49,10 +49,10 @@ health_env prod "http://127.0.0.1:$port/healthz" "$auth_header" "backoff = 1s"
 : >"$DD_PG_TMP/auth.log"
 real_token=$HEALTH_TOKEN
 export HEALTH_TOKEN=wr0ng-t0ken-77d1e
-run_dd 1 -C proj -v health prod
+grab_dd 1 -C proj -v health prod
 assert_contains "$err" "answered 401 after 1 attempt" "different token"
 assert_eq "$(requests auth)" 1 "a rejected token is not retried"
-run_dd 1 -C proj -v --json health prod
+grab_dd 1 -C proj -v --json health prod
 assert_contains "$out" '"status":401' "--json status of a rejected token"
 assert_not_contains "$all_output" "$HEALTH_TOKEN" "the wrong token"
 export HEALTH_TOKEN=$real_token
@@ -63,12 +63,12 @@ pass "a different header value fails with 401 without retries"
 start_stub down 503 --require-header "Authorization: Bearer $HEALTH_TOKEN"
 health_env prod "http://127.0.0.1:$stub_port/healthz?token=\${HEALTH_TOKEN}" "$auth_header" "retries = 1" \
   "backoff = 10ms"
-run_dd 1 -C proj -v health prod
+grab_dd 1 -C proj -v health prod
 assert_contains "$err" "healthz?token=***" "the token in the URL is masked"
-run_dd 1 -C proj -v --json health prod
+grab_dd 1 -C proj -v --json health prod
 health_env prod "http://127.0.0.1:$port/healthz?token=\${HEALTH_TOKEN}" "$auth_header"
-run_dd 0 -C proj -v health prod
-run_dd 0 -C proj --json health prod
+grab_dd 0 -C proj -v health prod
+grab_dd 0 -C proj --json health prod
 assert_contains "$out" '"url":"http://127.0.0.1:'"$port"'/healthz?token=***"' "--json url masked"
 
 # the secret grep: every byte dbdeploy wrote, and the stub's own request log

@@ -82,7 +82,7 @@ pass "protected-branch and migrations dir come from pipeline/dbdeploy.conf"
 
 # a configured protected branch that does not exist is a configuration error, not a silent pass
 printf '[git]\n\tprotected-branch = origin/nope\n' >work/pipeline/dbdeploy.conf
-dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/x $(git -C work rev-parse HEAD) refs/heads/x 0000000000000000000000000000000000000000"
+run_dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/x $(git -C work rev-parse HEAD) refs/heads/x 0000000000000000000000000000000000000000"
 assert_eq "$rc" 2 "missing protected branch exit status"
 assert_contains "$err" "error: [git] protected-branch 'origin/nope' is not in this repository" "missing protected branch"
 assert_contains "$err" "hint: " "missing protected branch hint"
@@ -90,13 +90,13 @@ pass "a missing configured protected branch is reported"
 
 # a bad configuration file stops the hook with the config error
 printf '[git\n' >work/pipeline/dbdeploy.conf
-dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/x $(git -C work rev-parse HEAD) refs/heads/x 0000000000000000000000000000000000000000"
+run_dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/x $(git -C work rev-parse HEAD) refs/heads/x 0000000000000000000000000000000000000000"
 assert_eq "$rc" 2 "bad config exit status"
 assert_contains "$err" "pipeline/dbdeploy.conf" "bad config names the file"
 rm work/pipeline/dbdeploy.conf
 
 # malformed input on stdin
-dd -C work hook pre-push origin url <<<"refs/heads/main not-a-sha refs/heads/main 123"
+run_dd -C work hook pre-push origin url <<<"refs/heads/main not-a-sha refs/heads/main 123"
 assert_eq "$rc" 2 "malformed stdin exit status"
 assert_contains "$err" "error: stdin line 1: expected '<local ref> <local sha> <remote ref> <remote sha>'" "malformed stdin"
 pass "bad configuration and bad input are reported"

@@ -57,7 +57,7 @@ gpush work --force origin main
 assert_contains "$perr" "error: cannot check the push to 'main': the remote's commit '${unseen:0:7}' is not in this repository" "unfetched: message"
 assert_contains "$perr" "hint: The remote has commits you have not fetched; run 'git fetch origin'" "unfetched: hint"
 assert_eq "$(git -C remote.git rev-parse main)" "$unseen" "unfetched: remote unchanged"
-dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/main $(git -C work rev-parse HEAD) refs/heads/main $unseen"
+run_dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/main $(git -C work rev-parse HEAD) refs/heads/main $unseen"
 assert_eq "$rc" 3 "unfetched: exit status"
 pass "a force push over unfetched commits asks to fetch first"
 

@@ -54,7 +54,7 @@ assert_contains "$perr" "error: push to 'origin' changes 1 published migration o
 assert_contains "$perr" "  M migrations/0001_a.sql  in $edit" "edit: file and commit"
 assert_contains "$perr" "'git checkout ${published:0:7} -- migrations/0001_a.sql'" "edit: restore command"
 # the same check run directly exits 3 (blocked before any change)
-dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/main $(git -C work rev-parse HEAD) refs/heads/main $published"
+run_dd -C work hook pre-push origin "$PWD/remote.git" <<<"refs/heads/main $(git -C work rev-parse HEAD) refs/heads/main $published"
 assert_eq "$rc" 3 "hook pre-push exit status"
 assert_contains "$err" "M migrations/0001_a.sql  in $edit" "direct run names the commit"
 # two later commits touching the file: the first one is blamed, the count of later ones shown

@@ -23,7 +23,7 @@ commit_all "$proj" "five"
 
 log=$PWD/all-output
 : >"$log"
-run() { dd "$@"; printf '%s\n%s\n' "$out" "$err" >>"$log"; }
+run() { run_dd "$@"; printf '%s\n%s\n' "$out" "$err" >>"$log"; }
 run -C "$proj" -v deploy staging
 [[ $rc == 0 ]] || fail "staging deploy failed: $err"
 run -C "$proj" -v --json deploy prod

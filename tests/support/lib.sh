@@ -22,8 +22,8 @@ pass() {
   echo "ok [$DD_TEST_NAME]: $*"
 }
 
-# dd ARGS...: run dbdeploy; sets $out, $err, $rc (never fails by itself)
-dd() {
+# run_dd ARGS...: run dbdeploy; sets $out, $err, $rc (never fails by itself)
+run_dd() {
   local o e
   o=$(mktemp) e=$(mktemp)
   set +e
@@ -41,7 +41,7 @@ dd() {
 expect_rc() {
   local want=$1
   shift
-  dd "$@"
+  run_dd "$@"
   if [[ "$rc" != "$want" ]]; then
     printf 'stdout:\n%s\nstderr:\n%s\n' "$out" "$err" >&2
     fail "dbdeploy $* exited $rc, expected $want"
