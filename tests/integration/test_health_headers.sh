@@ -79,7 +79,7 @@ pass "the health token never appears in stdout, stderr or --json"
 # a header that cannot be sent is a config error naming it (by name only)
 # shellcheck disable=SC2016
 health_env prod "http://127.0.0.1:$port/healthz" 'header = Bad Name: ${HEALTH_TOKEN}'
-run_dd 2 -C proj health prod
+grab_dd 2 -C proj health prod
 assert_contains "$err" "error: pipeline/prod.conf: [health] header #1: 'Bad Name' is not a valid header name" \
   "invalid header name"
 assert_not_contains "$all_output" "$HEALTH_TOKEN" "config error output"
