@@ -46,6 +46,11 @@ assert_contains "$out" "exists   pipeline/dev.conf (left alone)" "second init le
 grep -q '# mine' "$proj/pipeline/dev.conf" || fail "init overwrote dev.conf"
 [[ $(grep -c '.dbdeploy/' "$proj/.gitignore") == 1 ]] || fail ".gitignore entry duplicated"
 
+# every generated environment file is valid configuration (backups needs the config only)
+for env in dev staging prod; do
+  STAGING_DB_PASSWORD=x PROD_DB_PASSWORD=y expect_rc 0 -C "$proj" backups "$env"
+done
+
 # new: next version, padded to the width in use, both files
 expect_rc 0 -C "$proj" new "Create users table"
 assert_eq "$out" $'migrations/0001_create_users_table.up.sql\nmigrations/0001_create_users_table.down.sql' "first new"

@@ -47,6 +47,15 @@ ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 prod_dump >"$PWD/after.sql"
 diff -u "$PWD/before.sql" "$PWD/after.sql" >&2 || fail "a blocked deploy changed prod"
 
+# 3b. [gate] health = true: staging must be healthy too
+start_stub staging_down 503
+sed -i "s|127.0.0.1:[0-9]*/healthz|127.0.0.1:$stub_port/healthz|" "$proj/pipeline/staging.conf"
+set_prod_health "$ok_port"
+printf '[gate]\n\thealth = true\n' >>"$proj/pipeline/prod.conf"
+expect_rc 3 -C "$proj" deploy prod
+assert_contains "$err" "checking the health of staging ([gate] health = true)" "staging health gates prod"
+sed -i "s|127.0.0.1:[0-9]*/healthz|127.0.0.1:$ok_port/healthz|" "$proj/pipeline/staging.conf"
+
 # 4. --dry-run: the read-only stages, nothing else
 set_prod_health "$ok_port"
 expect_rc 0 -C "$proj" deploy prod --dry-run
