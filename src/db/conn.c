@@ -167,6 +167,11 @@ int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_erro
     return 0;
 }
 
+bool db_connected(const struct db_conn *c)
+{
+    return c->pg && PQstatus(c->pg) == CONNECTION_OK;
+}
+
 int db_reconnect(struct db_conn *c, struct dd_error *err)
 {
     if (c->pg)

@@ -36,6 +36,8 @@ void db_free(struct db_conn *c);
 int db_server_version(const struct db_conn *c);
 const char *db_name(const struct db_conn *c);
 const char *db_user(const struct db_conn *c);
+/* Whether the session is still usable (the server may have closed it). */
+bool db_connected(const struct db_conn *c);
 /* Close and reopen the session (after the server or a restore terminated it). */
 int db_reconnect(struct db_conn *c, struct dd_error *err);
 

@@ -70,8 +70,15 @@ int stage_apply_undo(void *ctx, char **note, struct dd_error *err)
         dd_error_hint(err, "Turn [backup] enabled on for environments with [restore] on-failure = true.");
         return -1;
     }
-    /* a clean session: the failed migration's connection may be in any state */
-    if (db_reconnect(d->db, err) < 0 || db_child_conninfo(d->db, &conninfo, &password, err) < 0)
+    /*
+     * Keep this session if it still works: it holds the deployment lock, so no other deployment
+     * can start on the database we are about to replace. Only a dead session is replaced, and the
+     * lock taken again.
+     */
+    db_rollback_quietly(d->db);
+    if (!db_connected(d->db) && (db_reconnect(d->db, err) < 0 || db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0))
+        goto failed;
+    if (db_child_conninfo(d->db, &conninfo, &password, err) < 0)
         goto failed;
     memset(&req, 0, sizeof(req));
     req.archive = d->backup.path;
