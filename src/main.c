@@ -16,6 +16,7 @@
 #include "util/common.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
+#include "util/json.h"
 #include "util/mask.h"
 #include "util/out.h"
 #include "version.h"
@@ -59,6 +60,31 @@ static void print_main_help(void)
                     "  -h, --help     show this help ('dbdeploy COMMAND --help' for a command)\n"
                     "\nexit status: 0 success or nothing to do, 1 operation failed, 2 usage/config/input error,\n"
                     "3 blocked before any change, 4 failed and database restored, 5 failed and restore failed\n");
+    out_result_buf(&b);
+    dd_buf_release(&b);
+}
+
+/* With --json, a failure still gives the consumer one document on stdout. */
+static void print_json_error(const struct dd_error *err, const char *command, int status)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    struct dd_json j;
+
+    dd_json_document_begin(&j, &b, command);
+    dd_json_int(&j, "exit_status", status);
+    dd_json_obj_begin(&j, "error");
+    dd_json_str(&j, "message", dd_error_msg(err));
+    dd_json_arr_begin(&j, "details");
+    for (size_t i = 0; i < err->details.n; i++)
+        dd_json_str(&j, NULL, err->details.v[i]);
+    dd_json_arr_end(&j);
+    dd_json_arr_begin(&j, "context");
+    for (size_t i = 1; i < err->chain.n; i++)
+        dd_json_str(&j, NULL, err->chain.v[i]);
+    dd_json_arr_end(&j);
+    dd_json_str(&j, "hint", err->hint);
+    dd_json_obj_end(&j);
+    dd_json_obj_end(&j);
     out_result_buf(&b);
     dd_buf_release(&b);
 }
@@ -190,6 +216,8 @@ done:
     if (dd_error_isset(&ctx.err)) {
         out_error(&ctx.err);
         status = dd_error_exit_status(&ctx.err);
+        if (json && !out_result_written())
+            print_json_error(&ctx.err, cmd ? cmd->name : NULL, status);
     }
     if (out_finish() < 0 && errno != EPIPE) {
         fprintf(stderr, "error: cannot write the output: %s\n", strerror(errno));

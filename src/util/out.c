@@ -12,7 +12,8 @@ static struct {
     bool color[2];
     bool tty_err;
     bool progress_shown;
-} st = {OUT_NORMAL, false, {false, false}, false, false};
+    bool result_written;
+} st = {OUT_NORMAL, false, {false, false}, false, false, false};
 
 static bool want_color(int fd, enum out_color_mode mode)
 {
@@ -88,7 +89,14 @@ void out_result(const char *fmt, ...)
 
 void out_result_buf(const struct dd_buf *b)
 {
+    if (b->len)
+        st.result_written = true;
     write_masked(stdout, b->buf, b->len);
+}
+
+bool out_result_written(void)
+{
+    return st.result_written;
 }
 
 static void vlog(const char *prefix, enum out_color c, const char *fmt, va_list ap)

@@ -30,6 +30,8 @@ bool out_json(void);
 const char *out_color(enum out_stream s, enum out_color c);
 
 void out_result(const char *fmt, ...) DD_PRINTF(1, 2);
+/* Whether anything was written to stdout as a result yet. */
+bool out_result_written(void);
 void out_result_buf(const struct dd_buf *b);
 
 void log_error(const char *fmt, ...) DD_PRINTF(1, 2);

@@ -92,6 +92,12 @@ assert_contains "$err" "cannot connect to postgresql://app:***@127.0.0.1:1/nodb"
 assert_not_contains "$err$out" "$DD_TEST_PW" "password never printed"
 expect_rc 1 -C "$cfgp" --json -v status prod
 assert_not_contains "$err$out" "$DD_TEST_PW" "password never printed with -v/--json"
+# with --json a failure still prints one document on stdout
+expect_rc 2 -C "$cfgp" --json status staging
+assert_eq "$(jq -r '.command, .exit_status' <<<"$out" | tr '\n' ' ')" "status 2 " "json error document"
+assert_contains "$(jq -r .error.message <<<"$out")" "environment 'staging' is not defined" "json error message"
+assert_contains "$(jq -r .error.hint <<<"$out")" "Defined environments" "json error hint"
+
 # colour: never when stderr is not a terminal, --color=always forces it, NO_COLOR always wins
 expect_rc 2 frobnicate
 assert_not_contains "$err" $'\033[' "no colour off a terminal"
