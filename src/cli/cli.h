@@ -87,6 +87,13 @@ void cli_print_help(const struct cli_spec *spec);
 int cli_need_config(struct cli_ctx *ctx, const char *env);
 /* Open the git repository at ctx->root (once); missing repository is an error. */
 int cli_need_repo(struct cli_ctx *ctx);
+/* Open the repository if there is one; a missing repository is not an error (ctx->repo stays NULL). */
+void cli_want_repo(struct cli_ctx *ctx);
+/*
+ * The repository an environment deploys from: required, unless the environment has [git]
+ * allow-dirty (then only wanted: it adds blob ids and authors). Needs the config.
+ */
+int cli_need_env_repo(struct cli_ctx *ctx);
 /* Connect to the environment's database (once); needs the config. */
 int cli_need_db(struct cli_ctx *ctx);
 void cli_ctx_release(struct cli_ctx *ctx);

@@ -85,15 +85,10 @@ int cmd_changelog(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (cli_need_config(ctx, args.v[0]) < 0 || cli_need_db(ctx) < 0)
         goto cleanup;
-    {
-        struct dd_error ignored = DD_ERROR_INIT;
-        if (cli_need_repo(ctx) < 0) {
-            if (o.commit)
-                goto cleanup;
-            dd_error_move(&ignored, &ctx->err); /* without git the authors are simply unknown */
-        }
-        dd_error_release(&ignored);
-    }
+    if (!o.commit)
+        cli_want_repo(ctx); /* without git the authors are simply unknown */
+    else if (cli_need_repo(ctx) < 0)
+        goto cleanup;
     if (db_deployments_load(&deps, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0 ||
         db_ledger_load(&ledger, ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
         goto cleanup;

@@ -16,19 +16,8 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, bool dry_run)
     deploy_init(&d);
     if (cli_need_config(ctx, env) < 0)
         goto cleanup;
-    if (!ctx->cfg->allow_dirty && cli_need_repo(ctx) < 0) {
-        dd_error_hint(&ctx->err,
-                      "%s deploys committed migrations, so the project must be a git repository; set "
-                      "[git] allow-dirty = true for an environment deployed from a plain directory.",
-                      env);
+    if (cli_need_env_repo(ctx) < 0)
         goto cleanup;
-    }
-    if (ctx->cfg->allow_dirty && !ctx->repo) {
-        struct dd_error ignored = DD_ERROR_INIT;
-        if (cli_need_repo(ctx) < 0)
-            dd_error_move(&ignored, &ctx->err); /* optional here: it only adds blob ids and authors */
-        dd_error_release(&ignored);
-    }
     if (cli_need_db(ctx) < 0)
         goto cleanup;
     who = dd_whoami();

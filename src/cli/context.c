@@ -22,6 +22,31 @@ int cli_need_repo(struct cli_ctx *ctx)
     return repo_open(&ctx->repo, ctx->root, &ctx->err);
 }
 
+void cli_want_repo(struct cli_ctx *ctx)
+{
+    struct dd_error ignored = DD_ERROR_INIT;
+
+    if (!ctx->repo && repo_open(&ctx->repo, ctx->root, &ignored) < 0)
+        ctx->repo = NULL;
+    dd_error_release(&ignored);
+}
+
+int cli_need_env_repo(struct cli_ctx *ctx)
+{
+    if (ctx->cfg->allow_dirty) {
+        cli_want_repo(ctx);
+        return 0;
+    }
+    if (cli_need_repo(ctx) < 0) {
+        dd_error_hint(&ctx->err,
+                      "%s deploys committed migrations, so the project must be a git repository; set "
+                      "[git] allow-dirty = true for an environment deployed from a plain directory.",
+                      ctx->cfg->env ? ctx->cfg->env : "this environment");
+        return -1;
+    }
+    return 0;
+}
+
 int cli_need_db(struct cli_ctx *ctx)
 {
     if (ctx->db)

@@ -6,21 +6,8 @@
 
 int cli_load_migrations(struct migration_set *out, struct cli_ctx *ctx)
 {
-    if (!ctx->cfg->allow_dirty) {
-        if (cli_need_repo(ctx) < 0) {
-            dd_error_hint(&ctx->err,
-                          "%s deploys committed migrations, so the project must be a git repository; set "
-                          "[git] allow-dirty = true for an environment deployed from a plain directory.",
-                          ctx->cfg->env ? ctx->cfg->env : "this environment");
-            return -1;
-        }
-    } else if (!ctx->repo) {
-        /* a repository is optional here; it only adds blob ids */
-        struct dd_error ignored = DD_ERROR_INIT;
-        if (repo_open(&ctx->repo, ctx->root, &ignored) < 0)
-            ctx->repo = NULL;
-        dd_error_release(&ignored);
-    }
+    if (cli_need_env_repo(ctx) < 0)
+        return -1;
     return migration_set_load(out, ctx->repo, ctx->cfg, &ctx->err);
 }
 
