@@ -8,7 +8,8 @@
  * A command is `int cmd_x(struct cli_ctx *ctx, int argc, char **argv)` (argv[0] is the command
  * name). It returns 0 on success and -1 with ctx->err set; main() prints the error and picks
  * the exit status. Resources a command needs (config, repository, database) are prepared on
- * demand by the cli_need_* helpers in cli/context.c and released by cli_ctx_release().
+ * demand by the cli_need_* helpers in cli/context.c and released by cli_ctx_release(), which also
+ * releases the deployment lock a command took.
  */
 #include "engine/engine.h"
 #include "util/error.h"

@@ -38,7 +38,6 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct db_foreign_versions fv = {NULL, 0, false};
-    struct dd_error ignored = DD_ERROR_INIT;
     struct dd_buf b = DD_BUF_INIT;
     enum db_foreign_tool tool;
     int64_t *adopt = NULL;
@@ -145,9 +144,6 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
     out_result_buf(&b);
     rc = 0;
 cleanup:
-    if (ctx->db && db_lock_held(ctx->db))
-        db_lock_release(ctx->db, &ignored);
-    dd_error_release(&ignored);
     db_foreign_versions_release(&fv);
     free(adopt);
     free(who);

@@ -28,7 +28,6 @@ int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
         2};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
-    struct dd_error ignored = DD_ERROR_INIT;
     struct dd_buf b = DD_BUF_INIT;
     int64_t version;
     int rc = -1, p;
@@ -62,9 +61,6 @@ int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
     out_result_buf(&b);
     rc = 0;
 cleanup:
-    if (ctx->db && db_lock_held(ctx->db))
-        db_lock_release(ctx->db, &ignored);
-    dd_error_release(&ignored);
     dd_buf_release(&b);
     cli_env_release(&e);
     dd_strv_release(&args);

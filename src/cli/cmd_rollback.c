@@ -73,7 +73,6 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
     struct cli_env e = CLI_ENV_INIT;
     struct engine_plan plan = ENGINE_PLAN_INIT;
     struct engine_result res = ENGINE_RESULT_INIT;
-    struct dd_error ignored = DD_ERROR_INIT;
     int64_t to = -1;
     uint64_t start = dd_now_ms();
     int rc = -1, p;
@@ -116,9 +115,6 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
     report(ctx, &plan, &res, false, dd_now_ms() - start);
     rc = 0;
 cleanup:
-    if (ctx->db && db_lock_held(ctx->db))
-        db_lock_release(ctx->db, &ignored);
-    dd_error_release(&ignored);
     engine_result_release(&res);
     engine_plan_release(&plan);
     cli_env_release(&e);

@@ -64,6 +64,12 @@ int cli_need_db(struct cli_ctx *ctx)
 
 void cli_ctx_release(struct cli_ctx *ctx)
 {
+    /* commands that took the deployment lock leave it to be released here, whatever happened */
+    if (ctx->db && db_lock_held(ctx->db)) {
+        struct dd_error ignored = DD_ERROR_INIT;
+        db_lock_release(ctx->db, &ignored);
+        dd_error_release(&ignored);
+    }
     db_free(ctx->db);
     ctx->db = NULL;
     repo_free(ctx->repo);
