@@ -55,6 +55,19 @@ void deploy_init(struct deploy *d)
     d->run = (struct pipeline_run)PIPELINE_RUN_INIT;
 }
 
+int deploy_plan(struct deploy *d, struct dd_error *err)
+{
+    engine_plan_release(&d->plan);
+    engine_status_release(&d->st);
+    db_ledger_release(&d->ledger);
+    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
+        return -1;
+    engine_status_build(&d->st, &d->set, &d->ledger);
+    if (engine_check(&d->st, &d->opts, -1, err) < 0)
+        return -1;
+    return engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err);
+}
+
 int deploy_run(struct deploy *d, struct dd_error *err)
 {
     struct dd_error ignored = DD_ERROR_INIT;

@@ -106,6 +106,12 @@ int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct d
 void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migration *m, struct dd_strv *hold,
                             struct repo *repo, const struct db_deployment *dep);
 
+/*
+ * (Re)read the ledger, join it with d->set, refuse unsafe states and plan the pending
+ * migrations (preflight, and again under the lock).
+ */
+int deploy_plan(struct deploy *d, struct dd_error *err);
+
 /* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
 int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);
 

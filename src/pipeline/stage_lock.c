@@ -14,13 +14,7 @@ int stage_lock_run(void *ctx, char **note, struct dd_error *err)
     if (db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0 ||
         db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0)
         return -1;
-    engine_plan_release(&d->plan);
-    engine_status_release(&d->st);
-    db_ledger_release(&d->ledger);
-    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
-        return -1;
-    engine_status_build(&d->st, &d->set, &d->ledger);
-    if (engine_check(&d->st, &d->opts, -1, err) < 0 || engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err) < 0)
+    if (deploy_plan(d, err) < 0)
         return -1;
     if (!d->plan.n) {
         *note = dd_xstrdup("another deployment applied everything meanwhile; up to date");

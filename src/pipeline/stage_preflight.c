@@ -13,11 +13,7 @@ int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
 {
     struct deploy *d = ctx;
 
-    if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 ||
-        db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
-        return -1;
-    engine_status_build(&d->st, &d->set, &d->ledger);
-    if (engine_check(&d->st, &d->opts, -1, err) < 0 || engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err) < 0)
+    if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 || deploy_plan(d, err) < 0)
         return -1;
     if (!d->plan.n) {
         *note = dd_xasprintf("up to date: %zu migrations applied, nothing pending", d->st.count[ENGINE_APPLIED]);
