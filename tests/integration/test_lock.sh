@@ -16,13 +16,6 @@ SELECT pg_sleep(4);
 SQL
 commit_all "$proj" "m"
 
-wait_for() { # SQL until it returns t, up to 15s
-  for _ in $(seq 1 150); do
-    [[ "$(q "$url" "$1")" == t ]] && return 0
-    sleep 0.1
-  done
-  fail "timed out waiting for: $1"
-}
 lock_held_by() {
   echo "select exists (select 1 from pg_locks l join pg_stat_activity a using (pid) where l.locktype = 'advisory' and l.granted and a.application_name = '$1')"
 }
@@ -30,7 +23,7 @@ lock_held_by() {
 # 1. the lock held by another tool
 psql -X -q -d "$url" -c "set application_name = 'other-tool'" -c "select pg_advisory_lock(7233454338351067001)" -c "select pg_sleep(6)" >/dev/null &
 holder=$!
-wait_for "$(lock_held_by other-tool)"
+wait_for "$url" "$(lock_held_by other-tool)"
 start=$(date +%s%N)
 expect_rc 3 -C "$proj" apply dev
 elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
@@ -45,7 +38,7 @@ wait $holder
 # 2. two dbdeploy runs: the second gives up after lock-wait and exits 3
 "$DBDEPLOY_BIN" -C "$proj" apply dev >"$PWD/first.out" 2>&1 &
 first=$!
-wait_for "$(lock_held_by dbdeploy)"
+wait_for "$url" "$(lock_held_by dbdeploy)"
 expect_rc 3 -C "$proj" apply dev
 assert_contains "$err" "application 'dbdeploy'" "names the other dbdeploy"
 wait $first || fail "first apply failed: $(cat "$PWD/first.out")"
@@ -57,7 +50,7 @@ commit_all "$proj" "nap"
 write_env "$proj" dev "$url" "[database]" "lock-wait = 30s"
 "$DBDEPLOY_BIN" -C "$proj" apply dev >"$PWD/first.out" 2>&1 &
 first=$!
-wait_for "$(lock_held_by dbdeploy)"
+wait_for "$url" "$(lock_held_by dbdeploy)"
 expect_rc 0 -C "$proj" apply dev
 assert_contains "$err" "waiting for the deployment lock held by pid" "announces the wait"
 assert_contains "$out" "up to date" "nothing left after waiting"
@@ -69,7 +62,7 @@ commit_all "$proj" "alter"
 write_env "$proj" dev "$url" "[database]" "lock-timeout = 300ms" "lock-retries = 6"
 psql -X -q -d "$url" -c "begin" -c "lock table t" -c "select pg_sleep(2)" -c "commit" >/dev/null &
 locker=$!
-wait_for "select exists (select 1 from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' and granted)"
+wait_for "$url" "select exists (select 1 from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' and granted)"
 expect_rc 0 -C "$proj" apply dev
 assert_contains "$err" "canceling statement due to lock timeout; retrying in 1s" "retry announced"
 assert_eq "$(q "$url" "select count(*) from information_schema.columns where table_name = 't' and column_name = 'c'")" "1" "applied after retry"
@@ -81,7 +74,7 @@ commit_all "$proj" "alter2"
 write_env "$proj" dev "$url" "[database]" "lock-timeout = 200ms" "lock-retries = 0"
 psql -X -q -d "$url" -c "begin" -c "lock table t" -c "select pg_sleep(2)" -c "commit" >/dev/null &
 locker=$!
-wait_for "select exists (select 1 from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' and granted)"
+wait_for "$url" "select exists (select 1 from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' and granted)"
 expect_rc 1 -C "$proj" apply dev
 assert_contains "$err" "lock timeout (SQLSTATE 55P03)" "lock timeout reported"
 assert_contains "$err" "raise [database] lock-timeout" "hint"

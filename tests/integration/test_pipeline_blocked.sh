@@ -70,10 +70,7 @@ expect_rc 0 -C "$proj" deploy staging
 sed -i 's/lock-wait = 5s/lock-wait = 1s/' "$proj/pipeline/dbdeploy.conf"
 "$DBDEPLOY_BIN" -C "$proj" deploy prod >"$PWD/first.out" 2>&1 &
 first=$!
-for _ in $(seq 100); do
-  [[ "$(q "$prod" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(3)%')")" == t ]] && break
-  sleep 0.1
-done
+wait_for "$prod" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(3)%')"
 expect_rc 3 -C "$proj" deploy prod
 assert_contains "$err" "another deployment holds the lock on app_prod" "second deploy blocked"
 wait $first || fail "the first deploy failed: $(cat "$PWD/first.out")"

@@ -21,10 +21,7 @@ dump >"$PWD/before.sql"
 
 "$DBDEPLOY_BIN" -C "$proj" deploy prod >"$PWD/out" 2>"$PWD/err" &
 pid=$!
-for _ in $(seq 150); do
-  [[ "$(q "$prod" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(60)%' and state = 'active')")" == t ]] && break
-  sleep 0.1
-done
+wait_for "$prod" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(60)%' and state = 'active')"
 t0=$(date +%s)
 kill -TERM $pid
 set +e

@@ -17,21 +17,13 @@ SELECT pg_sleep(30);
 SQL
 commit_all "$proj" "m"
 
-wait_for() {
-  for _ in $(seq 1 150); do
-    [[ "$(q "$url" "$1")" == t ]] && return 0
-    sleep 0.1
-  done
-  fail "timed out waiting for: $1"
-}
-
 "$DBDEPLOY_BIN" -C "$proj" apply dev >/dev/null 2>&1 &
 pid=$!
-wait_for "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(30)%' and state = 'active')"
+wait_for "$url" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(30)%' and state = 'active')"
 kill -KILL $pid
 wait $pid 2>/dev/null || true
 # the backend notices the dead client within client_connection_check_interval and rolls back
-wait_for "select not exists (select 1 from pg_stat_activity where application_name = 'dbdeploy')"
+wait_for "$url" "select not exists (select 1 from pg_stat_activity where application_name = 'dbdeploy')"
 assert_eq "$(q "$url" "select string_agg(version::text, ',') from dbdeploy.migrations")" "1" "ledger has only the committed migration"
 assert_eq "$(q "$url" "select to_regclass('long_one') is null")" "t" "no trace of the killed migration"
 assert_eq "$(q "$url" "select count(*) from pg_locks where locktype = 'advisory'")" "0" "the lock died with the session"
@@ -52,10 +44,10 @@ SQL
 commit_all "$proj" "notx"
 "$DBDEPLOY_BIN" -C "$proj" apply dev >/dev/null 2>&1 &
 pid=$!
-wait_for "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(30)%' and state = 'active')"
+wait_for "$url" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(30)%' and state = 'active')"
 kill -KILL $pid
 wait $pid 2>/dev/null || true
-wait_for "select not exists (select 1 from pg_stat_activity where application_name = 'dbdeploy')"
+wait_for "$url" "select not exists (select 1 from pg_stat_activity where application_name = 'dbdeploy')"
 assert_eq "$(q "$url" "select state, statements_done, statements_total from dbdeploy.migrations where version = 3")" "dirty|1|3" "progress recorded"
 assert_eq "$(q "$url" "select to_regclass('n1') is not null, to_regclass('n2') is null")" "t|t" "database matches the progress"
 expect_rc 3 -C "$proj" apply dev

@@ -71,6 +71,16 @@ q() {
   psql -X -At -v ON_ERROR_STOP=1 -d "$1" -c "$2"
 }
 
+# wait_for DB SQL: poll until the query returns t (up to 15 s), else fail naming it
+wait_for() {
+  local _
+  for _ in $(seq 1 150); do
+    [[ "$(q "$1" "$2")" == t ]] && return 0
+    sleep 0.1
+  done
+  fail "timed out waiting for: $2"
+}
+
 # dump DB: schema and data, stable, for equality checks
 dump() {
   pg_dump --no-owner --no-privileges --restrict-key=dbdeploytest -d "$1" | grep -vE '^-- Dumped (from|by)'
