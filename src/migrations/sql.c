@@ -80,6 +80,20 @@ static bool is_create_routine(const struct stmt_state *st)
            (word_is(st, 3, "function") || word_is(st, 3, "procedure"));
 }
 
+/* Statements that cannot run in a transaction block, recognised by their first two words. */
+static const struct {
+    const char *first, *second, *what;
+} two_word_no_tx[] = {
+    {"create", "database", "CREATE DATABASE"},
+    {"drop", "database", "DROP DATABASE"},
+    {"create", "tablespace", "CREATE TABLESPACE"},
+    {"drop", "tablespace", "DROP TABLESPACE"},
+    {"create", "subscription", "CREATE SUBSCRIPTION"},
+    {"drop", "subscription", "DROP SUBSCRIPTION"},
+    {"alter", "system", "ALTER SYSTEM"},
+    {"discard", "all", "DISCARD ALL"},
+};
+
 /* What kind of statement this is, judged from its top-level words. */
 static enum sql_kind classify(const struct stmt_state *st, const char **what)
 {
@@ -118,44 +132,20 @@ static enum sql_kind classify(const struct stmt_state *st, const char **what)
         *what = "VACUUM";
         return SQL_KIND_NO_TX;
     }
-    if (word_is(st, 0, "create")) {
-        k = word_is(st, 1, "unique") ? 2 : 1;
-        if (word_is(st, k, "index") && word_is(st, k + 1, "concurrently")) {
-            *what = "CREATE INDEX CONCURRENTLY";
+    for (k = 0; k < DD_ARRAY_SIZE(two_word_no_tx); k++) {
+        if (word_is(st, 0, two_word_no_tx[k].first) && word_is(st, 1, two_word_no_tx[k].second)) {
+            *what = two_word_no_tx[k].what;
             return SQL_KIND_NO_TX;
         }
-        if (word_is(st, 1, "database")) {
-            *what = "CREATE DATABASE";
-            return SQL_KIND_NO_TX;
-        }
-        if (word_is(st, 1, "tablespace")) {
-            *what = "CREATE TABLESPACE";
-            return SQL_KIND_NO_TX;
-        }
-        if (word_is(st, 1, "subscription")) {
-            *what = "CREATE SUBSCRIPTION";
-            return SQL_KIND_NO_TX;
-        }
-        return SQL_KIND_OTHER;
     }
-    if (word_is(st, 0, "drop")) {
-        if (word_is(st, 1, "index") && word_is(st, 2, "concurrently")) {
-            *what = "DROP INDEX CONCURRENTLY";
-            return SQL_KIND_NO_TX;
-        }
-        if (word_is(st, 1, "database")) {
-            *what = "DROP DATABASE";
-            return SQL_KIND_NO_TX;
-        }
-        if (word_is(st, 1, "tablespace")) {
-            *what = "DROP TABLESPACE";
-            return SQL_KIND_NO_TX;
-        }
-        if (word_is(st, 1, "subscription")) {
-            *what = "DROP SUBSCRIPTION";
-            return SQL_KIND_NO_TX;
-        }
-        return SQL_KIND_OTHER;
+    k = word_is(st, 1, "unique") ? 2 : 1;
+    if (word_is(st, 0, "create") && word_is(st, k, "index") && word_is(st, k + 1, "concurrently")) {
+        *what = "CREATE INDEX CONCURRENTLY";
+        return SQL_KIND_NO_TX;
+    }
+    if (word_is(st, 0, "drop") && word_is(st, 1, "index") && word_is(st, 2, "concurrently")) {
+        *what = "DROP INDEX CONCURRENTLY";
+        return SQL_KIND_NO_TX;
     }
     if (word_is(st, 0, "reindex")) {
         if (has_word(st, "concurrently")) {
@@ -169,10 +159,6 @@ static enum sql_kind classify(const struct stmt_state *st, const char **what)
         return SQL_KIND_OTHER;
     }
     if (word_is(st, 0, "alter")) {
-        if (word_is(st, 1, "system")) {
-            *what = "ALTER SYSTEM";
-            return SQL_KIND_NO_TX;
-        }
         if (word_is(st, 1, "database")) {
             k = find_word(st, 2, "set");
             if (k != SIZE_MAX && word_is(st, k + 1, "tablespace")) {
@@ -195,10 +181,6 @@ static enum sql_kind classify(const struct stmt_state *st, const char **what)
     }
     if (word_is(st, 0, "cluster") && st->nwords_all == 1) {
         *what = "CLUSTER";
-        return SQL_KIND_NO_TX;
-    }
-    if (word_is(st, 0, "discard") && word_is(st, 1, "all")) {
-        *what = "DISCARD ALL";
         return SQL_KIND_NO_TX;
     }
     return SQL_KIND_OTHER;
