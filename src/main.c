@@ -28,6 +28,7 @@ const struct cli_command cli_commands[] = {
     {"backups", cmd_backups, "list an environment's backups"},
     {"changelog", cmd_changelog, "regenerate changelog/ENV/CHANGELOG.md from the ledger and git history"},
     {"deploy", cmd_deploy, "run the deployment pipeline for an environment ('dbdeploy ENV' for short)"},
+    {"envs", cmd_envs, "list the environments with their database (masked) and protection"},
     {"gate", cmd_gate, "pass only when an environment has every migration of HEAD (for CI)"},
     {"health", cmd_health, "check that an environment's application answers its health check"},
     {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},

@@ -141,6 +141,7 @@ int cmd_backup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_backups(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_changelog(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_envs(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_gate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_health(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv);

@@ -6,7 +6,13 @@
 #include "util/identity.h"
 #include "util/out.h"
 
-static int run_deploy(struct cli_ctx *ctx, const char *env, bool dry_run)
+struct deploy_args {
+    bool dry_run;
+    bool sql;       /* plan --sql */
+    const char *to; /* --to VERSION */
+};
+
+static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_args *a)
 {
     struct deploy d;
     struct dd_buf b = DD_BUF_INIT;
@@ -14,6 +20,8 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, bool dry_run)
     int rc = -1;
 
     deploy_init(&d);
+    if (a->to && engine_parse_version(&d.to_version, a->to, &ctx->err) < 0)
+        goto cleanup;
     if (cli_need_config(ctx, env) < 0)
         goto cleanup;
     if (cli_need_env_repo(ctx) < 0)
@@ -24,7 +32,8 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, bool dry_run)
     d.cfg = ctx->cfg;
     d.repo = ctx->repo;
     d.db = ctx->db;
-    d.dry_run = dry_run;
+    d.dry_run = a->dry_run || a->sql;
+    d.show_sql = a->sql;
     d.who = who;
     rc = deploy_run(&d, &ctx->err);
     deploy_report(&b, &d, out_json());
@@ -38,16 +47,15 @@ cleanup:
 
 int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct {
-        bool dry_run;
-    } o = {false};
+    struct deploy_args o = {false, false, NULL};
     const struct cli_opt opts[] = {
         CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "run the read-only checks and show what would happen"),
+        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "deploy the pending migrations up to VERSION only"),
         CLI_OPT_END,
     };
     const struct cli_spec spec = {
         "deploy",
-        "ENV [--dry-run]",
+        "ENV [--dry-run] [--to VERSION]",
         "Deploy the pending migrations of ENV through the whole pipeline: preflight, gate, health-before, lock, "
         "backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the same.",
         "A failure in apply or health-after restores the backup automatically ([restore] on-failure). Exit status: "
@@ -62,7 +70,7 @@ int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
 
     p = cli_parse(ctx, &spec, argc, argv, &args);
     if (p == 0)
-        rc = run_deploy(ctx, args.v[0], o.dry_run);
+        rc = run_deploy(ctx, args.v[0], &o);
     else
         rc = p > 0 ? 0 : -1;
     dd_strv_release(&args);
@@ -71,10 +79,15 @@ int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
 
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
+    struct deploy_args o = {true, false, NULL};
+    const struct cli_opt opts[] = {
+        CLI_OPT_BOOL(0, "sql", &o.sql, "print the exact SQL each pending migration would send"),
+        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "plan the pending migrations up to VERSION only"),
+        CLI_OPT_END,
+    };
     const struct cli_spec spec = {
         "plan",
-        "ENV",
+        "ENV [--sql] [--to VERSION]",
         "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, the gate and the health check "
         "before, and lists the migrations that would be applied (same as deploy --dry-run).",
         NULL,
@@ -86,7 +99,7 @@ int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 
     p = cli_parse(ctx, &spec, argc, argv, &args);
     if (p == 0)
-        rc = run_deploy(ctx, args.v[0], true);
+        rc = run_deploy(ctx, args.v[0], &o);
     else
         rc = p > 0 ? 0 : -1;
     dd_strv_release(&args);

@@ -119,7 +119,8 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
         dd_json_arr_end(&j);
         dd_json_obj_end(&j);
     } else if (!np) {
-        dd_buf_addf(&b, "gate passed: %s has all %zu migrations of %s%.7s%s\n", ctx->cfg->env, e.set.n,
+        dd_buf_addf(&b, "gate passed: %s has %s %zu migration%s of %s%.7s%s\n", ctx->cfg->env,
+                    e.set.n == 1 ? "the" : "all", e.set.n, DD_PLURAL(e.set.n),
                     e.set.commit ? "commit " : "the working tree", e.set.commit ? e.set.commit : "",
                     health_checked ? " and is healthy" : "");
     }

@@ -2,10 +2,9 @@
  * dbdeploy health ENV: probe the environment's configured health check once, the way the
  * pipeline's health-before and health-after stages do, without touching the database.
  *
- * Exit status: 0 healthy; 1 (DD_EHTTP) unhealthy; 2 when the check is not configured or its
- * settings cannot work. Unhealthy is "the operation failed" (1), not "blocked" (3): this command
- * changes nothing, so there is nothing to block. The deploy pipeline's health-before stage is
- * the gate, and it recodes the same failure to DD_EBLOCKED there.
+ * Exit status: 0 healthy; 3 unhealthy; 2 when the check is not configured or its settings cannot
+ * work. Unhealthy exits 3 as it does in 'gate' and in the pipeline's health-before stage, so a
+ * script reads "the application is not healthy" the same way from every command.
  */
 #include "cli/cli.h"
 
@@ -72,7 +71,7 @@ int cmd_health(struct cli_ctx *ctx, int argc, char **argv)
         "status (expect-status, default 2xx) with the expected body text (expect-body), retrying timeouts,\n"
         "refused connections and 408/429/5xx answers with backoff until [health] retries or deadline run\n"
         "out. -v prints each attempt; --json (before the command) prints the attempts as JSON.\n"
-        "Exit status: 0 healthy, 1 unhealthy, 2 no usable [health] settings. See docs/health.md.",
+        "Exit status: 0 healthy, 3 unhealthy, 2 no usable [health] settings. See docs/health.md.",
         opts,
         1,
         1,
@@ -101,6 +100,8 @@ int cmd_health(struct cli_ctx *ctx, int argc, char **argv)
     }
     health_opts_from_config(&o, ctx->cfg);
     rc = health_probe(&res, &o, NULL, &ctx->err);
+    if (rc < 0 && ctx->err.code == DD_EHTTP)
+        dd_error_recode(&ctx->err, DD_EBLOCKED);
     if (out_json()) {
         if (res.attempts || rc == 0)
             print_json(ctx->cfg, &o, &res, &ctx->err);

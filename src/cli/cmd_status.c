@@ -24,6 +24,27 @@ static const char *item_file(const struct engine_item *it)
     return it->m ? it->m->up.path : it->row->file;
 }
 
+/* "dirty 2/3": how far a no-transaction migration got before it stopped */
+static void state_text(char *buf, size_t size, const struct engine_item *it)
+{
+    if (it->state == ENGINE_DIRTY && it->row && it->row->statements_total > 0)
+        snprintf(buf, size, "dirty %d/%d", it->row->statements_done, it->row->statements_total);
+    else
+        snprintf(buf, size, "%s", engine_state_name(it->state));
+}
+
+static void dirty_lines(struct dd_buf *b, const struct engine_status *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        const struct db_ledger_row *r = st->v[i].row;
+        if (st->v[i].state != ENGINE_DIRTY || !r)
+            continue;
+        dd_buf_addf(b, "%s is dirty: %d of %d statement%s done%s%s\n", r->file, r->statements_done, r->statements_total,
+                    r->statements_total == 1 ? "" : "s", r->error ? "; it failed with: " : "",
+                    r->error ? r->error : "");
+    }
+}
+
 static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
 {
     const struct dd_config *cfg = ctx->cfg;
@@ -38,18 +59,20 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
     for (size_t i = 0; i < e->st.n; i++) {
         const struct engine_item *it = &e->st.v[i];
         const char *vt = it->m ? it->m->version_text : NULL;
-        char vbuf[32];
+        char vbuf[32], state[32];
         if (!vt) {
             snprintf(vbuf, sizeof(vbuf), "%lld", (long long)it->version);
             vt = vbuf;
         }
-        dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", vt, state_color(it->state), engine_state_name(it->state),
+        state_text(state, sizeof(state), it);
+        dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", vt, state_color(it->state), state,
                     out_color(OUT_STDOUT, OUT_RESET), it->row && it->row->applied_at ? it->row->applied_at : "",
                     item_file(it));
     }
+    /* a dirty migration stopped part-way: it is neither applied nor pending, so it is only counted below */
     dd_buf_addf(b, "\n%zu applied, %zu pending",
                 e->st.count[ENGINE_APPLIED] + e->st.count[ENGINE_MODIFIED] + e->st.count[ENGINE_RENAMED] +
-                    e->st.count[ENGINE_MISSING] + e->st.count[ENGINE_DIRTY],
+                    e->st.count[ENGINE_MISSING],
                 e->st.count[ENGINE_PENDING] + e->st.count[ENGINE_OUT_OF_ORDER]);
     /* the problems, each counted once more on their own */
     for (int s = ENGINE_DIRTY, first = 1; s <= ENGINE_OUT_OF_ORDER; s++)
@@ -58,6 +81,7 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
             first = 0;
         }
     dd_buf_addch(b, '\n');
+    dirty_lines(b, &e->st);
 }
 
 static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)

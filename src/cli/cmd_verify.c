@@ -229,8 +229,9 @@ static void report(struct verify *v, size_t nmig)
         dd_json_arr_end(&j);
         dd_json_obj_end(&j);
     } else if (!v->problems.n) {
-        dd_buf_addf(&b, "ok: %zu migrations; nothing published in %s (%s) was changed, and new versions are in order\n",
-                    nmig, v->base_name, base_short);
+        dd_buf_addf(&b,
+                    "ok: %zu migration%s; nothing published in %s (%s) was changed, and new versions are in order\n",
+                    nmig, DD_PLURAL(nmig), v->base_name, base_short);
     }
     out_result_buf(&b);
     dd_buf_release(&b);

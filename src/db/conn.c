@@ -162,7 +162,9 @@ int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_erro
         db_free(c);
         return -1;
     }
-    log_detail("connected to %s (server %d)", c->url_masked, c->server_version);
+    /* PQserverVersion gives 150018 for 15.18 (10 and later: major * 10000 + minor) */
+    log_detail("connected to %s (PostgreSQL %d.%d)", c->url_masked, c->server_version / 10000,
+               c->server_version % 10000);
     *out = c;
     return 0;
 }

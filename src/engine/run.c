@@ -147,6 +147,23 @@ static int run_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err
     }
 }
 
+/* Say exactly what stayed applied: nothing, statement 1, or statements 1 to N. */
+static void dirty_hint(struct dd_error *err, const struct step_ctx *c, int done)
+{
+    char applied[64];
+
+    if (done == 0)
+        snprintf(applied, sizeof(applied), "none of its statements stayed applied");
+    else if (done == 1)
+        snprintf(applied, sizeof(applied), "statement 1 stayed applied");
+    else
+        snprintf(applied, sizeof(applied), "statements 1 to %d stayed applied", done);
+    dd_error_hint(err,
+                  "This migration runs without a transaction: %s and it is marked dirty. Finish or undo it by "
+                  "hand, then run 'dbdeploy mark %s %s --applied' or '--pending'.",
+                  applied, c->o->env, c->s->m->version_text);
+}
+
 /* A no-transaction migration: statement by statement, progress in the ledger. */
 static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err)
 {
@@ -173,11 +190,7 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
                 dd_error_detail(err, "the ledger could not record the failure: %s", dd_error_msg(&ignored));
             free(msg);
             dd_error_release(&ignored);
-            dd_error_hint(err,
-                          "This migration runs without a transaction: statements 1 to %d stayed applied and it "
-                          "is marked dirty. Finish or undo it by hand, then run 'dbdeploy mark %s %s --applied' "
-                          "or '--pending'.",
-                          done, c->o->env, c->s->m->version_text);
+            dirty_hint(err, c, done);
             return -1;
         }
         if (!db_in_transaction(c->db)) {

@@ -53,6 +53,7 @@ void deploy_init(struct deploy *d)
     d->backup = (struct backup_result)BACKUP_RESULT_INIT;
     d->restore = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
     d->run = (struct pipeline_run)PIPELINE_RUN_INIT;
+    d->to_version = -1;
 }
 
 int deploy_plan(struct deploy *d, struct dd_error *err)
@@ -63,9 +64,9 @@ int deploy_plan(struct deploy *d, struct dd_error *err)
     if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
         return -1;
     engine_status_build(&d->st, &d->set, &d->ledger);
-    if (engine_check(&d->st, &d->opts, -1, err) < 0)
+    if (engine_check(&d->st, &d->opts, d->to_version, err) < 0)
         return -1;
-    return engine_plan_apply(&d->plan, &d->st, &d->opts, -1, err);
+    return engine_plan_apply(&d->plan, &d->st, &d->opts, d->to_version, err);
 }
 
 int deploy_run(struct deploy *d, struct dd_error *err)
@@ -109,6 +110,22 @@ int deploy_run(struct deploy *d, struct dd_error *err)
     return rc;
 }
 
+/*
+ * The exact text sent to the server for one step (the file's own outer BEGIN/COMMIT blanked
+ * out), with a header saying how it runs, so a reviewer reads what will execute.
+ */
+static void plan_sql_text(struct dd_buf *b, const struct engine_step *s)
+{
+    const struct migration_exec *x = &s->exec;
+
+    dd_buf_addf(b, "\n-- %s: %s\n", s->script->path,
+                x->mode == MIGRATION_EXEC_TX ? "one transaction, with its ledger row"
+                                             : "no transaction: statement by statement, progress in the ledger");
+    dd_buf_add(b, x->text.buf, x->text.len);
+    if (x->text.len && x->text.buf[x->text.len - 1] != '\n')
+        dd_buf_addch(b, '\n');
+}
+
 static void result_sentence(struct dd_buf *b, const struct deploy *d)
 {
     char dur[32];
@@ -125,6 +142,9 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
         for (size_t i = 0; i < d->plan.n; i++)
             dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,
                         d->plan.v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
+        if (d->show_sql)
+            for (size_t i = 0; i < d->plan.n; i++)
+                plan_sql_text(b, &d->plan.v[i]);
         break;
     case DEPLOY_APPLIED:
         dd_buf_addf(b, "deployed %zu migration%s to %s%s%.7s in %s\n", d->applied.n, d->applied.n == 1 ? "" : "s",
@@ -193,6 +213,8 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
         dd_json_str(&j, "file", d->plan.v[i].script->path);
         dd_json_str(&j, "checksum", d->plan.v[i].m->checksum);
         dd_json_bool(&j, "transaction", d->plan.v[i].exec.mode == MIGRATION_EXEC_TX);
+        if (d->show_sql)
+            dd_json_str(&j, "sql", d->plan.v[i].exec.text.buf);
         dd_json_obj_end(&j);
     }
     dd_json_arr_end(&j);

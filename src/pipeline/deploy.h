@@ -48,7 +48,9 @@ struct deploy {
     struct repo *repo;          /* NULL only for allow-dirty environments outside git */
     struct db_conn *db;
     bool dry_run;
-    const char *who; /* user@host */
+    bool show_sql;      /* dry run: the report includes the exact SQL each migration sends */
+    int64_t to_version; /* deploy up to this version (-1: everything pending) */
+    const char *who;    /* user@host */
 
     /* filled by the stages */
     uint64_t started_ms, finished_ms; /* wall clock, epoch milliseconds */

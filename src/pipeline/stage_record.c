@@ -30,7 +30,9 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
 
     d->finished_ms = dd_epoch_ms();
     d->result = deploy_result_of(d);
-    if (d->result == DEPLOY_UP_TO_DATE || d->result == DEPLOY_PLANNED || d->result == DEPLOY_BLOCKED) {
+    /* exit 2 before any change (bad input or configuration) means nothing was done: no deployment */
+    if (d->result == DEPLOY_UP_TO_DATE || d->result == DEPLOY_PLANNED || d->result == DEPLOY_BLOCKED ||
+        (d->result == DEPLOY_FAILED && !d->db_changed && dd_error_exit_status(d->err) == DD_EXIT_USAGE)) {
         *note = dd_xstrdup("nothing to record");
         return STAGE_SKIPPED;
     }

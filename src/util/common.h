@@ -16,6 +16,8 @@
 #define DD_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
 #define DD_NORETURN          __attribute__((noreturn))
 #define DD_UNUSED            __attribute__((unused))
+/* "" or "s": "1 migration", "2 migrations" */
+#define DD_PLURAL(n) ((n) == 1 ? "" : "s")
 
 /* Broken invariant: prints file:line and aborts. One of the two exits outside main(). */
 #define DD_BUG(...) dd_bug(__FILE__, __LINE__, __VA_ARGS__)

@@ -170,10 +170,13 @@ void log_stage(const char *name, const char *outcome, uint64_t ms, const char *f
     dd_buf_addf(&b, "%-14s %s%-6s%s %6.1fs", name, out_color(OUT_STDERR, c), outcome, out_color(OUT_STDERR, OUT_RESET),
                 (double)ms / 1000.0);
     if (fmt && *fmt) {
+        size_t mark = b.len;
         dd_buf_adds(&b, "  ");
         va_start(ap, fmt);
         dd_buf_vaddf(&b, fmt, ap);
         va_end(ap);
+        if (b.len == mark + 2) /* the note was empty: no trailing blanks */
+            dd_buf_setlen(&b, mark);
     }
     dd_buf_addch(&b, '\n');
     write_masked(stderr, b.buf, b.len);

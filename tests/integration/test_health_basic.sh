@@ -53,7 +53,7 @@ pass "503 then 200 passes after retries"
 # 503 forever: every retry is used, then exit 1
 start_stub down 503
 health_env prod "http://127.0.0.1:$stub_port/healthz" "retries = 3" "backoff = 50ms"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "error: health check failed: GET http://127.0.0.1:$stub_port/healthz answered 503 after 4 attempts in" \
   "503 forever message"
 assert_contains "$err" "(expected 2xx)" "503 forever names the expected set"
@@ -65,7 +65,7 @@ pass "503 forever fails after 1 + retries attempts"
 
 # --json, failing and passing
 run_dd -C proj --json health prod
-assert_eq "$rc" 1 "--json exit status when unhealthy"
+assert_eq "$rc" 3 "--json exit status when unhealthy"
 printf '%s' "$out" | python3 -c '
 import json, sys
 d = json.load(sys.stdin)
@@ -90,7 +90,7 @@ pass "--json documents"
 # 404: fails at once, no retry
 start_stub notfound 404
 health_env prod "http://127.0.0.1:$stub_port/healthz" "backoff = 1s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "answered 404 after 1 attempt in 0.0s (expected 2xx)" "404 message"
 assert_contains "$err" "hint: Only 408, 429 and 5xx answers are retried" "404 hint"
 assert_eq "$(requests notfound)" 1 "404 is not retried"
@@ -99,7 +99,7 @@ pass "404 fails immediately"
 # wrong body: fails at once; the right body passes
 start_stub starting 200 --body 'status: starting'
 health_env prod "http://127.0.0.1:$stub_port/healthz" "expect-body = \"status: up\""
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "answered 200 without 'status: up' in the body after 1 attempt" "wrong body message"
 assert_contains "$err" "expect-body" "wrong body hint"
 assert_eq "$(requests starting)" 1 "a wrong body is not retried"
@@ -115,7 +115,7 @@ expect_rc 0 -C proj health prod
 assert_contains "$(cat "$DD_PG_TMP/head.log")" "HEAD /healthz" "HEAD request"
 start_stub notexpected 200
 health_env prod "http://127.0.0.1:$stub_port/healthz" "expect-status = 204"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "answered 200 after 1 attempt in 0.0s (expected 204)" "status outside the set"
 health_env prod "http://127.0.0.1:$stub_port/healthz" "method = HEAD" "expect-body = ok"
 expect_rc 2 -C proj health prod

@@ -31,7 +31,7 @@ mkdir -p proj
 start_stub hang hang 30s
 health_env prod "http://127.0.0.1:$stub_port/healthz" "timeout = 1s" "deadline = 3s" "backoff = 200ms"
 t0=$(now_ms)
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 took=$(($(now_ms) - t0))
 assert_contains "$err" "did not answer in time after 3 attempts in 3.0s (deadline 3s reached)" "hang message"
 assert_contains "$err" "hint: The endpoint was not healthy before the deadline" "hang hint"
@@ -42,7 +42,7 @@ pass "a hanging endpoint ends at the deadline"
 # The deadline also clips a per-request timeout longer than itself
 health_env prod "http://127.0.0.1:$stub_port/healthz" "timeout = 10s" "deadline = 1500ms"
 t0=$(now_ms)
-expect_rc 1 -C proj --json health prod
+expect_rc 3 -C proj --json health prod
 took=$(($(now_ms) - t0))
 assert_eq "$(printf '%s' "$out" | json_attempts)" 1 "one clipped attempt"
 assert_contains "$out" '"timeout_ms":1500' "the request timeout was clipped to the deadline"
@@ -53,7 +53,7 @@ pass "request timeouts are clipped to the deadline"
 # A server that closes without answering is not a timeout: it fails at once
 start_stub early hang 300ms
 health_env prod "http://127.0.0.1:$stub_port/healthz" "timeout = 5s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "failed after 1 attempt in 0.3s: empty reply from server" "an empty reply is not retried"
 assert_eq "$(requests early)" 1 "one request for an empty reply"
 pass "an empty reply fails immediately"
@@ -65,7 +65,7 @@ port=$stub_port
 stop_stubs
 health_env prod "http://127.0.0.1:$port/healthz" "timeout = 1s" "deadline = 2s" "backoff = 100ms"
 t0=$(now_ms)
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 took=$(($(now_ms) - t0))
 assert_contains "$err" "error: health check failed: GET http://127.0.0.1:$port/healthz refused the connection after" \
   "refused message"
@@ -82,7 +82,7 @@ start_stub busy 503
 health_env prod "http://127.0.0.1:$stub_port/healthz" "deadline = 2s" "retries = 100" "backoff = 200ms" \
   "max-backoff = 200ms"
 t0=$(now_ms)
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 took=$(($(now_ms) - t0))
 assert_contains "$err" "answered 503 after" "503 until the deadline"
 assert_contains "$err" "(expected 2xx; deadline 2s reached)" "503 stopped by the deadline"

@@ -15,7 +15,7 @@ mkdir -p proj
 # not followed by default: the 302 is the answer, and it is not retried
 start_stub redir redirect /ready 200
 health_env prod "http://127.0.0.1:$stub_port/healthz"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "answered 302 after 1 attempt in 0.0s (expected 2xx; redirects are not followed)" \
   "redirect not followed"
 assert_contains "$err" "hint: The endpoint redirects; point [health] url at the final address, or set follow-redirects = true in pipeline/prod.conf." \
@@ -41,7 +41,7 @@ pass "an expected 302 passes"
 # never to another protocol, even when following
 start_stub ftp redirect "ftp://127.0.0.1:$stub_port/x"
 health_env prod "http://127.0.0.1:$stub_port/healthz" "follow-redirects = true" "backoff = 1s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "failed after 1 attempt in 0.0s: unusable URL:" "redirect to ftp refused"
 assert_eq "$(requests ftp)" 1 "a redirect to another protocol is not retried"
 pass "redirects stay on http and https"
@@ -49,7 +49,7 @@ pass "redirects stay on http and https"
 # a redirect loop stops after 5 redirects (6 requests) and is not retried
 start_stub loop redirect /again
 health_env prod "http://127.0.0.1:$stub_port/healthz" "follow-redirects = true" "backoff = 1s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "failed after 1 attempt in 0.0s: more than 5 redirects" "redirect loop"
 assert_eq "$(requests loop)" 6 "the first request and 5 redirects"
 pass "redirect chains are bounded"

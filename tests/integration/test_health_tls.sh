@@ -35,7 +35,7 @@ done
 
 # untrusted (self-signed, not in the system bundle): fails at once, not retried
 health_env prod "https://127.0.0.1:$port/" "retries = 3" "backoff = 1s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "error: health check failed: GET https://127.0.0.1:$port/ failed after 1 attempt in" \
   "untrusted certificate"
 assert_contains "$err" "TLS error:" "TLS reason"
@@ -50,7 +50,7 @@ pass "ca-file makes the certificate trusted"
 
 # the certificate names 127.0.0.1, not localhost: the host check is on too
 health_env prod "https://localhost:$port/" "ca-file = $PWD/tls/cert.pem" "retries = 3" "backoff = 1s"
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "failed after 1 attempt in" "name mismatch is not retried"
 assert_contains "$err" "TLS error:" "name mismatch is a TLS failure"
 assert_contains "$err" "hint: The server's certificate does not name the host" "name mismatch hint"

@@ -1,0 +1,129 @@
+/*
+ * dbdeploy envs: the environments defined under pipeline/, each with its database (masked) and
+ * what protects it: where its migrations come from (committed tree or working tree), the
+ * promotion requirement, backups and automatic restore, and its health check. Connects to
+ * nothing. An environment whose file cannot be loaded is listed with the error, and the command
+ * then fails with that error, so a broken file never hides.
+ */
+#include "cli/cli.h"
+
+#include "config/config.h"
+#include "util/buf.h"
+#include "util/json.h"
+#include "util/out.h"
+
+struct env_row {
+    const char *name;
+    struct dd_config *cfg; /* NULL when loading failed */
+    struct dd_error err;
+};
+
+static const char *source_of(const struct dd_config *c)
+{
+    return c->allow_dirty ? "working tree" : "committed";
+}
+
+static void render_text(struct dd_buf *b, const struct env_row *rows, size_t n)
+{
+    dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %s\n", "ENV", "MIGRATIONS", "REQUIRES", "BACKUP", "HEALTH", "DATABASE");
+    for (size_t i = 0; i < n; i++) {
+        const struct dd_config *c = rows[i].cfg;
+        if (!c) {
+            dd_buf_addf(b, "%-14s error: %s\n", rows[i].name, dd_error_msg(&rows[i].err));
+            continue;
+        }
+        dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %s\n", rows[i].name, source_of(c),
+                    c->gate.requires ? c->gate.requires : "-",
+                    !c->backup.enabled      ? "off"
+                    : c->restore.on_failure ? "restore"
+                                            : "on",
+                    c->health.url ? "yes" : "no", c->db_url_masked ? c->db_url_masked : "(none)");
+    }
+    if (!n)
+        dd_buf_adds(b, "(no environments: add pipeline/<env>.conf, or run 'dbdeploy init')\n");
+}
+
+static void render_json(struct dd_buf *b, const struct env_row *rows, size_t n)
+{
+    struct dd_json j;
+
+    dd_json_document_begin(&j, b, "envs");
+    dd_json_arr_begin(&j, "environments");
+    for (size_t i = 0; i < n; i++) {
+        const struct dd_config *c = rows[i].cfg;
+        dd_json_obj_begin(&j, NULL);
+        dd_json_str(&j, "name", rows[i].name);
+        if (c) {
+            dd_json_str(&j, "file", c->env_file);
+            dd_json_str(&j, "database", c->db_url_masked);
+            dd_json_str(&j, "migrations_from", source_of(c));
+            dd_json_str(&j, "requires", c->gate.requires);
+            dd_json_bool(&j, "backup", c->backup.enabled);
+            dd_json_bool(&j, "restore_on_failure", c->restore.on_failure);
+            dd_json_bool(&j, "health_check", c->health.url != NULL);
+            dd_json_null(&j, "error");
+        } else {
+            dd_json_str(&j, "error", dd_error_msg(&rows[i].err));
+        }
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+    dd_json_obj_end(&j);
+}
+
+int cmd_envs(struct cli_ctx *ctx, int argc, char **argv)
+{
+    const struct cli_opt opts[] = {CLI_OPT_END};
+    const struct cli_spec spec = {"envs",
+                                  "",
+                                  "List the environments defined under pipeline/, with their database (password "
+                                  "masked) and what protects them.",
+                                  "MIGRATIONS says whether deploys read the committed tree or the working tree "
+                                  "([git] allow-dirty); REQUIRES is the environment every migration must reach "
+                                  "first ([gate] requires); BACKUP is off, on, or restore (a failed deploy "
+                                  "restores automatically). Connects to no database.",
+                                  opts,
+                                  0,
+                                  0};
+    struct dd_strv args = DD_STRV_INIT, names = DD_STRV_INIT;
+    struct env_row *rows = NULL;
+    struct dd_buf b = DD_BUF_INIT;
+    const struct env_row *broken = NULL;
+    int rc = -1, p;
+
+    p = cli_parse(ctx, &spec, argc, argv, &args);
+    if (p != 0) {
+        rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    config_list_envs(&names, ctx->root);
+    rows = dd_xcalloc(names.n ? names.n : 1, sizeof(*rows));
+    for (size_t i = 0; i < names.n; i++) {
+        rows[i].name = names.v[i];
+        rows[i].err = (struct dd_error)DD_ERROR_INIT;
+        if (config_load(&rows[i].cfg, ctx->root, names.v[i], &rows[i].err) < 0 && !broken)
+            broken = &rows[i];
+    }
+    if (out_json())
+        render_json(&b, rows, names.n);
+    else
+        render_text(&b, rows, names.n);
+    out_result_buf(&b);
+    if (broken) {
+        dd_error_set(&ctx->err, broken->err.code, "%s", dd_error_msg(&broken->err));
+        if (broken->err.hint)
+            dd_error_hint(&ctx->err, "%s", broken->err.hint);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    for (size_t i = 0; rows && i < names.n; i++) {
+        config_free(rows[i].cfg);
+        dd_error_release(&rows[i].err);
+    }
+    free(rows);
+    dd_buf_release(&b);
+    dd_strv_release(&names);
+    dd_strv_release(&args);
+    return rc;
+}
