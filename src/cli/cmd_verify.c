@@ -6,6 +6,7 @@
 
 #include "changelog/changelog.h"
 #include "config/config.h"
+#include "engine/immutable.h"
 #include "git/git.h"
 #include "util/buf.h"
 #include "util/json.h"
@@ -36,59 +37,34 @@ static void problem(struct verify *v, const char *kind, const char *fmt, ...)
     dd_strv_push(&v->kinds, kind);
 }
 
-/* Bytes without the characters `drop` contains. */
-static void strip(struct dd_buf *out, const struct dd_buf *in, const char *drop)
-{
-    for (size_t i = 0; i < in->len; i++)
-        if (!strchr(drop, in->buf[i]) || in->buf[i] == '\0')
-            dd_buf_addch(out, in->buf[i]);
-}
-
 /* Describe an edit whose effect is invisible: checksums cover exact bytes, so it still counts. */
 static const char *edit_nature(struct verify *v, const char *old_blob, const char *new_blob)
 {
-    struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT, x = DD_BUF_INIT, y = DD_BUF_INIT;
-    struct dd_error ignored = DD_ERROR_INIT;
-    const char *nature = "";
-
-    if (repo_read_blob(&a, v->ctx->repo, old_blob, &ignored) < 0 ||
-        repo_read_blob(&b, v->ctx->repo, new_blob, &ignored) < 0)
-        goto cleanup;
-    strip(&x, &a, "\r");
-    strip(&y, &b, "\r");
-    if (x.len == y.len && memcmp(x.buf, y.buf, x.len) == 0) {
-        nature = " (only line endings differ: still an edit, checksums cover every byte)";
-        goto cleanup;
+    switch (engine_edit_kind(v->ctx->repo, old_blob, new_blob)) {
+    case ENGINE_EDIT_LINE_ENDING:
+        return " (only line endings differ: still an edit, checksums cover every byte)";
+    case ENGINE_EDIT_WHITESPACE:
+        return " (only whitespace differs: still an edit, checksums cover every byte)";
+    case ENGINE_EDIT_CONTENT:
+        break;
     }
-    dd_buf_reset(&x);
-    dd_buf_reset(&y);
-    strip(&x, &a, " \t\r\n\f\v");
-    strip(&y, &b, " \t\r\n\f\v");
-    if (x.len == y.len && memcmp(x.buf, y.buf, x.len) == 0)
-        nature = " (only whitespace differs: still an edit, checksums cover every byte)";
-cleanup:
-    dd_buf_release(&a);
-    dd_buf_release(&b);
-    dd_buf_release(&x);
-    dd_buf_release(&y);
-    dd_error_release(&ignored);
-    return nature;
+    return "";
 }
 
-/* ", in a1b2c3d "subject" (Author, 2026-11-20)" for the newest commit since base that changed it. */
+/* ", in a1b2c3d "subject" (Author, 2026-11-20)": the commit engine_change_origin blames. */
 static void blame(struct dd_buf *out, struct verify *v, const char *path, const char *old_blob)
 {
-    struct repo_commit_infos c = REPO_COMMIT_INFOS_INIT;
+    struct engine_change_origin c = ENGINE_CHANGE_ORIGIN_INIT;
     struct dd_error ignored = DD_ERROR_INIT;
 
-    if (repo_path_changes_since(&c, v->ctx->repo, v->head, path, old_blob, v->base, &ignored) == 0 && c.n) {
+    if (engine_change_origin(&c, v->ctx->repo, v->head, path, old_blob, v->base, &ignored) == 0 && c.first.id[0]) {
         char date[11];
-        repo_commit_date(date, &c.v[0]);
-        dd_buf_addf(out, " in %s \"%s\" (%s, %s)", c.v[0].short_id, c.v[0].subject, c.v[0].author_name, date);
-        if (c.n > 1)
-            dd_buf_addf(out, " and %zu more commit%s", c.n - 1, c.n == 2 ? "" : "s");
+        repo_commit_date(date, &c.first);
+        dd_buf_addf(out, " in %s \"%s\" (%s, %s)", c.first.short_id, c.first.subject, c.first.author_name, date);
+        if (c.later)
+            dd_buf_addf(out, " and %zu later commit%s", c.later, c.later == 1 ? "" : "s");
     }
-    repo_commit_infos_release(&c);
+    engine_change_origin_release(&c);
     dd_error_release(&ignored);
 }
 
@@ -167,42 +143,26 @@ cleanup:
 static int check_changelogs(struct verify *v, const struct migration_set *set)
 {
     struct cli_ctx *ctx = v->ctx;
-    struct dd_strv envs = DD_STRV_INIT;
-    int rc = -1;
+    struct changelog_records recs = CHANGELOG_RECORDS_INIT;
 
-    config_list_envs(&envs, ctx->root);
-    for (size_t e = 0; e < envs.n; e++) {
-        struct repo_files files = REPO_FILES_INIT;
-        struct changelog_records recs = CHANGELOG_RECORDS_INIT;
-        char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);
-        int r = repo_read_dir(&files, ctx->repo, v->head, dir, true, &ctx->err);
-        for (size_t i = 0; r == 0 && i < files.n; i++)
-            if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
-                changelog_parse(&recs, files.v[i].data, files.v[i].len);
-        for (size_t i = 0; i < recs.n; i++) {
-            const struct changelog_record *c = &recs.v[i];
-            const struct migration *m = migration_set_find(set, c->version);
-            if (!m)
-                problem(v, "applied-missing",
-                        "applied-missing: %s is recorded as applied in %s/%s/%s but is not in "
-                        "HEAD",
-                        c->file, CHANGELOG_DIR, c->env, CHANGELOG_FILE);
-            else if (strcmp(m->checksum, c->checksum) != 0)
-                problem(v, "applied-modified",
-                        "applied-modified: %s differs from what %s/%s/%s records as applied "
-                        "to %s (%.15s, file now %.15s)",
-                        m->up.path, CHANGELOG_DIR, c->env, CHANGELOG_FILE, c->env, c->checksum, m->checksum);
-        }
-        changelog_records_release(&recs);
-        repo_files_release(&files);
-        free(dir);
-        if (r < 0)
-            goto cleanup;
+    if (engine_changelog_records(&recs, ctx->repo, ctx->root, v->head, &ctx->err) < 0)
+        return -1;
+    for (size_t i = 0; i < recs.n; i++) {
+        const struct changelog_record *c = &recs.v[i];
+        const struct migration *m = migration_set_find(set, c->version);
+        if (!m)
+            problem(v, "applied-missing",
+                    "applied-missing: %s is recorded as applied in %s/%s/%s but is not in "
+                    "HEAD",
+                    c->file, CHANGELOG_DIR, c->env, CHANGELOG_FILE);
+        else if (strcmp(m->checksum, c->checksum) != 0)
+            problem(v, "applied-modified",
+                    "applied-modified: %s differs from what %s/%s/%s records as applied "
+                    "to %s (%.15s, file now %.15s)",
+                    m->up.path, CHANGELOG_DIR, c->env, CHANGELOG_FILE, c->env, c->checksum, m->checksum);
     }
-    rc = 0;
-cleanup:
-    dd_strv_release(&envs);
-    return rc;
+    changelog_records_release(&recs);
+    return 0;
 }
 
 static void report(struct verify *v, size_t nmig)
@@ -280,10 +240,9 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
     if (cli_need_config(ctx, NULL) < 0 || cli_need_repo(ctx) < 0)
         goto cleanup;
     v.allow_out_of_order = o.allow_out_of_order || ctx->cfg->out_of_order;
-    v.base_name = o.base                                      ? o.base
-                  : ctx->cfg->protected_branch                ? ctx->cfg->protected_branch
-                  : repo_rev_exists(ctx->repo, "origin/main") ? "origin/main"
-                                                              : "main";
+    v.base_name = o.base ? o.base : engine_protected_branch(ctx->repo, ctx->cfg->protected_branch);
+    if (!v.base_name)
+        v.base_name = "main"; /* named in the error below */
     if (repo_resolve(ctx->repo, "HEAD", v.head, &ctx->err) < 0)
         goto cleanup;
     if (!repo_rev_exists(ctx->repo, v.base_name)) {
