@@ -11,6 +11,7 @@
  */
 #include "changelog/changelog.h"
 #include "git/git.h"
+#include "migrations/migrations.h"
 
 /*
  * The branch published migrations live on: `configured` ([git] protected-branch) when set,
@@ -58,5 +59,29 @@ enum engine_edit_kind engine_edit_kind_of(const char *a, size_t alen, const char
  */
 int engine_changelog_records(struct changelog_records *out, struct repo *r, const char *root, const char *rev,
                              struct dd_error *err);
+
+/* `dbdeploy verify`: what HEAD did to the migrations published at the base (engine/verify.c). */
+struct engine_verify {
+    /* inputs, borrowed */
+    struct repo *repo;
+    const char *root;      /* project root: its pipeline/ names the environments whose changelogs count */
+    const char *dir;       /* the migrations directory */
+    const char *base_name; /* the base as the user named it, for messages */
+    char base[REPO_OID_HEX_LEN + 1];
+    char head[REPO_OID_HEX_LEN + 1];
+    bool allow_out_of_order;
+    /* results */
+    struct dd_strv problems; /* one line each, naming the file and the commit to blame */
+    struct dd_strv kinds;    /* parallel: modified, deleted, renamed, out-of-order, applied-missing, applied-modified */
+};
+
+/*
+ * Add a problem for every published migration (one in the base) that HEAD modified, deleted or
+ * renamed, every new version not above the base's newest (unless allow_out_of_order), and every
+ * migration a changelog at HEAD records as applied that head_set lacks or has with other bytes.
+ * Returns -1 only when the repository cannot be read.
+ */
+int engine_verify_published(struct engine_verify *v, const struct migration_set *head_set, struct dd_error *err);
+void engine_verify_release(struct engine_verify *v);
 
 #endif

@@ -102,6 +102,63 @@ static void test_changelog_records_read_every_environment_at_a_commit(void **sta
     free(dir);
 }
 
+static void test_verify_lists_edits_and_out_of_order_additions(void **state)
+{
+    char *dir = fx_repo("verify"), *base, *head, *first;
+    struct repo *r;
+    struct migration_set set = MIGRATION_SET_INIT;
+    struct engine_verify v;
+    struct dd_error err = DD_ERROR_INIT;
+
+    (void)state;
+    fx_write(dir, "migrations/0001_a.up.sql", "create table a (id int);\n");
+    fx_write(dir, "migrations/0005_e.up.sql", "create table e (id int);\n");
+    base = fx_commit(dir, "published");
+    fx_write(dir, "migrations/0001_a.up.sql", "create table a (id int);\r\n");
+    first = fx_commit(dir, "crlf");
+    fx_write(dir, "migrations/0005_e.down.sql", "drop table e;\n"); /* a down for a published up: fine */
+    fx_write(dir, "migrations/0003_c.up.sql", "create table c (id int);\n");
+    fx_write(dir, "migrations/README.md", "notes\n");
+    head = fx_commit(dir, "more");
+    r = fx_open(dir);
+    assert_int_equal(migration_set_load_at(&set, r, "migrations", head, &err), 0);
+
+    memset(&v, 0, sizeof(v));
+    dd_strv_init(&v.problems);
+    dd_strv_init(&v.kinds);
+    v.repo = r;
+    v.root = dir;
+    v.dir = "migrations";
+    v.base_name = "main";
+    snprintf(v.base, sizeof(v.base), "%s", base);
+    snprintf(v.head, sizeof(v.head), "%s", head);
+    assert_int_equal(engine_verify_published(&v, &set, &err), 0);
+    assert_int_equal(v.problems.n, 2);
+    /* in path order */
+    assert_string_equal(v.kinds.v[0], "modified");
+    assert_non_null(strstr(v.problems.v[0], "\"crlf\""));
+    assert_non_null(strstr(v.problems.v[0], "only line endings differ"));
+    assert_string_equal(v.kinds.v[1], "out-of-order");
+    assert_non_null(strstr(v.problems.v[1], "out of order: migrations/0003_c.up.sql (version 3 is not above 5"));
+    engine_verify_release(&v);
+
+    /* allowed out of order: only the edit is left */
+    dd_strv_init(&v.problems);
+    dd_strv_init(&v.kinds);
+    v.allow_out_of_order = true;
+    assert_int_equal(engine_verify_published(&v, &set, &err), 0);
+    assert_int_equal(v.problems.n, 1);
+    engine_verify_release(&v);
+
+    migration_set_release(&set);
+    repo_free(r);
+    dd_error_release(&err);
+    free(base);
+    free(first);
+    free(head);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -109,6 +166,7 @@ int main(void)
         UNIT_TEST(test_change_origin_blames_the_first_edit_after_the_base),
         UNIT_TEST(test_protected_branch_prefers_configured_then_origin_main_then_main),
         UNIT_TEST(test_changelog_records_read_every_environment_at_a_commit),
+        UNIT_TEST(test_verify_lists_edits_and_out_of_order_additions),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
