@@ -10,8 +10,8 @@
  *   3. re-read the ledger and decide again: another run may have finished while we waited;
  *   4. run the plan.
  *
- * `dbdeploy apply` and `rollback` call engine_execute; `adopt` and the pipeline (preflight,
- * lock and apply stages) use the steps. The caller releases the lock (cli_ctx_release,
+ * `dbdeploy apply` and `rollback` call engine_execute; `adopt`, `mark` and the pipeline's
+ * preflight and lock stages use the steps. The caller releases the lock (cli_ctx_release,
  * deploy_run), whatever happened.
  */
 #include "engine/engine.h"
