@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/config.h"
 #include "util/clock.h"
 #include "util/fs.h"
 #include "util/hash.h"
@@ -28,17 +29,6 @@ void backup_result_release(struct backup_result *r)
     backup_manifest_release(&r->manifest);
     dd_strv_release(&r->pruned);
     *r = (struct backup_result)BACKUP_RESULT_INIT;
-}
-
-static bool env_name_ok(const char *env)
-{
-    if (!env || !*env || strlen(env) > 64 || env[0] == '-' || env[0] == '.')
-        return false;
-    for (const char *c = env; *c; c++)
-        if (!(*c >= 'a' && *c <= 'z') && !(*c >= 'A' && *c <= 'Z') && !(*c >= '0' && *c <= '9') && *c != '-' &&
-            *c != '_')
-            return false;
-    return true;
 }
 
 static int cmp_i64(const void *a, const void *b)
@@ -365,7 +355,7 @@ int backup_create(struct backup_result *out, const struct backup_request *req, s
     sigemptyset(&ign.sa_mask);
     sigaction(SIGXFSZ, &ign, &old_xfsz);
 
-    if (!env_name_ok(req->env)) {
+    if (!config_env_name_valid(req->env)) {
         dd_error_set(err, DD_EINPUT, "'%s' is not a valid environment name", req->env ? req->env : "");
         goto cleanup;
     }

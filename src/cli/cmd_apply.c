@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/execute.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -91,29 +92,13 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     if (cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
-    /* check and plan before waiting for the lock, so bad input never queues behind a deploy */
-    if (engine_check(&e.st, &e.opts, to, &ctx->err) < 0 || engine_plan_apply(&plan, &e.st, &e.opts, to, &ctx->err) < 0)
-        goto cleanup;
-    if (!plan.n || o.dry_run) {
-        report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
-        rc = 0;
-        goto cleanup;
+    {
+        struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
+        struct engine_goal g = {ENGINE_GOAL_APPLY, to, 0, false};
+        if (engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err) < 0)
+            goto cleanup;
     }
-    if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||
-        db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
-        goto cleanup;
-    /* someone may have deployed while we waited: decide again under the lock */
-    engine_plan_release(&plan);
-    if (cli_env_reload(&e, ctx) < 0 || engine_check(&e.st, &e.opts, to, &ctx->err) < 0 ||
-        engine_plan_apply(&plan, &e.st, &e.opts, to, &ctx->err) < 0)
-        goto cleanup;
-    if (engine_run(&res, ctx->db, &plan, &e.opts, e.set.commit, &ctx->err) < 0) {
-        if (res.n)
-            dd_error_detail(&ctx->err, "%zu migration%s before it %s committed and stay applied", res.n,
-                            res.n == 1 ? "" : "s", res.n == 1 ? "was" : "were");
-        goto cleanup;
-    }
-    report(ctx, &plan, &res, false, dd_now_ms() - start);
+    report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
     rc = 0;
 cleanup:
     engine_result_release(&res);

@@ -3,21 +3,56 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "engine/gate.h"
 #include "health/health.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/out.h"
 
-struct gate_problem {
-    const char *kind; /* missing, modified, renamed, dirty, extra, unhealthy */
-    int64_t version;
-    const char *file;
-    char *message;
-};
+static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e,
+                   const struct engine_gate_result *g, const char *unhealthy, bool health_checked)
+{
+    size_t np = g->n + (unhealthy != NULL);
+
+    if (out_json()) {
+        struct dd_json j;
+        dd_json_document_begin(&j, b, "gate");
+        dd_json_str(&j, "env", ctx->cfg->env);
+        dd_json_str(&j, "commit", e->set.commit);
+        dd_json_bool(&j, "ok", np == 0);
+        dd_json_uint(&j, "migrations", e->set.n);
+        if (health_checked)
+            dd_json_bool(&j, "healthy", !unhealthy);
+        else
+            dd_json_null(&j, "healthy");
+        dd_json_arr_begin(&j, "problems");
+        for (size_t i = 0; i < g->n; i++) {
+            dd_json_obj_begin(&j, NULL);
+            dd_json_str(&j, "kind", engine_gate_kind_name(g->v[i].kind));
+            dd_json_int(&j, "version", g->v[i].version);
+            dd_json_str(&j, "file", g->v[i].file);
+            dd_json_str(&j, "message", g->v[i].message);
+            dd_json_obj_end(&j);
+        }
+        if (unhealthy) {
+            dd_json_obj_begin(&j, NULL);
+            dd_json_str(&j, "kind", "unhealthy");
+            dd_json_str(&j, "message", unhealthy);
+            dd_json_obj_end(&j);
+        }
+        dd_json_arr_end(&j);
+        dd_json_obj_end(&j);
+    } else if (!np) {
+        dd_buf_addf(b, "gate passed: %s has %s %zu migration%s of %s%.7s%s\n", ctx->cfg->env,
+                    e->set.n == 1 ? "the" : "all", e->set.n, DD_PLURAL(e->set.n),
+                    e->set.commit ? "commit " : "the working tree", e->set.commit ? e->set.commit : "",
+                    health_checked ? " and is healthy" : "");
+    }
+}
 
 /*
- * A CI gate: exit 0 only when every migration of HEAD is applied on ENV with the same checksum,
- * nothing there is dirty, and ENV's health check (if configured) passes. Read-only.
+ * The readiness check for CI (engine/gate.h): exit 0 only when ENV holds exactly the migrations
+ * of HEAD, nothing there is dirty, and ENV's health check (if configured) passes. Read-only.
  */
 int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -34,11 +69,11 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
         1};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
-    struct gate_problem *probs = NULL;
-    size_t np = 0;
+    struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
     struct health_result hr = HEALTH_RESULT_INIT;
     struct dd_error herr = DD_ERROR_INIT;
     struct dd_buf b = DD_BUF_INIT;
+    const char *unhealthy = NULL;
     bool health_checked = false;
     int rc = -1, p;
 
@@ -49,87 +84,24 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
-    probs = dd_xcalloc(e.st.n + 1, sizeof(*probs));
-    for (size_t i = 0; i < e.st.n; i++) {
-        const struct engine_item *it = &e.st.v[i];
-        struct gate_problem *g = &probs[np];
-        g->version = it->version;
-        g->file = it->m ? it->m->up.path : it->row->file;
-        switch (it->state) {
-        case ENGINE_APPLIED:
-            continue;
-        case ENGINE_PENDING:
-        case ENGINE_OUT_OF_ORDER:
-            g->kind = "missing";
-            g->message = dd_xasprintf("%s is not applied on %s", g->file, ctx->cfg->env);
-            break;
-        case ENGINE_MODIFIED:
-            g->kind = "modified";
-            g->message = dd_xasprintf("%s differs from what %s applied (%.15s there, %.15s here)", g->file,
-                                      ctx->cfg->env, it->row->checksum, it->m->checksum);
-            break;
-        case ENGINE_RENAMED:
-            g->kind = "renamed";
-            g->message = dd_xasprintf("%s was applied on %s as %s", g->file, ctx->cfg->env, it->row->file);
-            break;
-        case ENGINE_DIRTY:
-            g->kind = "dirty";
-            g->message = dd_xasprintf("%s is dirty on %s (stopped after statement %d of %d)", g->file, ctx->cfg->env,
-                                      it->row->statements_done, it->row->statements_total);
-            break;
-        case ENGINE_MISSING:
-            g->kind = "extra";
-            g->message = dd_xasprintf("%s is applied on %s but no longer in this commit", g->file, ctx->cfg->env);
-            break;
-        }
-        np++;
-    }
+    engine_gate_compare(&g, &e.st, ctx->cfg->env, ENGINE_GATE_READINESS, NULL);
     if (ctx->cfg->health.url) {
         struct health_opts ho;
         health_opts_from_config(&ho, ctx->cfg);
         health_checked = true;
-        if (health_probe(&hr, &ho, NULL, &herr) < 0) {
-            probs[np].kind = "unhealthy";
-            probs[np].message = dd_xstrdup(dd_error_msg(&herr));
-            np++;
-        }
+        if (health_probe(&hr, &ho, NULL, &herr) < 0)
+            unhealthy = dd_error_msg(&herr);
     }
-    if (out_json()) {
-        struct dd_json j;
-        dd_json_document_begin(&j, &b, "gate");
-        dd_json_str(&j, "env", ctx->cfg->env);
-        dd_json_str(&j, "commit", e.set.commit);
-        dd_json_bool(&j, "ok", np == 0);
-        dd_json_uint(&j, "migrations", e.set.n);
-        if (health_checked)
-            dd_json_bool(&j, "healthy", hr.healthy);
-        else
-            dd_json_null(&j, "healthy");
-        dd_json_arr_begin(&j, "problems");
-        for (size_t i = 0; i < np; i++) {
-            dd_json_obj_begin(&j, NULL);
-            dd_json_str(&j, "kind", probs[i].kind);
-            if (probs[i].file) {
-                dd_json_int(&j, "version", probs[i].version);
-                dd_json_str(&j, "file", probs[i].file);
-            }
-            dd_json_str(&j, "message", probs[i].message);
-            dd_json_obj_end(&j);
-        }
-        dd_json_arr_end(&j);
-        dd_json_obj_end(&j);
-    } else if (!np) {
-        dd_buf_addf(&b, "gate passed: %s has %s %zu migration%s of %s%.7s%s\n", ctx->cfg->env,
-                    e.set.n == 1 ? "the" : "all", e.set.n, DD_PLURAL(e.set.n),
-                    e.set.commit ? "commit " : "the working tree", e.set.commit ? e.set.commit : "",
-                    health_checked ? " and is healthy" : "");
-    }
+    report(&b, ctx, &e, &g, unhealthy, health_checked);
     out_result_buf(&b);
-    if (np) {
+    if (g.n || unhealthy) {
+        size_t np = g.n + (unhealthy != NULL);
         dd_error_set(&ctx->err, DD_EBLOCKED, "gate failed for %s: %zu problem%s", ctx->cfg->env, np,
                      np == 1 ? "" : "s");
-        for (size_t i = 0; i < np; i++)
-            dd_error_detail(&ctx->err, "%s: %s", probs[i].kind, probs[i].message);
+        for (size_t i = 0; i < g.n; i++)
+            dd_error_detail(&ctx->err, "%s: %s", engine_gate_kind_name(g.v[i].kind), g.v[i].message);
+        if (unhealthy)
+            dd_error_detail(&ctx->err, "unhealthy: %s", unhealthy);
         dd_error_hint(&ctx->err,
                       "Deploy this commit to %s first ('dbdeploy deploy %s'); a modified or renamed "
                       "migration must be restored, not redeployed.",
@@ -138,9 +110,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     }
     rc = 0;
 cleanup:
-    for (size_t i = 0; i < np; i++)
-        free(probs[i].message);
-    free(probs);
+    engine_gate_result_release(&g);
     health_result_release(&hr);
     dd_error_release(&herr);
     dd_buf_release(&b);

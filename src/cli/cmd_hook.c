@@ -19,6 +19,7 @@
 
 #include "changelog/changelog.h"
 #include "config/config.h"
+#include "engine/immutable.h"
 #include "git/git.h"
 #include "hook_pre_push.h"
 #include "util/buf.h"
@@ -77,88 +78,53 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-/* The protected branch: the configured one (which must exist), else origin/main, else main. */
+/* The protected branch (engine_protected_branch); a configured one must exist. */
 static int protected_branch(struct push_check *pc, const char **out)
 {
     const char *configured = pc->ctx->cfg->protected_branch;
 
     if (!pc->base_known) {
+        const char *name = engine_protected_branch(pc->repo, configured);
         pc->base_known = true;
-        if (configured) {
-            if (!repo_rev_exists(pc->repo, configured)) {
-                dd_error_set(&pc->ctx->err, DD_ECONFIG, "[git] protected-branch '%s' is not in this repository",
-                             configured);
-                dd_error_hint(&pc->ctx->err, "Fetch it (git fetch) or correct protected-branch in %s.",
-                              CONFIG_SHARED_FILE);
-                return -1;
-            }
-            pc->protected_name = dd_xstrdup(configured);
-        } else if (repo_rev_exists(pc->repo, "origin/main")) {
-            pc->protected_name = dd_xstrdup("origin/main");
-        } else if (repo_rev_exists(pc->repo, "main")) {
-            pc->protected_name = dd_xstrdup("main");
+        if (configured && !repo_rev_exists(pc->repo, configured)) {
+            dd_error_set(&pc->ctx->err, DD_ECONFIG, "[git] protected-branch '%s' is not in this repository",
+                         configured);
+            dd_error_hint(&pc->ctx->err, "Fetch it (git fetch) or correct protected-branch in %s.", CONFIG_SHARED_FILE);
+            return -1;
         }
+        pc->protected_name = name ? dd_xstrdup(name) : NULL;
     }
     *out = pc->protected_name;
     return 0;
-}
-
-/* Whether a modification only touched whitespace (line endings included): worth saying, since it looks harmless. */
-static bool whitespace_only(struct push_check *pc, const char *old_blob, const char *new_blob)
-{
-    struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
-    struct dd_error ignored = DD_ERROR_INIT;
-    bool same = false;
-
-    if (repo_read_blob(&a, pc->repo, old_blob, &ignored) == 0 &&
-        repo_read_blob(&b, pc->repo, new_blob, &ignored) == 0) {
-        size_t i = 0, j = 0;
-        for (;;) {
-            while (i < a.len && strchr(" \t\r\n\f\v", a.buf[i]) && a.buf[i])
-                i++;
-            while (j < b.len && strchr(" \t\r\n\f\v", b.buf[j]) && b.buf[j])
-                j++;
-            if (i == a.len || j == b.len) {
-                same = i == a.len && j == b.len;
-                break;
-            }
-            if (a.buf[i++] != b.buf[j++])
-                break;
-        }
-    }
-    dd_error_release(&ignored);
-    dd_buf_release(&a);
-    dd_buf_release(&b);
-    return same;
 }
 
 /* One detail line: status, path, the commit that first changed the file in the pushed range. */
 static int describe(struct push_check *pc, const struct repo_change *c, const char *local, const char *base,
                     const char *ref)
 {
-    struct repo_commit_infos changes = REPO_COMMIT_INFOS_INIT;
+    struct engine_change_origin origin = ENGINE_CHANGE_ORIGIN_INIT;
     struct dd_buf line = DD_BUF_INIT;
 
     /* only commits not reachable from the base are being pushed, so only they can be blamed */
-    if (repo_path_changes_since(&changes, pc->repo, local, c->old_path, c->old_blob, base, &pc->ctx->err) < 0) {
+    if (engine_change_origin(&origin, pc->repo, local, c->old_path, c->old_blob, base, &pc->ctx->err) < 0) {
         dd_error_wrap(&pc->ctx->err, "looking for the commit that changed '%s'", c->old_path);
         return -1;
     }
     dd_buf_addf(&line, "%c %s", c->status, c->old_path);
     if (c->status == 'R')
         dd_buf_addf(&line, " -> %s", c->new_path);
-    if (changes.n) {
-        const struct repo_commit_info *first = &changes.v[changes.n - 1];
+    if (origin.first.id[0]) {
+        const struct repo_commit_info *first = &origin.first;
         char date[11];
         repo_commit_date(date, first);
         dd_buf_addf(&line, "  in %s '%s' (%s, %s)", first->short_id, first->subject, first->author_name, date);
-        if (changes.n > 1)
-            dd_buf_addf(&line, " and %zu later commit%s", changes.n - 1, changes.n > 2 ? "s" : "");
+        if (origin.later)
+            dd_buf_addf(&line, " and %zu later commit%s", origin.later, origin.later > 1 ? "s" : "");
     } else {
         /* the remote's commits are simply not in what is pushed: a force push moving the branch back */
         dd_buf_adds(&line, "  (no pushed commit changed it: the push rewinds the branch)");
     }
-    if (c->status == 'M' && whitespace_only(pc, c->old_blob, c->new_blob))
+    if (c->status == 'M' && engine_edit_kind(pc->repo, c->old_blob, c->new_blob) != ENGINE_EDIT_CONTENT)
         dd_buf_adds(&line, "; only whitespace or line endings differ, which still changes its checksum");
     dd_strv_push_owned(&pc->problems, dd_buf_detach(&line, NULL));
     dd_strv_push(&pc->problem_refs, ref);
@@ -166,7 +132,7 @@ static int describe(struct push_check *pc, const struct repo_change *c, const ch
         pc->hint_path = dd_xstrdup(c->old_path);
         memcpy(pc->first_base, base, sizeof(pc->first_base));
     }
-    repo_commit_infos_release(&changes);
+    engine_change_origin_release(&origin);
     return 0;
 }
 
@@ -177,23 +143,11 @@ static int describe(struct push_check *pc, const struct repo_change *c, const ch
  */
 static int check_recorded(struct push_check *pc, const struct repo_changes *changes, const char *local, const char *ref)
 {
-    struct dd_strv envs = DD_STRV_INIT;
     struct changelog_records recs = CHANGELOG_RECORDS_INIT;
     int rc = -1;
 
-    config_list_envs(&envs, pc->ctx->root);
-    for (size_t e = 0; e < envs.n; e++) {
-        struct repo_files files = REPO_FILES_INIT;
-        char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);
-        int r = repo_read_dir(&files, pc->repo, local, dir, true, &pc->ctx->err);
-        for (size_t i = 0; r == 0 && i < files.n; i++)
-            if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
-                changelog_parse(&recs, files.v[i].data, files.v[i].len);
-        repo_files_release(&files);
-        free(dir);
-        if (r < 0)
-            goto cleanup;
-    }
+    if (engine_changelog_records(&recs, pc->repo, pc->ctx->root, local, &pc->ctx->err) < 0)
+        goto cleanup;
     for (size_t i = 0; i < changes->n && recs.n; i++) {
         const struct repo_change *c = &changes->v[i];
         if (c->status != 'A')
@@ -225,7 +179,6 @@ static int check_recorded(struct push_check *pc, const struct repo_changes *chan
     rc = 0;
 cleanup:
     changelog_records_release(&recs);
-    dd_strv_release(&envs);
     return rc;
 }
 

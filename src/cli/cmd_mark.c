@@ -2,6 +2,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/execute.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/out.h"
@@ -42,11 +43,14 @@ int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
         dd_error_hint(&ctx->err, "Run 'dbdeploy mark --help' for when to use which.");
         goto cleanup;
     }
-    if (engine_parse_version(&version, args.v[1], &ctx->err) < 0 || cli_env_load(&e, ctx, args.v[0]) < 0 ||
-        db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||
-        db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0 || cli_env_reload(&e, ctx) < 0 ||
-        engine_mark(ctx->db, &e.st, &e.opts, version, o.state == 1, e.set.commit, &ctx->err) < 0)
+    if (engine_parse_version(&version, args.v[1], &ctx->err) < 0 || cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
+    {
+        struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
+        if (engine_lock(&t, true, &ctx->err) < 0 ||
+            engine_mark(ctx->db, &e.st, &e.opts, version, o.state == 1, e.set.commit, &ctx->err) < 0)
+            goto cleanup;
+    }
     if (out_json()) {
         struct dd_json j;
         dd_json_document_begin(&j, &b, "mark");

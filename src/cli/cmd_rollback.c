@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/execute.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -91,28 +92,15 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     if (!o.to && !o.steps)
         o.steps = 1;
-    if (cli_env_load(&e, ctx, args.v[0]) < 0 ||
-        engine_check(&e.st, &e.opts, ENGINE_CHECK_APPLIED_ONLY, &ctx->err) < 0 ||
-        engine_plan_rollback(&plan, &e.st, &e.opts, o.steps, to, o.allow_missing_down, &ctx->err) < 0)
+    if (cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
-    if (!plan.n || o.dry_run) {
-        report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
-        rc = 0;
-        goto cleanup;
+    {
+        struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
+        struct engine_goal g = {ENGINE_GOAL_ROLLBACK, to, o.steps, o.allow_missing_down};
+        if (engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err) < 0)
+            goto cleanup;
     }
-    if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0)
-        goto cleanup;
-    engine_plan_release(&plan);
-    if (cli_env_reload(&e, ctx) < 0 || engine_check(&e.st, &e.opts, ENGINE_CHECK_APPLIED_ONLY, &ctx->err) < 0 ||
-        engine_plan_rollback(&plan, &e.st, &e.opts, o.steps, to, o.allow_missing_down, &ctx->err) < 0)
-        goto cleanup;
-    if (engine_run(&res, ctx->db, &plan, &e.opts, e.set.commit, &ctx->err) < 0) {
-        if (res.n)
-            dd_error_detail(&ctx->err, "%zu newer migration%s %s reverted before it", res.n, res.n == 1 ? "" : "s",
-                            res.n == 1 ? "was" : "were");
-        goto cleanup;
-    }
-    report(ctx, &plan, &res, false, dd_now_ms() - start);
+    report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
     rc = 0;
 cleanup:
     engine_result_release(&res);

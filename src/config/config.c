@@ -92,12 +92,19 @@ static int config_error(struct dd_error *err, const struct origin *o, const char
     return -1;
 }
 
+/* ASCII only, not isalnum: the locale must not decide which files name environments. */
+static bool env_name_char(char c, bool first)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           (!first && (c == '-' || c == '_'));
+}
+
 bool config_env_name_valid(const char *env)
 {
-    if (!env || !isalnum((unsigned char)env[0]) || strlen(env) > 64)
+    if (!env || !*env || strlen(env) > CONFIG_ENV_NAME_MAX || strcmp(env, CONFIG_RESERVED_NAME) == 0)
         return false;
     for (const char *p = env; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+        if (!env_name_char(*p, p == env))
             return false;
     return true;
 }
@@ -117,7 +124,7 @@ void config_list_envs(struct dd_strv *out, const char *root)
         if (len <= 5 || strcmp(e->d_name + len - 5, ".conf") != 0)
             continue;
         name = dd_xstrndup(e->d_name, len - 5);
-        if (strcmp(name, "dbdeploy") != 0 && config_env_name_valid(name))
+        if (config_env_name_valid(name))
             dd_strv_push(out, name);
         free(name);
     }
@@ -531,14 +538,14 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
     *out = NULL;
     cfg->root = dd_xstrdup(root);
     set_defaults(cfg);
+    if (dd_streq(env, CONFIG_RESERVED_NAME)) {
+        dd_error_set(err, DD_EUSAGE, "'dbdeploy' is not an environment: pipeline/dbdeploy.conf holds shared defaults");
+        dd_error_hint(err, "Name an environment defined by a file pipeline/<name>.conf.");
+        goto cleanup;
+    }
     if (env && !config_env_name_valid(env)) {
         dd_error_set(err, DD_EUSAGE, "'%s' is not a valid environment name", env);
         dd_error_hint(err, "Environment names use letters, digits, '-' and '_' (for example prod or staging-eu).");
-        goto cleanup;
-    }
-    if (env && strcmp(env, "dbdeploy") == 0) {
-        dd_error_set(err, DD_EUSAGE, "'dbdeploy' is not an environment: pipeline/dbdeploy.conf holds shared defaults");
-        dd_error_hint(err, "Name an environment defined by a file pipeline/<name>.conf.");
         goto cleanup;
     }
     shared_abs = dd_path_join(root, CONFIG_SHARED_FILE);

@@ -76,7 +76,14 @@ struct dd_config {
     } gate;
 };
 
-/* Environment names: [A-Za-z0-9][A-Za-z0-9_-]*, so they are safe in paths. */
+/*
+ * The one rule for environment names, used wherever a name arrives (command line, `dbdeploy
+ * ENV`, [gate] requires, the pipeline/<env>.conf listing, backup directories): ASCII
+ * [A-Za-z0-9][A-Za-z0-9_-]*, at most CONFIG_ENV_NAME_MAX bytes, so they are safe in paths,
+ * and never "dbdeploy", whose file pipeline/dbdeploy.conf holds the shared defaults.
+ */
+#define CONFIG_ENV_NAME_MAX  64
+#define CONFIG_RESERVED_NAME "dbdeploy"
 bool config_env_name_valid(const char *env);
 /* Names of the environments defined under root/pipeline (sorted); for hints and completion. */
 void config_list_envs(struct dd_strv *out, const char *root);

@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/execute.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/mask.h"
@@ -56,17 +57,22 @@ void deploy_init(struct deploy *d)
     d->to_version = -1;
 }
 
+static int replan(struct deploy *d, bool lock, struct dd_error *err)
+{
+    struct engine_target t = {d->db, &d->set, &d->ledger, &d->st, &d->opts, d->cfg->lock_wait_ms};
+    const struct engine_goal goal = {ENGINE_GOAL_APPLY, d->to_version, 0, false};
+
+    return engine_replan(&d->plan, &t, &goal, lock, err);
+}
+
 int deploy_plan(struct deploy *d, struct dd_error *err)
 {
-    engine_plan_release(&d->plan);
-    engine_status_release(&d->st);
-    db_ledger_release(&d->ledger);
-    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
-        return -1;
-    engine_status_build(&d->st, &d->set, &d->ledger);
-    if (engine_check(&d->st, &d->opts, d->to_version, err) < 0)
-        return -1;
-    return engine_plan_apply(&d->plan, &d->st, &d->opts, d->to_version, err);
+    return replan(d, false, err);
+}
+
+int deploy_plan_locked(struct deploy *d, struct dd_error *err)
+{
+    return replan(d, true, err);
 }
 
 int deploy_run(struct deploy *d, struct dd_error *err)

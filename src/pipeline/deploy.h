@@ -110,9 +110,11 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
 
 /*
  * (Re)read the ledger, join it with d->set, refuse unsafe states and plan the pending
- * migrations (preflight, and again under the lock).
+ * migrations (preflight). deploy_plan_locked takes the deployment lock and creates the ledger
+ * first (the lock stage). Both are engine_replan (engine/execute.h).
  */
 int deploy_plan(struct deploy *d, struct dd_error *err);
+int deploy_plan_locked(struct deploy *d, struct dd_error *err);
 
 /* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
 int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);

@@ -4,10 +4,12 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/gate.h"
 
 /*
- * The promotion gate: every migration about to be applied here must already be applied on the
- * [gate] requires environment, successfully, with the same checksum. Its ledger is only read.
+ * The promotion requirement ([gate] requires, engine/gate.h): every migration about to be
+ * applied here must already be applied on the required environment, successfully, with the
+ * same checksum. Its ledger is only read.
  */
 int stage_gate_run(void *ctx, char **note, struct dd_error *err)
 {
@@ -16,7 +18,8 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
     struct db_conn *gdb = NULL;
     struct db_ledger gl = DB_LEDGER_INIT;
     struct health_result hr = HEALTH_RESULT_INIT;
-    struct dd_strv problems = DD_STRV_INIT;
+    struct engine_status gst = ENGINE_STATUS_INIT;
+    struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
     int rc = -1;
 
     if (!d->cfg->gate.requires) {
@@ -37,24 +40,13 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
         dd_error_wrap(err, "reading the ledger of %s for the gate", d->gate_env);
         goto cleanup;
     }
-    for (size_t i = 0; i < d->plan.n; i++) {
-        const struct migration *m = d->plan.v[i].m;
-        const struct db_ledger_row *r = db_ledger_find(&gl, m->version);
-        if (!r)
-            dd_strv_pushf(&problems, "%s: not applied on %s", m->up.path, d->gate_env);
-        else if (r->state == DB_LEDGER_DIRTY)
-            dd_strv_pushf(&problems, "%s: dirty on %s (stopped after statement %d of %d)", m->up.path, d->gate_env,
-                          r->statements_done, r->statements_total);
-        else if (strcmp(r->checksum, m->checksum) != 0)
-            dd_strv_pushf(&problems, "%s: %s applied different content (%s has %.15s, this commit %.15s)", m->up.path,
-                          d->gate_env, d->gate_env, r->checksum, m->checksum);
-    }
-    if (problems.n) {
+    engine_status_build(&gst, &d->set, &gl);
+    engine_gate_compare(&g, &gst, d->gate_env, ENGINE_GATE_PROMOTION, &d->plan);
+    if (g.n) {
         dd_error_set(err, DD_EBLOCKED, "gate: %zu of %zu migration%s about to reach %s %s not on %s as they are here",
-                     problems.n, d->plan.n, d->plan.n == 1 ? "" : "s", d->cfg->env, problems.n == 1 ? "is" : "are",
-                     d->gate_env);
-        for (size_t i = 0; i < problems.n; i++)
-            dd_error_detail(err, "%s", problems.v[i]);
+                     g.n, d->plan.n, d->plan.n == 1 ? "" : "s", d->cfg->env, g.n == 1 ? "is" : "are", d->gate_env);
+        for (size_t i = 0; i < g.n; i++)
+            dd_error_detail(err, "%s: %s", engine_gate_kind_name(g.v[i].kind), g.v[i].message);
         dd_error_hint(err,
                       "Deploy this commit to %s first ('dbdeploy deploy %s'), then promote it; never edit a "
                       "migration between environments.",
@@ -74,7 +66,8 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
     rc = 0;
 cleanup:
     health_result_release(&hr);
-    dd_strv_release(&problems);
+    engine_gate_result_release(&g);
+    engine_status_release(&gst);
     db_ledger_release(&gl);
     db_free(gdb);
     config_free(gcfg);

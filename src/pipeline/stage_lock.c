@@ -1,8 +1,5 @@
 #include "pipeline/deploy.h"
 
-#include "config/config.h"
-#include "db/db.h"
-
 /*
  * Take the deployment lock for the rest of the run, create the ledger if needed, and decide
  * again under the lock: another deployment may have finished while we were checking.
@@ -11,10 +8,7 @@ int stage_lock_run(void *ctx, char **note, struct dd_error *err)
 {
     struct deploy *d = ctx;
 
-    if (db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0 ||
-        db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0)
-        return -1;
-    if (deploy_plan(d, err) < 0)
+    if (deploy_plan_locked(d, err) < 0)
         return -1;
     if (!d->plan.n) {
         *note = dd_xstrdup("another deployment applied everything meanwhile; up to date");

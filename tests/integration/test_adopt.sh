@@ -45,6 +45,19 @@ expect_rc 3 -C "$proj" adopt gm2 --from golang-migrate
 assert_contains "$err" "golang-migrate left gm2 dirty at version 20240101000002" "dirty refused"
 assert_contains "$err" "migrate force" "hint"
 
+# a version dbdeploy's ledger holds in another state refuses the adoption before anything is
+# recorded (1 is not recorded; 2 is recorded with other content)
+gm3=$(new_db gm3)
+write_env "$proj" gm3 "$gm3"
+expect_rc 0 -C "$proj" apply gm3 --to 20240101000002
+q "$gm3" "DELETE FROM dbdeploy.migrations WHERE version = 20240101000001" >/dev/null
+q "$gm3" "UPDATE dbdeploy.migrations SET checksum = 'sha256:$(printf '0%.0s' {1..64})' WHERE version = 20240101000002" >/dev/null
+q "$gm3" 'CREATE TABLE "schema_migrations" (version bigint not null primary key, dirty boolean not null)' >/dev/null
+q "$gm3" "INSERT INTO schema_migrations VALUES (20240101000003, false)" >/dev/null
+expect_rc 3 -C "$proj" adopt gm3 --from golang-migrate
+assert_contains "$err" "migrations/20240101000002_t2.up.sql is already in the ledger as modified" "conflict named"
+assert_eq "$(q "$gm3" "select count(*) from dbdeploy.migrations where version = 20240101000001")" "0" "refused adoption recorded nothing"
+
 # --- dbmate: a row per applied version, here 1 and 2
 dm=$(new_db dm)
 for i in 1 2; do psql -X -q -d "$dm" -f "$proj/migrations/2024010100000${i}_t$i.up.sql"; done

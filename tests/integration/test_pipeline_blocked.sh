@@ -27,7 +27,7 @@ assert_contains "$err" "modified: migrations/0002_t2.up.sql" "staging sees the e
 prod_dump >"$PWD/before.sql"
 expect_rc 3 -C "$proj" deploy prod
 assert_contains "$err" "gate: 1 of 5 migrations about to reach prod is not on staging as they are here" "gate summary"
-assert_contains "$err" "migrations/0002_t2.up.sql: staging applied different content (staging has sha256:" "checksum named"
+assert_contains "$err" "modified: migrations/0002_t2.up.sql differs from what staging applied (sha256:" "checksum named"
 git -C "$proj" revert -q --no-edit HEAD 2>/dev/null || { git -C "$proj" checkout -q HEAD~1 -- migrations; commit_all "$proj" "undo the edit"; }
 
 # 2. unhealthy before the deploy: blocked, nothing changed

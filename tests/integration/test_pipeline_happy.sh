@@ -18,7 +18,7 @@ commit_all "$proj" "five tables"
 # the gate: nothing is on staging yet
 expect_rc 3 -C "$proj" deploy prod
 assert_contains "$err" "gate: 5 of 5 migrations about to reach prod are not on staging as they are here" "gate summary"
-assert_contains "$err" "migrations/0001_t1.up.sql: not applied on staging" "each migration named"
+assert_contains "$err" "missing: migrations/0001_t1.up.sql is not applied on staging" "each migration named"
 assert_contains "$err" "dbdeploy deploy staging" "hint"
 assert_eq "$(q "$prod" "select count(*) from pg_namespace where nspname = 'dbdeploy'")" "0" "prod untouched"
 

@@ -176,6 +176,39 @@ static void test_env_names_are_validated(void **state)
     assert_false(config_env_name_valid(""));
 }
 
+/* One rule for every place a name arrives: the shared file's name is never an environment. */
+static void test_env_name_rule_reserves_dbdeploy_and_is_ascii(void **state)
+{
+    char longest[CONFIG_ENV_NAME_MAX + 2];
+
+    (void)state;
+    assert_false(config_env_name_valid("dbdeploy"));
+    assert_true(config_env_name_valid("dbdeploy-ci"));
+    assert_false(config_env_name_valid("_prod"));
+    assert_false(config_env_name_valid("prod.eu"));
+    assert_false(config_env_name_valid("pr\xc3\xb6" "d"));
+    assert_false(config_env_name_valid(NULL));
+    memset(longest, 'a', CONFIG_ENV_NAME_MAX);
+    longest[CONFIG_ENV_NAME_MAX] = '\0';
+    assert_true(config_env_name_valid(longest));
+    longest[CONFIG_ENV_NAME_MAX] = 'a';
+    longest[CONFIG_ENV_NAME_MAX + 1] = '\0';
+    assert_false(config_env_name_valid(longest));
+    /* the command line gets the specific message */
+    assert_int_equal(config_load(&cfg, root, "dbdeploy", &err), -1);
+    assert_int_equal(err.code, DD_EUSAGE);
+    assert_non_null(strstr(dd_error_msg(&err), "pipeline/dbdeploy.conf holds shared defaults"));
+}
+
+static void test_gate_cannot_require_the_shared_file(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n[gate]\n\trequires = dbdeploy\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_int_equal(err.code, DD_ECONFIG);
+    assert_non_null(strstr(dd_error_msg(&err), "'dbdeploy' is not an environment name"));
+}
+
 static void test_migrations_dir_must_stay_inside(void **state)
 {
     (void)state;
@@ -221,6 +254,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_database_url_fallback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_environment_lists_defined_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_env_names_are_validated, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_env_name_rule_reserves_dbdeploy_and_is_ascii, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gate_cannot_require_the_shared_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations_dir_must_stay_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_headers_are_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_cannot_require_itself, setup, teardown),
