@@ -60,7 +60,8 @@ int deploy_plan(struct deploy *d, struct dd_error *err)
     engine_plan_release(&d->plan);
     engine_status_release(&d->st);
     db_ledger_release(&d->ledger);
-    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0)
+    if (db_ledger_load(&d->ledger, d->db, d->cfg->ledger_schema, err) < 0 ||
+        engine_read_migrations(&d->set, &d->ledger, err) < 0)
         return -1;
     engine_status_build(&d->st, &d->set, &d->ledger);
     if (engine_check(&d->st, &d->opts, -1, err) < 0)

@@ -107,8 +107,9 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
                             struct repo *repo, const struct db_deployment *dep);
 
 /*
- * (Re)read the ledger, join it with d->set, refuse unsafe states and plan the pending
- * migrations (preflight, and again under the lock).
+ * (Re)read the ledger, read the files of d->set it does not vouch for (engine_read_migrations),
+ * join them, refuse unsafe states and plan the pending migrations (preflight, and again under
+ * the lock).
  */
 int deploy_plan(struct deploy *d, struct dd_error *err);
 
