@@ -6,6 +6,8 @@
 #
 #   bench/apply/run.sh [RUNS [BIG]]  (default 5 runs of the apply, 30 of the no-op commands;
 #                                     BIG migrations for the big status, default 10000, 0 skips)
+# DBDEPLOY_BASE_BIN=path/to/older/dbdeploy also times that binary's no-op commands, in the same
+# run and on the same databases, for before/after figures.
 source "$(dirname "$0")/../lib/common.sh"
 runs=${1:-5}
 big=${2:-10000}
@@ -80,6 +82,11 @@ noop() { # label, command...
 apply_noop=$(noop apply "$DBDEPLOY_BIN" -q -C "$work/proj" apply bench)
 status_noop=$(noop status "$DBDEPLOY_BIN" -q -C "$work/proj" status bench)
 psql_count=$(noop psql psql -X -At -d "$burl" -c "select count(*) from dbdeploy.migrations")
+base=${DBDEPLOY_BASE_BIN:-}
+if [[ -n "$base" ]]; then
+  base_apply=$(noop apply "$base" -q -C "$work/proj" apply bench)
+  base_status=$(noop status "$base" -q -C "$work/proj" status bench)
+fi
 
 # status with $big applied: the same files, applied once (commits not waited for: setup only)
 if ((big > 0)); then
@@ -95,6 +102,7 @@ if ((big > 0)); then
   "$DBDEPLOY_BIN" -q -C "$work/big" apply bench >/dev/null
   big_status=$(noop status "$DBDEPLOY_BIN" -q -C "$work/big" status bench)
   big_count=$(noop psql psql -X -At -d "$big_url" -c "select count(*) from dbdeploy.migrations")
+  [[ -z "$base" ]] || base_big=$(noop status "$base" -q -C "$work/big" status bench)
 fi
 
 echo
@@ -106,4 +114,7 @@ echo "bare psql count query:       ${psql_count} ms"
 echo "status / psql count:         $(awk -v a="$status_noop" -v b="$psql_count" 'BEGIN {printf "%.2f", a / b}')x (goal <= 2x)"
 if ((big > 0)); then
   echo "status with $big applied:    ${big_status} ms (goal <= 100 ms); psql count ${big_count} ms"
+fi
+if [[ -n "$base" ]]; then
+  echo "$base: no-op apply ${base_apply} ms, status ${base_status} ms${big:+, status with $big applied ${base_big:-} ms}"
 fi
