@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
 # bench/apply: dbdeploy applying 1,000 generated migrations to a fresh database, against psql
 # applying the same files in one session with BEGIN/COMMIT around each file, in the same run.
-# Also the no-op `apply` and `status` with 1,000 applied, against a bare psql count query.
+# Also the no-op `apply` and `status` with 1,000 applied, against a bare psql count query of the
+# ledger, and `status` with 10,000 applied (a second project, applied once).
 #
-#   bench/apply/run.sh [RUNS]        (default 5 runs of the apply, 30 of the no-op commands)
+#   bench/apply/run.sh [RUNS [BIG]]  (default 5 runs of the apply, 30 of the no-op commands;
+#                                     BIG migrations for the big status, default 10000, 0 skips)
+# DBDEPLOY_BASE_BIN=path/to/older/dbdeploy also times that binary's no-op commands, in the same
+# run and on the same databases, for before/after figures.
 source "$(dirname "$0")/../lib/common.sh"
 runs=${1:-5}
+big=${2:-10000}
 n=1000
 
 url=$(pg_start bench)
@@ -14,9 +19,12 @@ burl="postgresql:///bench?host=$PGHOST&port=5432&user=postgres"
 work=$DD_PG_TMP/work
 mkdir -p "$work/proj/migrations" "$work/proj/pipeline"
 git -C "$work/proj" init -q -b main
-for i in $(seq 1 $n); do
-  v=$(printf '%04d' "$i")
-  cat >"$work/proj/migrations/${v}_table_$v.up.sql" <<SQL
+# generate DIR COUNT WIDTH: COUNT golang-migrate pairs in DIR/migrations
+generate() {
+  local dir=$1 count=$2 width=$3 i v
+  for i in $(seq 1 "$count"); do
+    v=$(printf "%0${width}d" "$i")
+    cat >"$dir/migrations/${v}_table_$v.up.sql" <<SQL
 -- generated migration $v
 CREATE TABLE t_$v (
     id bigserial PRIMARY KEY,
@@ -26,8 +34,10 @@ CREATE TABLE t_$v (
 CREATE INDEX t_${v}_name_idx ON t_$v (name);
 INSERT INTO t_$v (name) VALUES ('a'), ('b'), ('c');
 SQL
-  echo "DROP TABLE t_$v;" >"$work/proj/migrations/${v}_table_$v.down.sql"
-done
+    echo "DROP TABLE t_$v;" >"$dir/migrations/${v}_table_$v.down.sql"
+  done
+}
+generate "$work/proj" $n 4
 printf '[database]\n\turl = %s\n[backup]\n\tenabled = false\n' "$burl" >"$work/proj/pipeline/bench.conf"
 git -C "$work/proj" add -A
 git -C "$work/proj" -c user.name=bench -c user.email=bench@example.com commit -q -m "$n migrations"
@@ -72,6 +82,28 @@ noop() { # label, command...
 apply_noop=$(noop apply "$DBDEPLOY_BIN" -q -C "$work/proj" apply bench)
 status_noop=$(noop status "$DBDEPLOY_BIN" -q -C "$work/proj" status bench)
 psql_count=$(noop psql psql -X -At -d "$burl" -c "select count(*) from dbdeploy.migrations")
+base=${DBDEPLOY_BASE_BIN:-}
+if [[ -n "$base" ]]; then
+  base_apply=$(noop apply "$base" -q -C "$work/proj" apply bench)
+  base_status=$(noop status "$base" -q -C "$work/proj" status bench)
+fi
+
+# status with $big applied: the same files, applied once (commits not waited for: setup only)
+if ((big > 0)); then
+  big_url="postgresql:///bigbench?host=$PGHOST&port=5432&user=postgres"
+  mkdir -p "$work/big/migrations" "$work/big/pipeline"
+  git -C "$work/big" init -q -b main
+  generate "$work/big" "$big" 5
+  printf '[database]\n\turl = %s\n[backup]\n\tenabled = false\n' "$big_url" >"$work/big/pipeline/bench.conf"
+  git -C "$work/big" add -A
+  git -C "$work/big" -c user.name=bench -c user.email=bench@example.com commit -q -m "$big migrations"
+  createdb bigbench
+  psql -X -q -d bigbench -c "alter database bigbench set synchronous_commit = off"
+  "$DBDEPLOY_BIN" -q -C "$work/big" apply bench >/dev/null
+  big_status=$(noop status "$DBDEPLOY_BIN" -q -C "$work/big" status bench)
+  big_count=$(noop psql psql -X -At -d "$big_url" -c "select count(*) from dbdeploy.migrations")
+  [[ -z "$base" ]] || base_big=$(noop status "$base" -q -C "$work/big" status bench)
+fi
 
 echo
 echo "machine: $(machine)"
@@ -79,3 +111,10 @@ echo "apply $n migrations (median of $runs): psql ${p} ms, dbdeploy ${d} ms, rat
 echo "no-op apply with $n applied: ${apply_noop} ms (goal < 50 ms)"
 echo "status with $n applied:      ${status_noop} ms (goal < 50 ms)"
 echo "bare psql count query:       ${psql_count} ms"
+echo "status / psql count:         $(awk -v a="$status_noop" -v b="$psql_count" 'BEGIN {printf "%.2f", a / b}')x (goal <= 2x)"
+if ((big > 0)); then
+  echo "status with $big applied:    ${big_status} ms (goal <= 100 ms); psql count ${big_count} ms"
+fi
+if [[ -n "$base" ]]; then
+  echo "$base: no-op apply ${base_apply} ms, status ${base_status} ms${big:+, status with $big applied ${base_big:-} ms}"
+fi

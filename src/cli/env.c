@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "config/config.h"
+#include "engine/execute.h"
 #include "git/git.h"
 #include "util/identity.h"
 
@@ -8,19 +9,21 @@ int cli_load_migrations(struct migration_set *out, struct cli_ctx *ctx)
 {
     if (cli_need_env_repo(ctx) < 0)
         return -1;
-    return migration_set_load(out, ctx->repo, ctx->cfg, &ctx->err);
+    return engine_load_migrations(out, ctx->repo, ctx->cfg, &ctx->err);
 }
 
 int cli_load_migrations_at(struct migration_set *out, struct cli_ctx *ctx, const char *rev)
 {
     if (cli_need_repo(ctx) < 0)
         return -1;
-    return migration_set_load_at(out, ctx->repo, ctx->cfg->migrations_dir, rev, &ctx->err);
+    return engine_load_migrations_at(out, ctx->repo, ctx->cfg->migrations_dir, rev, &ctx->err);
 }
 
 int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env)
 {
-    if (cli_need_config(ctx, env) < 0 || cli_load_migrations(&e->set, ctx) < 0 || cli_need_db(ctx) < 0)
+    /* files are only listed here; cli_env_reload reads those the ledger does not vouch for */
+    if (cli_need_config(ctx, env) < 0 || cli_need_env_repo(ctx) < 0 ||
+        engine_list_migrations(&e->set, ctx->repo, ctx->cfg, &ctx->err) < 0 || cli_need_db(ctx) < 0)
         return -1;
     engine_opts_from_config(&e->opts, ctx->cfg);
     e->whoami = dd_whoami();
@@ -32,12 +35,9 @@ int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env)
 
 int cli_env_reload(struct cli_env *e, struct cli_ctx *ctx)
 {
-    engine_status_release(&e->st);
-    db_ledger_release(&e->ledger);
-    if (db_ledger_load(&e->ledger, ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
-        return -1;
-    engine_status_build(&e->st, &e->set, &e->ledger);
-    return 0;
+    struct engine_target t = {ctx->db, &e->set, &e->ledger, &e->st, &e->opts, ctx->cfg->lock_wait_ms};
+
+    return engine_refresh(&t, &ctx->err);
 }
 
 void cli_env_release(struct cli_env *e)

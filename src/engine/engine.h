@@ -40,12 +40,13 @@ struct engine_status {
     struct engine_item *v; /* ordered by version */
     size_t n;
     size_t count[ENGINE_OUT_OF_ORDER + 1];
-    int64_t newest_applied; /* -1 when nothing is applied */
+    int64_t newest_applied;    /* -1 when nothing is applied */
+    struct migration_set *set; /* borrowed: the items' migrations (unread ones are read in it) */
 };
 
 #define ENGINE_STATUS_INIT                                                                                             \
     {                                                                                                                  \
-        NULL, 0, {0}, -1                                                                                               \
+        NULL, 0, {0}, -1, NULL                                                                                         \
     }
 
 /* Explains a modified applied file (git history lines added as error details). Optional. */
@@ -70,9 +71,36 @@ struct engine_opts {
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */
 void engine_opts_from_config(struct engine_opts *o, const struct dd_config *cfg);
 
-/* Join files and ledger. Borrowed pointers stay valid while set and ledger live. */
-void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger);
+/*
+ * Join files and ledger. Borrowed pointers stay valid while set and ledger live. Unread
+ * migrations (engine_list_migrations) must have their checksums by now (engine_read_migrations).
+ */
+void engine_status_build(struct engine_status *out, struct migration_set *set, const struct db_ledger *ledger);
 void engine_status_release(struct engine_status *st);
+
+/*
+ * Loading migrations (engine/load.c): the committed tree of HEAD (uncommitted changes under the
+ * directory block with DD_EBLOCKED, listed), or the working tree when the environment has [git]
+ * allow-dirty (repo may then be NULL; with a repository, blob ids are still filled in).
+ *
+ * engine_load_migrations reads every file. engine_list_migrations lists committed files by
+ * name and blob id only (working trees are read); engine_read_migrations then reads, after the
+ * ledger is loaded, every listed migration the ledger does not vouch for. It vouches for a
+ * migration when its row recorded the same blob id for the up file: the migration takes the
+ * row's checksum and stays unread until a plan needs its SQL (engine_item_read; the plans and
+ * engine_mark call it). With ledger NULL everything is read.
+ */
+struct repo;
+int engine_load_migrations(struct migration_set *out, struct repo *repo, const struct dd_config *cfg,
+                           struct dd_error *err);
+int engine_list_migrations(struct migration_set *out, struct repo *repo, const struct dd_config *cfg,
+                           struct dd_error *err);
+int engine_read_migrations(struct migration_set *set, const struct db_ledger *ledger, struct dd_error *err);
+/* The migrations of `dir` in any commit, all read. */
+int engine_load_migrations_at(struct migration_set *out, struct repo *repo, const char *dir, const char *rev,
+                              struct dd_error *err);
+/* Read an item's migration if it is still unread (no-op otherwise; the item keeps pointing at it). */
+int engine_item_read(const struct engine_status *st, const struct engine_item *it, struct dd_error *err);
 
 /*
  * Refuse (DD_EBLOCKED) when an applied migration was modified, renamed or deleted, when one is

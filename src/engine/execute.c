@@ -18,7 +18,9 @@ int engine_refresh(struct engine_target *t, struct dd_error *err)
 {
     engine_status_release(t->st);
     db_ledger_release(t->ledger);
-    if (db_ledger_load(t->ledger, t->db, t->opts->schema, err) < 0)
+    /* the files the ledger does not vouch for (by blob id) are read and hashed only now */
+    if (db_ledger_load(t->ledger, t->db, t->opts->schema, err) < 0 ||
+        engine_read_migrations(t->set, t->ledger, err) < 0)
         return -1;
     engine_status_build(t->st, t->set, t->ledger);
     return 0;

@@ -19,9 +19,9 @@
 /* What the sequence works on; every member is borrowed from the caller. */
 struct engine_target {
     struct db_conn *db;
-    const struct migration_set *set; /* the files */
-    struct db_ledger *ledger;        /* re-read in place */
-    struct engine_status *st;        /* rebuilt in place, from set and ledger */
+    struct migration_set *set; /* the files (unread ones are read on refresh) */
+    struct db_ledger *ledger;  /* re-read in place */
+    struct engine_status *st;  /* rebuilt in place, from set and ledger */
     const struct engine_opts *opts;
     uint64_t lock_wait_ms;
 };

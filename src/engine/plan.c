@@ -45,6 +45,10 @@ int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, c
             continue;
         if (to_version >= 0 && it->version > to_version)
             break;
+        if (engine_item_read(st, it, err) < 0) {
+            engine_plan_release(out);
+            return -1;
+        }
         s = add_step(out, &alloc);
         s->m = it->m;
         s->script = &it->m->up;
@@ -72,6 +76,8 @@ int engine_plan_rollback(struct engine_plan *out, const struct engine_status *st
             continue;
         if (to_version >= 0 ? it->version <= to_version : out->n >= steps)
             break;
+        if (engine_item_read(st, it, err) < 0) /* a dbmate file's down section is only known once read */
+            goto fail;
         s = add_step(out, &alloc);
         s->m = it->m;
         s->script = &it->m->down;

@@ -317,7 +317,7 @@ int engine_mark(struct db_conn *db, const struct engine_status *st, const struct
         dd_error_hint(err, "Restore the file, or use --pending to forget the ledger row.");
         return -1;
     }
-    if (migration_exec_prepare(&x, &it->m->up, false, err) < 0)
+    if (engine_item_read(st, it, err) < 0 || migration_exec_prepare(&x, &it->m->up, false, err) < 0)
         return -1;
     memset(&e, 0, sizeof(e));
     e.version = it->m->version;

@@ -32,12 +32,13 @@ static const char *base(const char *path)
     return s ? s + 1 : (path ? path : "");
 }
 
-void engine_status_build(struct engine_status *out, const struct migration_set *set, const struct db_ledger *ledger)
+void engine_status_build(struct engine_status *out, struct migration_set *set, const struct db_ledger *ledger)
 {
     size_t i = 0, j = 0;
 
     memset(out, 0, sizeof(*out));
     out->newest_applied = -1;
+    out->set = set;
     out->v = dd_xcalloc(set->n + ledger->n + 1, sizeof(*out->v));
     for (size_t k = 0; k < ledger->n; k++)
         if (ledger->rows[k].version > out->newest_applied)

@@ -4,7 +4,10 @@
 /*
  * Migration files: discovery, name parsing, ordering, checksums, directives and preparing a
  * file for execution. No database and no git here: files arrive as a struct migration_source
- * (read from the working tree by migration_source_read_fs, or from a commit by git/).
+ * (read from the working tree by migration_source_read_fs, or from a commit by engine/load.c
+ * through git/). A committed file may also arrive listed only, by name and blob id, and be
+ * read later through the set's reader (see "unread" below), so that commands which only
+ * compare applied migrations with the ledger never read their bytes.
  *
  * Formats, chosen per file so teams can switch tools without renaming anything:
  *   <version>_<name>.sql                 plain, up only
@@ -49,8 +52,9 @@ void migration_name_release(struct migration_name *n);
 
 struct migration_source_file {
     char *name;                              /* basename */
-    struct dd_buf data;                      /* exact bytes */
+    struct dd_buf data;                      /* exact bytes (empty when unread) */
     char blob_id[MIGRATION_BLOB_ID_LEN + 1]; /* git blob id, "" when not from git */
+    bool unread;                             /* listed by name and blob id only */
 };
 
 struct migration_source {
@@ -69,6 +73,8 @@ void migration_source_init(struct migration_source *src, const char *dir, const 
 /* Copy one file into the source. blob_id may be NULL. */
 void migration_source_add(struct migration_source *src, const char *name, const void *data, size_t len,
                           const char *blob_id);
+/* List one file by name and blob id without its bytes (read later through the set's reader). */
+void migration_source_add_unread(struct migration_source *src, const char *name, const char *blob_id);
 /* Regular files directly inside root/dir (a missing dir is an error naming it). */
 int migration_source_read_fs(struct migration_source *out, const char *root, const char *dir, struct dd_error *err);
 void migration_source_release(struct migration_source *src);
@@ -91,6 +97,13 @@ struct migration_script {
     struct migration_directives directives;
 };
 
+/*
+ * An unread migration was built from listed files: version, name, paths and blob ids are set
+ * (a golang down file shows as down.present), but the SQL is empty, directives are not parsed,
+ * a single .sql file counts as MIGRATION_PLAIN until read (it may turn out to be dbmate, with a
+ * down section), and the checksum is "" until whoever listed it fills it in from a trusted
+ * record of the same blob id. migration_set_read makes it an ordinary migration.
+ */
 struct migration {
     int64_t version;
     char *version_text;
@@ -98,34 +111,44 @@ struct migration {
     enum migration_format format;
     struct migration_script up, down;
     char checksum[DD_CHECKSUM_LEN + 1];
+    bool unread;
+};
+
+/* Where the bytes of unread files come from: read appends the blob's bytes to out. */
+struct migration_reader {
+    int (*read)(void *arg, const char *blob_id, struct dd_buf *out, struct dd_error *err);
+    void *arg; /* borrowed */
 };
 
 struct migration_set {
     struct migration *v; /* ordered by version */
     size_t n, alloc;
-    char *dir;    /* relative to the project root */
-    char *commit; /* NULL for the working tree */
+    char *dir;                      /* relative to the project root */
+    char *commit;                   /* NULL for the working tree */
+    struct migration_reader reader; /* for unread migrations; set by whoever listed the files */
 };
 
 #define MIGRATION_SET_INIT                                                                                             \
     {                                                                                                                  \
-        NULL, 0, 0, NULL, NULL                                                                                         \
+        NULL, 0, 0, NULL, NULL,                                                                                        \
+        {                                                                                                              \
+            NULL, NULL                                                                                                 \
+        }                                                                                                              \
     }
 
-/* Build the ordered set from a source; directives are parsed here (bad ones are errors). */
-int migration_set_build(struct migration_set *out, const struct migration_source *src, struct dd_error *err);
-struct dd_config;
-struct repo;
-
 /*
- * The migrations an environment deploys: the committed tree of HEAD (uncommitted changes under
- * the directory block with DD_EBLOCKED, listed), or the working tree when the environment has
- * [git] allow-dirty (repo may then be NULL; with a repository, blob ids are still filled in).
+ * Build the ordered set from a source; directives are parsed here (bad ones are errors). Name
+ * problems (malformed, duplicate versions, down without up) are found for listed files too; a
+ * version with any unread file becomes an unread migration.
  */
-int migration_set_load(struct migration_set *out, struct repo *repo, const struct dd_config *cfg, struct dd_error *err);
-/* The migrations of `dir` in any commit. */
-int migration_set_load_at(struct migration_set *out, struct repo *repo, const char *dir, const char *rev,
-                          struct dd_error *err);
+int migration_set_build(struct migration_set *out, const struct migration_source *src, struct dd_error *err);
+/*
+ * Read the files of the unread migration s->v[i] through s->reader and build it as
+ * migration_set_build would (the checksum is then computed from the bytes). A no-op for a
+ * migration already read. The migration stays at the same address. Errors: the reader's,
+ * wrapped with the file's path, or DD_EINPUT for bad directives.
+ */
+int migration_set_read(struct migration_set *s, size_t i, struct dd_error *err);
 const struct migration *migration_set_find(const struct migration_set *s, int64_t version);
 void migration_set_release(struct migration_set *s);
 /* "0003_add_users.up.sql" style display name of the up file. */

@@ -210,6 +210,20 @@ static void script_from_file(struct migration_script *sc, const char *dir, const
     snprintf(sc->blob_id, sizeof(sc->blob_id), "%s", f->blob_id);
 }
 
+/* Names and blob ids only: the bytes are read later (migration_set_read). */
+static void build_unread(struct migration *m, const char *dir, const struct named_file *up,
+                         const struct named_file *down)
+{
+    m->unread = true;
+    m->version = up->n.version;
+    m->version_text = dd_xstrdup(up->n.version_text);
+    m->name = dd_xstrdup(up->n.name);
+    m->format = up->n.kind == MIGRATION_FILE_UP ? MIGRATION_GOLANG : MIGRATION_PLAIN;
+    script_from_file(&m->up, dir, up->f);
+    if (down)
+        script_from_file(&m->down, dir, down->f);
+}
+
 static void problem(struct dd_error *err, unsigned *count, const char *dir, const char *name, const char *why)
 {
     (*count)++;
@@ -252,6 +266,10 @@ static int build_one(struct migration_set *out, const char *dir, struct named_fi
     memset(m, 0, sizeof(*m));
     dd_buf_init(&m->up.sql);
     dd_buf_init(&m->down.sql);
+    if ((single && single->f->unread) || (up && up->f->unread) || (down && down->f->unread)) {
+        build_unread(m, dir, single ? single : up, down);
+        return 0;
+    }
     if (single) {
         m->version = single->n.version;
         m->version_text = dd_xstrdup(single->n.version_text);
@@ -371,14 +389,62 @@ static void script_release(struct migration_script *sc)
     sc->present = false;
 }
 
+static void migration_release(struct migration *m)
+{
+    free(m->version_text);
+    free(m->name);
+    script_release(&m->up);
+    script_release(&m->down);
+}
+
+/* Read one script's file through the reader into src, under its own base name. */
+static int read_file(struct migration_source *src, const struct migration_reader *r, const struct migration_script *sc,
+                     struct dd_error *err)
+{
+    struct dd_buf data = DD_BUF_INIT;
+    const char *slash = strrchr(sc->path, '/');
+    int rc = r->read(r->arg, sc->blob_id, &data, err);
+
+    if (rc < 0)
+        dd_error_wrap(err, "reading '%s'", sc->path);
+    else
+        migration_source_add(src, slash ? slash + 1 : sc->path, data.buf, data.len, sc->blob_id);
+    dd_buf_release(&data);
+    return rc;
+}
+
+int migration_set_read(struct migration_set *s, size_t i, struct dd_error *err)
+{
+    struct migration *m = &s->v[i];
+    struct migration_source src = MIGRATION_SOURCE_INIT;
+    struct migration_set one = MIGRATION_SET_INIT;
+    int rc = -1;
+
+    if (!m->unread)
+        return 0;
+    if (!s->reader.read)
+        DD_BUG("migration_set_read: an unread migration without a reader");
+    migration_source_init(&src, s->dir, s->commit);
+    /* an unread migration has its down script only as a golang .down.sql file */
+    if (read_file(&src, &s->reader, &m->up, err) < 0 ||
+        (m->down.present && read_file(&src, &s->reader, &m->down, err) < 0) || migration_set_build(&one, &src, err) < 0)
+        goto cleanup;
+    if (one.n != 1 || one.v[0].version != m->version)
+        DD_BUG("migration_set_read: the files of one version built %zu migrations", one.n);
+    migration_release(m);
+    *m = one.v[0];
+    one.n = 0;
+    rc = 0;
+cleanup:
+    migration_set_release(&one);
+    migration_source_release(&src);
+    return rc;
+}
+
 void migration_set_release(struct migration_set *s)
 {
-    for (size_t i = 0; i < s->n; i++) {
-        free(s->v[i].version_text);
-        free(s->v[i].name);
-        script_release(&s->v[i].up);
-        script_release(&s->v[i].down);
-    }
+    for (size_t i = 0; i < s->n; i++)
+        migration_release(&s->v[i]);
     free(s->v);
     free(s->dir);
     free(s->commit);

@@ -25,6 +25,13 @@ void migration_source_add(struct migration_source *src, const char *name, const 
     dd_buf_init(&f->data);
     dd_buf_add(&f->data, data, len);
     snprintf(f->blob_id, sizeof(f->blob_id), "%s", blob_id ? blob_id : "");
+    f->unread = false;
+}
+
+void migration_source_add_unread(struct migration_source *src, const char *name, const char *blob_id)
+{
+    migration_source_add(src, name, "", 0, blob_id);
+    src->v[src->n - 1].unread = true;
 }
 
 int migration_source_read_fs(struct migration_source *out, const char *root, const char *dir, struct dd_error *err)

@@ -13,7 +13,7 @@ int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
 {
     struct deploy *d = ctx;
 
-    if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 || deploy_plan(d, err) < 0)
+    if (engine_list_migrations(&d->set, d->repo, d->cfg, err) < 0 || deploy_plan(d, err) < 0)
         return -1;
     if (!d->plan.n) {
         *note = dd_xasprintf("up to date: %zu migration%s applied, nothing pending", d->st.count[ENGINE_APPLIED],

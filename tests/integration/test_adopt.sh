@@ -51,7 +51,9 @@ gm3=$(new_db gm3)
 write_env "$proj" gm3 "$gm3"
 expect_rc 0 -C "$proj" apply gm3 --to 20240101000002
 q "$gm3" "DELETE FROM dbdeploy.migrations WHERE version = 20240101000001" >/dev/null
-q "$gm3" "UPDATE dbdeploy.migrations SET checksum = 'sha256:$(printf '0%.0s' {1..64})' WHERE version = 20240101000002" >/dev/null
+# other content: another checksum and another blob (a row whose blob id matches the file is
+# vouched for by it and keeps the file's checksum)
+q "$gm3" "UPDATE dbdeploy.migrations SET checksum = 'sha256:$(printf '0%.0s' {1..64})', git_blob = '$(printf '1%.0s' {1..40})' WHERE version = 20240101000002" >/dev/null
 q "$gm3" 'CREATE TABLE "schema_migrations" (version bigint not null primary key, dirty boolean not null)' >/dev/null
 q "$gm3" "INSERT INTO schema_migrations VALUES (20240101000003, false)" >/dev/null
 expect_rc 3 -C "$proj" adopt gm3 --from golang-migrate

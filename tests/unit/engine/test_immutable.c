@@ -1,6 +1,7 @@
 #include "unit.h"
 
 #include "../git/git_fixture.h"
+#include "engine/engine.h"
 #include "engine/immutable.h"
 
 /* The shared immutability rules, on real repositories built with the git CLI. */
@@ -121,7 +122,7 @@ static void test_verify_lists_edits_and_out_of_order_additions(void **state)
     fx_write(dir, "migrations/README.md", "notes\n");
     head = fx_commit(dir, "more");
     r = fx_open(dir);
-    assert_int_equal(migration_set_load_at(&set, r, "migrations", head, &err), 0);
+    assert_int_equal(engine_load_migrations_at(&set, r, "migrations", head, &err), 0);
 
     memset(&v, 0, sizeof(v));
     dd_strv_init(&v.problems);

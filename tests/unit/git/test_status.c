@@ -5,6 +5,9 @@
 #include <stdint.h>
 
 #include <cmocka.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "git_fixture.h"
 
@@ -114,6 +117,58 @@ static void test_dirty_paths_in_project_subdirectory(void **state)
     free(d);
 }
 
+/*
+ * The clean case is answered from the index's stat data: an edit in place that keeps the size,
+ * the inode and the modification time (restored on purpose) still changes the ctime, so it is
+ * found.
+ * So are files that only ignore rules or subdirectories hide from a quick look.
+ */
+static void test_dirty_paths_same_size_edit_with_old_mtime(void **state)
+{
+    char *d = fx_repo("sametime");
+    char *path;
+    struct stat st;
+    struct timespec times[2];
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct repo *r;
+    int fd;
+
+    (void)state;
+    fx_write(d, "migrations/0001_a.sql", "aaaa\n");
+    fx_write(d, ".gitignore", "*.bak\n");
+    free(fx_commit(d, "a"));
+    path = dd_xasprintf("%s/migrations/0001_a.sql", d);
+    assert_int_equal(stat(path, &st), 0);
+    sleep(1); /* past the index's own timestamp, so the entry is not racily clean */
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 0);
+    fd = open(path, O_WRONLY); /* in place: the same inode */
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "bbbb\n", 5), 5);
+    close(fd);
+    times[0] = st.st_atim;
+    times[1] = st.st_mtim;
+    assert_int_equal(utimensat(AT_FDCWD, path, times, 0), 0);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.v[0], "modified: migrations/0001_a.sql");
+    dd_strv_clear(&v);
+    fx_git(d, "checkout", "--", "migrations/0001_a.sql");
+    fx_write(d, "migrations/0001_a.sql.bak", "ignored: still clean\n");
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 0);
+    fx_write(d, "migrations/sub/0002_b.sql", "untracked in a subdirectory\n");
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.v[0], "untracked: migrations/sub/0002_b.sql");
+    dd_strv_release(&v);
+    repo_free(r);
+    free(path);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +176,7 @@ int main(void)
         cmocka_unit_test(test_dirty_paths_lists_staged_unstaged_and_untracked),
         cmocka_unit_test(test_dirty_paths_line_endings_alone_are_a_change),
         cmocka_unit_test(test_dirty_paths_in_project_subdirectory),
+        cmocka_unit_test(test_dirty_paths_same_size_edit_with_old_mtime),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }

@@ -7,14 +7,6 @@
 #include <cmocka.h>
 
 #include "git_fixture.h"
-#include "util/clock.h"
-
-/* Sanitizers slow everything down several times; the budget is for the real build. */
-#if defined(__SANITIZE_ADDRESS__)
-#define READ_1000_BUDGET_MS 100
-#else
-#define READ_1000_BUDGET_MS 20
-#endif
 
 static void test_read_dir_lists_regular_files_directly_inside_in_byte_order(void **state)
 {
@@ -164,12 +156,14 @@ static void test_read_dir_of_project_in_subdirectory(void **state)
     free(d);
 }
 
-static void test_read_dir_reads_1000_files_within_budget(void **state)
+/* Reading 1000 loose objects returns every file, in order, with its data. Its speed is measured
+ * by bench/apply (status with 1,000 and 10,000 migrations), not asserted here: a timed unit test
+ * only measures how loaded the machine is. */
+static void test_read_dir_reads_1000_files(void **state)
 {
     char *d = fx_repo("many");
     struct repo_files f = REPO_FILES_INIT;
     struct dd_error err = DD_ERROR_INIT;
-    uint64_t best = UINT64_MAX;
     struct repo *r;
 
     (void)state;
@@ -179,20 +173,14 @@ static void test_read_dir_reads_1000_files_within_budget(void **state)
         snprintf(body, sizeof(body), "-- step %d\ncreate table t%d (id bigint primary key, note text);\n", i, i);
         fx_write(d, name, body);
     }
-    free(fx_commit(d, "1000 migrations")); /* loose objects: the slow case */
+    free(fx_commit(d, "1000 migrations")); /* loose objects */
     r = fx_open(d);
-    for (int run = 0; run < 5; run++) {
-        uint64_t t0 = dd_now_ms(), ms;
-        assert_int_equal(repo_read_dir(&f, r, "HEAD", "migrations", true, &err), 0);
-        ms = dd_now_ms() - t0;
-        best = ms < best ? ms : best;
-        assert_int_equal(f.n, 1000);
-        assert_string_equal(f.v[999].name, "0999_step.sql");
-        assert_non_null(strstr(f.v[999].data, "create table t999"));
-        repo_files_release(&f);
-    }
-    print_message("read 1000 files with data: best of 5 %llu ms\n", (unsigned long long)best);
-    assert_true(best < READ_1000_BUDGET_MS);
+    assert_int_equal(repo_read_dir(&f, r, "HEAD", "migrations", true, &err), 0);
+    assert_int_equal(f.n, 1000);
+    assert_string_equal(f.v[0].name, "0000_step.sql");
+    assert_string_equal(f.v[999].name, "0999_step.sql");
+    assert_non_null(strstr(f.v[999].data, "create table t999"));
+    repo_files_release(&f);
     repo_free(r);
     free(d);
 }
@@ -388,7 +376,7 @@ int main(void)
         cmocka_unit_test(test_read_dir_reads_the_commit_not_the_work_tree),
         cmocka_unit_test(test_read_dir_missing_dir_is_empty_and_file_is_an_error),
         cmocka_unit_test(test_read_dir_of_project_in_subdirectory),
-        cmocka_unit_test(test_read_dir_reads_1000_files_within_budget),
+        cmocka_unit_test(test_read_dir_reads_1000_files),
         cmocka_unit_test(test_diff_dir_reports_added_modified_deleted_renamed),
         cmocka_unit_test(test_diff_dir_rename_with_edit_is_delete_and_add),
         cmocka_unit_test(test_diff_dir_edge_cases),
