@@ -9,6 +9,8 @@ packages=(
   postgresql postgresql-contrib postgresql-client
   jq zstd tar time python3 python3-yaml groff-base
 )
+# scripts/fuzz.sh (clang with libFuzzer) and scripts/coverage.sh (gcovr)
+packages+=(clang libclang-rt-dev gcovr)
 
 missing=()
 for p in "${packages[@]}"; do

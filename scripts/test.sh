@@ -2,7 +2,8 @@
 # Run every test: installs dependencies, builds the normal (-Werror) and the sanitizer
 # (ASan + UBSan) configurations, and runs the whole CTest suite against each: cmocka unit
 # tests and integration tests on throwaway PostgreSQL clusters, real git repositories and a
-# local HTTP endpoint. This is the command CI runs (.ci/run).
+# local HTTP endpoint. Then scripts/fuzz.sh and scripts/coverage.sh. This is the command CI
+# runs (.ci/run).
 #
 #   scripts/test.sh            everything
 #   scripts/test.sh -R corpus  extra arguments go to ctest (both builds)
@@ -26,9 +27,15 @@ for kind in release asan; do
     status=1
   fi
 done
+# Fuzzing (FUZZ_SECONDS per harness, 20 by default) and the line coverage of src/; each is its
+# own build (build-fuzz/ with clang, build-coverage/ with gcc --coverage).
+echo "== fuzz"
+"$root/scripts/fuzz.sh" || status=1
+echo "== coverage"
+"$root/scripts/coverage.sh" "$@" || status=1
 if ((status)); then
   echo "FAILED: see the test output above" >&2
 else
-  echo "all tests passed (release and asan builds)"
+  echo "all tests passed (release and asan builds, fuzzing, coverage build)"
 fi
 exit $status

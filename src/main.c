@@ -8,11 +8,10 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <git2.h>
-
 #include "cli/cli.h"
 #include "config/config.h"
+#include "git/git.h"
+#include "health/health.h"
 #include "util/common.h"
 #include "util/fs.h"
 #include "util/interrupt.h"
@@ -204,14 +203,14 @@ int main(int argc, char **argv)
         goto done;
     }
 
-    git_libgit2_init();
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-    rc = cmd->run(&ctx, argc - i, argv + i);
-    if (rc < 0 && !dd_error_isset(&ctx.err))
-        DD_BUG("command '%s' failed without an error", cmd->name);
+    if (repo_global_init(&ctx.err) == 0 && health_global_init(&ctx.err) == 0) {
+        rc = cmd->run(&ctx, argc - i, argv + i);
+        if (rc < 0 && !dd_error_isset(&ctx.err))
+            DD_BUG("command '%s' failed without an error", cmd->name);
+    }
     cli_ctx_release(&ctx);
-    curl_global_cleanup();
-    git_libgit2_shutdown();
+    health_global_cleanup();
+    repo_global_shutdown();
 
 done:
     if (dd_error_isset(&ctx.err)) {

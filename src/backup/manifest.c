@@ -182,6 +182,17 @@ static int parse_string(struct jparse *jp, char **out)
 
         if (c < 0x20)
             goto bad;
+        if (c >= 0x80) {
+            /* RFC 8259 text is UTF-8; anything else would not survive being written back */
+            size_t n = dd_utf8_len(jp->p, (size_t)(jp->end - jp->p));
+            if (!n) {
+                dd_buf_release(&b);
+                return fail(jp, "a string that is not valid UTF-8");
+            }
+            dd_buf_add(&b, jp->p, n);
+            jp->p += n;
+            continue;
+        }
         if (c != '\\') {
             dd_buf_addch(&b, (char)c);
             jp->p++;

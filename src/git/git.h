@@ -55,7 +55,7 @@ void repo_config_entries_release(struct repo_config_entries *e);
  * Errors: libgit2 failures are DD_EGIT, with libgit2's message and the revision or path
  * involved. On failure every out parameter is left empty (lists empty, strings NULL).
  *
- * git_libgit2_init() must have been called (main() does; unit tests call it themselves).
+ * repo_global_init() must have been called (main() does; unit tests call git_libgit2_init()).
  */
 #define REPO_OID_HEX_LEN 40
 #define REPO_ZERO_OID    "0000000000000000000000000000000000000000"
@@ -63,6 +63,14 @@ void repo_config_entries_release(struct repo_config_entries *e);
 #define REPO_WALK_MAX 10000
 
 struct repo;
+
+/*
+ * libgit2's process-wide state: main() calls repo_global_init once before any repo_ function
+ * (DD_EGIT when libgit2 cannot start, e.g. out of memory or no TLS), and repo_global_shutdown at
+ * the end; the shutdown does nothing unless the init succeeded.
+ */
+int repo_global_init(struct dd_error *err);
+void repo_global_shutdown(void);
 
 /*
  * Open the repository containing `path` (searching upwards, like git; GIT_CEILING_DIRECTORIES

@@ -6,6 +6,23 @@
 #include "util/buf.h"
 #include "util/fs.h"
 
+static bool repo_global_ready;
+
+int repo_global_init(struct dd_error *err)
+{
+    if (git_libgit2_init() < 0)
+        return repo_git_error(err, "cannot initialise libgit2");
+    repo_global_ready = true;
+    return 0;
+}
+
+void repo_global_shutdown(void)
+{
+    if (repo_global_ready)
+        git_libgit2_shutdown();
+    repo_global_ready = false;
+}
+
 int repo_git_error(struct dd_error *err, const char *fmt, ...)
 {
     const git_error *ge = git_error_last();

@@ -125,6 +125,14 @@ struct health_clock {
 };
 
 /*
+ * libcurl's process-wide state: main() calls health_global_init once, before any thread exists
+ * and before health_probe (DD_EHTTP when libcurl cannot start, e.g. its TLS library failed), and
+ * health_global_cleanup at the end; the cleanup does nothing unless the init succeeded.
+ */
+int health_global_init(struct dd_error *err);
+void health_global_cleanup(void);
+
+/*
  * Probe until healthy or given up. Returns 0 when healthy, else -1 with err set (see top). *out
  * is filled either way (released first), so callers can report the attempts of a failure.
  */

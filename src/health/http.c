@@ -26,6 +26,28 @@ struct health_http {
     bool matched;
 };
 
+static bool health_global_ready;
+
+int health_global_init(struct dd_error *err)
+{
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+
+    if (rc != CURLE_OK) {
+        dd_error_set(err, DD_EHTTP, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
+        dd_error_hint(err, "libcurl or its TLS library is broken on this system; check 'curl --version'.");
+        return -1;
+    }
+    health_global_ready = true;
+    return 0;
+}
+
+void health_global_cleanup(void)
+{
+    if (health_global_ready)
+        curl_global_cleanup();
+    health_global_ready = false;
+}
+
 enum health_net health_net_from_curl(int code)
 {
     switch ((CURLcode)code) {

@@ -17,13 +17,14 @@ void dd_json_document_begin(struct dd_json *j, struct dd_buf *out, const char *c
     dd_json_str(j, "command", command);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t dd_utf8_len(const char *str, size_t avail)
 {
-    unsigned c = s[0];
+    const unsigned char *s = (const unsigned char *)str;
+    unsigned c = s[0], cp, min;
     size_t n;
-    unsigned min;
 
+    if (!avail)
+        return 0;
     if (c < 0x80)
         return 1;
     if ((c & 0xe0) == 0xc0)
@@ -34,7 +35,9 @@ static size_t utf8_seq(const unsigned char *s)
         n = 4, min = 0x10000;
     else
         return 0;
-    unsigned cp = c & (0x7f >> n);
+    if (n > avail)
+        return 0;
+    cp = c & (0x7f >> n);
     for (size_t i = 1; i < n; i++) {
         if ((s[i] & 0xc0) != 0x80)
             return 0;
@@ -81,7 +84,7 @@ void dd_json_escape(struct dd_buf *out, const char *str)
             s++;
             continue;
         }
-        n = utf8_seq(s);
+        n = dd_utf8_len((const char *)s, 4); /* the terminating NUL stops a short sequence */
         if (!n) {
             dd_buf_adds(out, "\\ufffd");
             s++;

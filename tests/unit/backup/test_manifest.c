@@ -161,6 +161,11 @@ static void test_manifest_rejects_bad_documents(void **state)
     expect_rejected("\"prod\"", "\"pr\\ud800od\"", "a malformed string");
     expect_rejected("\"prod\"", "\"pr\\u0000od\"", "a malformed string");
     expect_rejected("\"prod\"", "\"pr\nod\"", "a malformed string");
+    /* found by tests/fuzz/fuzz_backup_manifest.c: raw invalid UTF-8 was accepted, then written back as U+FFFD */
+    expect_rejected("\"prod\"", "\"pr\xffod\"", "not valid UTF-8");
+    expect_rejected("\"prod\"", "\"pr\xc0\xafod\"", "not valid UTF-8");
+    expect_rejected("\"prod\"", "\"pr\xed\xa0\x80od\"", "not valid UTF-8");
+    expect_rejected("\"prod\"", "\"pr\xe2\x82\"", "not valid UTF-8");
     expect_rejected("\"prod\"", "[[[[[[[[[[[[1]]]]]]]]]]]]", "too deeply nested");
     expect_rejected("\"prod\"", "tru", "unknown word");
 }
@@ -197,6 +202,14 @@ static void test_manifest_reads_unicode_escapes(void **state)
     at = strstr(json.buf, "\"prod\"");
     dd_buf_add(&edited, json.buf, (size_t)(at - json.buf));
     dd_buf_adds(&edited, "\"caf\\u00e9 \\ud83d\\ude00\"");
+    dd_buf_adds(&edited, at + 6);
+    assert_int_equal(bk_manifest_parse(&back, edited.buf, edited.len, "t", &err), 0);
+    assert_string_equal(back.env, "caf\xc3\xa9 \xf0\x9f\x98\x80");
+    backup_manifest_release(&back);
+    /* raw UTF-8 is read as it is */
+    dd_buf_setlen(&edited, 0);
+    dd_buf_add(&edited, json.buf, (size_t)(at - json.buf));
+    dd_buf_adds(&edited, "\"caf\xc3\xa9 \xf0\x9f\x98\x80\"");
     dd_buf_adds(&edited, at + 6);
     assert_int_equal(bk_manifest_parse(&back, edited.buf, edited.len, "t", &err), 0);
     assert_string_equal(back.env, "caf\xc3\xa9 \xf0\x9f\x98\x80");

@@ -1,0 +1,64 @@
+/*
+ * util/mask.c: URL, conninfo and registered-secret masking. The first line of the input is
+ * registered as a secret, the rest is the text. In the masked text:
+ *  - the registered secret does not occur (unless it contains '*', which "***" could form);
+ *  - every "password=" value starts with "***" (or is empty);
+ *  - every "scheme://user:password@" has "***" as its password.
+ */
+#include "fuzz.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+#include "util/mask.h"
+
+static void check_password_params(const char *s)
+{
+    for (const char *p = s; (p = strcasestr(p, "password=")); p++) {
+        const char *v = p + strlen("password=");
+        if (p > s && isalnum((unsigned char)p[-1]))
+            continue;
+        if (*v && !isspace((unsigned char)*v) && *v != '&' && *v != '"' && strncmp(v, DD_MASK_TEXT, 3) != 0) {
+            fprintf(stderr, "a password= value survives masking: %s\n", s);
+            abort();
+        }
+    }
+}
+
+static void check_urls(const char *s)
+{
+    for (const char *p = s; (p = strstr(p, "://")); p++) {
+        const char *u = p + 3, *end = u + strcspn(u, "/?#'\" \t\n\v\f\r"), *at = NULL, *colon;
+        if (p == s || !(isalnum((unsigned char)p[-1]) || strchr("+-.", p[-1])))
+            continue;
+        for (const char *c = u; c < end; c++)
+            if (*c == '@')
+                at = c;
+        colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
+        if (colon && colon + 1 < at && !(at - colon - 1 == 3 && strncmp(colon + 1, DD_MASK_TEXT, 3) == 0)) {
+            fprintf(stderr, "a URL password survives masking: %s\n", s);
+            abort();
+        }
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char *in = fuzz_cstr(data, size), *nl = strchr(in, '\n');
+    const char *secret = nl ? in : "", *text = nl ? nl + 1 : in;
+    char *masked;
+
+    if (nl)
+        *nl = '\0';
+    dd_mask_register(secret);
+    masked = dd_mask_str(text);
+    if (strlen(secret) >= DD_MASK_MIN_LEN && !strchr(secret, '*'))
+        FUZZ_CHECK(strstr(masked, secret) == NULL);
+    check_password_params(masked);
+    check_urls(masked);
+    dd_mask_clear();
+    free(masked);
+    free(in);
+    return 0;
+}
