@@ -116,5 +116,7 @@ if ((big > 0)); then
   echo "status with $big applied:    ${big_status} ms (goal <= 100 ms); psql count ${big_count} ms"
 fi
 if [[ -n "$base" ]]; then
-  echo "$base: no-op apply ${base_apply} ms, status ${base_status} ms${big:+, status with $big applied ${base_big:-} ms}"
+  line="$base: no-op apply ${base_apply} ms, status ${base_status} ms"
+  ((big > 0)) && line+=", status with $big applied ${base_big} ms"
+  echo "$line"
 fi
