@@ -149,7 +149,7 @@ int changelog_replace(char **out_path, const char *root, const char *env, const 
     if (changed)
         *changed = true;
     if (dd_path_exists(abs)) {
-        if (dd_read_file(&cur, abs, err) < 0)
+        if (dd_read_regular_file(&cur, abs, err) < 0)
             goto cleanup;
         if (cur.len == content->len && memcmp(cur.buf, content->buf, cur.len) == 0) {
             if (changed)
@@ -183,7 +183,7 @@ int changelog_prepend(char **out_path, const char *root, const char *env, const 
     const char *first;
     int rc = -1;
 
-    if (dd_path_exists(abs) && dd_read_file(&cur, abs, err) < 0)
+    if (dd_path_exists(abs) && dd_read_regular_file(&cur, abs, err) < 0)
         goto cleanup;
     /* keep whatever header the file has; the new entry goes before the first existing one */
     first = cur.len ? strstr(cur.buf, "\n## ") : NULL;

@@ -12,9 +12,14 @@
 
 /* Append the whole file to out. */
 int dd_read_file(struct dd_buf *out, const char *path, struct dd_error *err);
+/* The same for a file we also write (changelogs): a symlink or anything but a regular file is
+ * an error naming the path, with a hint. */
+int dd_read_regular_file(struct dd_buf *out, const char *path, struct dd_error *err);
 /*
  * Write data to path atomically: a temporary file in the same directory, fsync, rename, fsync
- * of the directory. The file gets `mode`. On failure nothing is left behind.
+ * of the directory. The file gets `mode`. On failure nothing is left behind. A path that is a
+ * symbolic link (or not a regular file) is refused with an error naming it; the temporary file
+ * comes from mkstemp, so no planted name can redirect the write.
  */
 int dd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct dd_error *err);
 /* Create path and its missing parents with `mode` (existing directories are left as they are). */
