@@ -181,7 +181,8 @@ static int check_recorded(struct push_check *pc, const struct repo_changes *chan
     struct changelog_records recs = CHANGELOG_RECORDS_INIT;
     int rc = -1;
 
-    config_list_envs(&envs, pc->ctx->root);
+    if (config_list_envs(&envs, pc->ctx->root, &pc->ctx->err) < 0)
+        goto cleanup;
     for (size_t e = 0; e < envs.n; e++) {
         struct repo_files files = REPO_FILES_INIT;
         char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);

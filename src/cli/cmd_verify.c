@@ -170,7 +170,8 @@ static int check_changelogs(struct verify *v, const struct migration_set *set)
     struct dd_strv envs = DD_STRV_INIT;
     int rc = -1;
 
-    config_list_envs(&envs, ctx->root);
+    if (config_list_envs(&envs, ctx->root, &ctx->err) < 0)
+        goto cleanup;
     for (size_t e = 0; e < envs.n; e++) {
         struct repo_files files = REPO_FILES_INIT;
         struct changelog_records recs = CHANGELOG_RECORDS_INIT;
