@@ -82,8 +82,11 @@ void db_foreign_versions_release(struct db_foreign_versions *f);
  * pg_try_advisory_lock outside any transaction (it never waits inside the server, so it cannot
  * deadlock with CREATE INDEX CONCURRENTLY, and the server frees it when we die). After wait_ms
  * it fails with DD_EBLOCKED naming the holder (pid, application, client, since).
+ * wait_ms == DB_LOCK_WAIT_FOREVER (0, as "lock-wait = 0" in the config) waits without limit
+ * (Ctrl-C still interrupts it).
  */
-#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_KEY          INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_WAIT_FOREVER 0
 int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
 int db_lock_release(struct db_conn *c, struct dd_error *err);
 bool db_lock_held(const struct db_conn *c);
