@@ -248,7 +248,6 @@ static void hint_known_sections(struct dd_error *err)
 static void register_url_secrets(const char *url)
 {
     const char *scheme = strstr(url, "://");
-    const char *pw;
 
     if (scheme) {
         const char *u = scheme + 3, *end = u + strcspn(u, "/?#"), *at = NULL, *colon;
@@ -275,13 +274,8 @@ static void register_url_secrets(const char *url)
             dd_free_secret(dd_buf_detach(&dec, NULL));
         }
     }
-    pw = strstr(url, "password=");
-    if (pw) {
-        pw += strlen("password=");
-        char *v = dd_xstrndup(pw, strcspn(pw, " &'"));
-        dd_mask_register(v);
-        dd_free_secret(v);
-    }
+    /* password, sslpassword: in conninfo (spaces around '=' allowed) or the URL's query */
+    dd_mask_register_params(url);
 }
 
 /*

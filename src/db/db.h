@@ -44,7 +44,9 @@ int db_reconnect(struct db_conn *c, struct dd_error *err);
 /*
  * How a child process (pg_dump, pg_restore) reaches the same database: a conninfo string with
  * every connection setting except the password, and the password separately (NULL when none)
- * so the caller can put it in a 0600 password file instead of argv or the environment.
+ * so the caller can put it in a 0600 password file instead of argv or the environment. The
+ * conninfo still holds secrets such as sslpassword: hand it over in a file (backup/ writes a
+ * pg_service.conf), never on argv.
  * Both are owned by the caller; wipe the password (dd_free_secret).
  */
 int db_child_conninfo(const struct db_conn *c, char **out_conninfo, char **out_password, struct dd_error *err);

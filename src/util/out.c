@@ -92,11 +92,14 @@ void out_escape_controls(struct dd_buf *out, const char *s, size_t len, bool kee
  * (a migration file named "x\rwiped.sql") escaped, so no name can rewrite the terminal. Only
  * our own colour codes pass; the progress line's "\r\033[K" is written around this.
  */
-static void write_masked(FILE *f, const char *s, size_t len)
+static void write_out(FILE *f, const char *s, size_t len, bool mask)
 {
     struct dd_buf b = DD_BUF_INIT, e = DD_BUF_INIT;
 
-    dd_mask_add(&b, s, len);
+    if (mask)
+        dd_mask_add(&b, s, len);
+    else
+        dd_buf_add(&b, s, len);
     out_escape_controls(&e, b.buf, b.len, true);
     fwrite(e.buf, 1, e.len, f);
     dd_buf_release(&b);
@@ -127,7 +130,9 @@ void out_result_buf(const struct dd_buf *b)
 {
     if (b->len)
         st.result_written = true;
-    write_masked(stdout, b->buf, b->len);
+    /* --json documents were masked value by value (util/json): masking them again as text
+     * could hit JSON syntax ("ledger_exists":true with a secret "true") */
+    write_out(stdout, b->buf, b->len, !st.json);
 }
 
 bool out_result_written(void)
@@ -145,7 +150,7 @@ static void vlog(const char *prefix, enum out_color c, const char *fmt, va_list 
         dd_buf_addf(&b, "%s%s%s", out_color(OUT_STDERR, c), prefix, out_color(OUT_STDERR, OUT_RESET));
     dd_buf_vaddf(&b, fmt, ap);
     dd_buf_addch(&b, '\n');
-    write_masked(stderr, b.buf, b.len);
+    write_out(stderr, b.buf, b.len, true);
     dd_buf_release(&b);
 }
 
@@ -212,7 +217,7 @@ void log_stage(const char *name, const char *outcome, uint64_t ms, const char *f
         va_end(ap);
     }
     dd_buf_addch(&b, '\n');
-    write_masked(stderr, b.buf, b.len);
+    write_out(stderr, b.buf, b.len, true);
     dd_buf_release(&b);
 }
 
@@ -231,7 +236,7 @@ void out_error(const struct dd_error *err)
         dd_buf_addf(&raw, "  while %s\n", err->chain.v[i]);
     if (err->hint)
         dd_buf_addf(&raw, "%shint:%s %s\n", bold, reset, err->hint);
-    write_masked(stderr, raw.buf, raw.len);
+    write_out(stderr, raw.buf, raw.len, true);
     dd_buf_release(&raw);
 }
 
@@ -251,7 +256,7 @@ void out_progress(const char *fmt, ...)
     dd_buf_vaddf(&b, fmt, ap);
     va_end(ap);
     fputs("\r\033[K", stderr);
-    write_masked(stderr, b.buf, b.len);
+    write_out(stderr, b.buf, b.len, true);
     fflush(stderr);
     st.progress_shown = true;
     dd_buf_release(&b);
