@@ -194,6 +194,13 @@ bool dd_is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+bool dd_is_symlink(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+}
+
 bool dd_path_exists(const char *path)
 {
     struct stat st;

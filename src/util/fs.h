@@ -27,6 +27,8 @@ int dd_mkdir_p(const char *path, mode_t mode, struct dd_error *err);
 int dd_fsync_dir(const char *dir, struct dd_error *err);
 bool dd_is_dir(const char *path);
 bool dd_path_exists(const char *path);
+/* path itself is a symbolic link (not followed). */
+bool dd_is_symlink(const char *path);
 /* "a/b" from "a" and "b"; b absolute returns a copy of b. Caller frees. */
 char *dd_path_join(const char *a, const char *b);
 /* Directory part of path ("." when none). Caller frees. */

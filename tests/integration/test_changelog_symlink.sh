@@ -29,4 +29,14 @@ run_dd -C "$proj" changelog prod
 [[ "$rc" != 0 ]] || fail "changelog regeneration through a symlink succeeded"
 assert_contains "$err" "symbolic link" "changelog command refuses the link"
 if grep -rqs EnvSecretValue42 "$proj" --exclude-dir=.git; then fail "environment copied by 'changelog'"; fi
-pass "symlinked changelog refused"
+
+# a linked directory is refused too: the file would land wherever it points
+rm "$proj/changelog/prod/CHANGELOG.md"
+rmdir "$proj/changelog/prod"
+mkdir -p "$PWD/elsewhere"
+ln -s "$PWD/elsewhere" "$proj/changelog/prod"
+run_dd -C "$proj" changelog prod
+[[ "$rc" != 0 ]] || fail "changelog regeneration into a linked directory succeeded"
+assert_contains "$err" "changelog/prod': it is a symbolic link" "linked directory refused"
+[[ -z $(ls -A "$PWD/elsewhere") ]] || fail "a file was written through the linked directory"
+pass "symlinked changelog and changelog directory refused"
