@@ -142,6 +142,8 @@ int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char 
     struct dd_buf line = DD_BUF_INIT, service = DD_BUF_INIT;
     int rc = -1;
 
+    if (!conninfo && !password)
+        return 0; /* the child keeps the environment's own setup */
     if (password && bk_passfile_line(&line, password) < 0) {
         dd_error_set(err, DD_ECONFIG,
                      "the database password contains a line break, which a password file cannot "
