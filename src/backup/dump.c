@@ -91,7 +91,7 @@ static int start_pg_dump(struct dd_proc *p, const struct backup_request *req, co
     /* compression happens once, in zstd: pg_dump's zlib is slower than the dump itself */
     dd_strv_push(&p->argv, "--compress=0");
     dd_strv_push(&p->argv, "--no-password");
-    dd_strv_pushf(&p->argv, "--dbname=%s", req->conninfo);
+    dd_strv_push(&p->argv, "--dbname=service=" BK_SERVICE_NAME);
     bk_passfile_apply(pf, p);
     p->stdin_mode = DD_PROC_NULLDEV;
     p->stdout_mode = DD_PROC_PIPE;
@@ -383,7 +383,7 @@ int backup_create(struct backup_result *out, const struct backup_request *req, s
     }
     fill_header(&m, req, tv.text, s.mtime);
     dd_sha256_begin(&s.h);
-    if (bk_passfile_create(&pf, req->password, err) < 0 || readback_start(&rb, tmp, err) < 0 ||
+    if (bk_passfile_create(&pf, req->conninfo, req->password, err) < 0 || readback_start(&rb, tmp, err) < 0 ||
         write_archive(&m, &s, &p, fd, tmp, rb.tail, req, &pf, err) < 0)
         goto cleanup;
     if (fstat(fd, &st) < 0) {

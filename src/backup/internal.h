@@ -166,20 +166,24 @@ int bk_server_major(int num);
 void bk_major_text(char *out, size_t outsz, int major);
 
 /*
- * A private directory with a 0600 password file for a child (libpq's own mechanism: no password
- * in argv or the environment). Without a password nothing is created and the child keeps the
- * environment's own setup.
+ * A private directory with the child's connection settings: a 0600 pg_service.conf holding every
+ * setting (sslpassword included) and, when there is a password, a 0600 password file. The child
+ * is then run with --dbname=service=BK_SERVICE_NAME, so no secret is on its argv (readable by
+ * anyone in /proc) or in its environment.
  */
+#define BK_SERVICE_NAME "dbdeploy"
 struct bk_passfile {
     char *dir;
-    char *path;
+    char *path;    /* pgpass, NULL when there is no password */
+    char *service; /* pg_service.conf, NULL when no conninfo was given */
 };
 #define BK_PASSFILE_INIT                                                                                               \
     {                                                                                                                  \
-        NULL, NULL                                                                                                     \
+        NULL, NULL, NULL                                                                                               \
     }
-int bk_passfile_create(struct bk_passfile *pf, const char *password, struct dd_error *err);
-/* PGPASSFILE=<path> and PGPASSWORD unset, when there is a file. */
+/* conninfo: db_child_conninfo's string (may be NULL); password may be NULL. */
+int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, struct dd_error *err);
+/* PGSERVICEFILE=<service> (PGSERVICE unset), PGPASSFILE=<path> and PGPASSWORD unset, for the files there are. */
 void bk_passfile_apply(const struct bk_passfile *pf, struct dd_proc *p);
 /* Wipe and remove. */
 void bk_passfile_release(struct bk_passfile *pf);

@@ -10,7 +10,6 @@
 #include <stdio.h>
 
 #include "util/json.h"
-#include "util/mask.h"
 
 void backup_manifest_release(struct backup_manifest *m)
 {
@@ -34,36 +33,32 @@ void bk_server_version_text(char *out, size_t outsz, int num)
         snprintf(out, outsz, "%d.%d.%d", num / 10000, (num / 100) % 100, num % 100);
 }
 
-/* Everything that leaves the process is masked, the manifest included. */
-static void json_str_masked(struct dd_json *j, const char *key, const char *value)
-{
-    char *m = value ? dd_mask_str(value) : NULL;
-
-    dd_json_str(j, key, m);
-    free(m);
-}
-
 void bk_manifest_json(struct dd_buf *out, const struct backup_manifest *m)
 {
     struct dd_json j;
 
     dd_json_init(&j, out);
+    /*
+     * Not masked: the manifest holds no secrets (names, versions, times, hashes), and a masked
+     * value (a database named like its password) would no longer match what it describes.
+     */
+    j.mask = false;
     dd_json_obj_begin(&j, NULL);
     dd_json_str(&j, "format", BACKUP_FORMAT);
     dd_json_int(&j, "format_version", BACKUP_FORMAT_VERSION);
-    json_str_masked(&j, "env", m->env);
-    json_str_masked(&j, "database", m->database);
-    json_str_masked(&j, "server_version", m->server_version);
+    dd_json_str(&j, "env", m->env);
+    dd_json_str(&j, "database", m->database);
+    dd_json_str(&j, "server_version", m->server_version);
     dd_json_int(&j, "server_version_num", m->server_version_num);
-    json_str_masked(&j, "pg_dump_version", m->pg_dump_version);
-    json_str_masked(&j, "git_commit", m->git_commit);
+    dd_json_str(&j, "pg_dump_version", m->pg_dump_version);
+    dd_json_str(&j, "git_commit", m->git_commit);
     dd_json_arr_begin(&j, "applied_versions");
     for (size_t i = 0; i < m->n_applied; i++)
         dd_json_int(&j, NULL, m->applied[i]);
     dd_json_arr_end(&j);
-    json_str_masked(&j, "dbdeploy_version", m->dbdeploy_version);
-    json_str_masked(&j, "started_at", m->started_at);
-    json_str_masked(&j, "finished_at", m->complete ? m->finished_at : NULL);
+    dd_json_str(&j, "dbdeploy_version", m->dbdeploy_version);
+    dd_json_str(&j, "started_at", m->started_at);
+    dd_json_str(&j, "finished_at", m->complete ? m->finished_at : NULL);
     dd_json_obj_begin(&j, "dump");
     dd_json_str(&j, "format", "custom");
     dd_json_str(&j, "compression", "zstd");

@@ -37,7 +37,7 @@ static char *side_name(const char *target, const char *what)
     return dd_xasprintf("%.*s_dbdeploy_%s_%ld", (int)n, target, what, (long)getpid());
 }
 
-/* conninfo with the database replaced: a later keyword wins in libpq. */
+/* conninfo with the database replaced: a later keyword wins in libpq, the conninfo over the service. */
 static char *conninfo_for(const char *conninfo, const char *dbname)
 {
     struct dd_buf b = DD_BUF_INIT;
@@ -104,10 +104,10 @@ static int restore_into(struct backup_manifest *out, const struct backup_restore
     struct dd_proc p = DD_PROC_INIT;
     struct restore_sink sink = {&p, false};
     struct bk_sink bs = {sink_write, &sink};
-    char *conninfo = conninfo_for(req->conninfo, into);
+    char *conninfo = conninfo_for("service=" BK_SERVICE_NAME, into);
     int rc = -1;
 
-    if (bk_passfile_create(&pf, req->password, err) < 0)
+    if (bk_passfile_create(&pf, req->conninfo, req->password, err) < 0)
         goto cleanup;
     dd_strv_push(&p.argv, req->pg_restore);
     dd_strv_pushf(&p.argv, "--dbname=%s", conninfo);

@@ -98,29 +98,79 @@ int bk_passfile_line(struct dd_buf *out, const char *password)
     return 0;
 }
 
-int bk_passfile_create(struct bk_passfile *pf, const char *password, struct dd_error *err)
+/*
+ * db_child_conninfo's "key='value' ..." as pg_service.conf lines. The service file has no
+ * quoting: a value is the rest of its line, so a line break cannot be carried.
+ */
+static int service_lines(struct dd_buf *out, const char *conninfo)
 {
-    struct dd_buf line = DD_BUF_INIT;
+    const char *c = conninfo;
+
+    while (*c) {
+        while (*c == ' ')
+            c++;
+        if (!*c)
+            break;
+        while (*c && *c != '=')
+            dd_buf_addch(out, *c++);
+        if (c[0] != '=' || c[1] != '\'')
+            return -1;
+        dd_buf_addch(out, '=');
+        for (c += 2; *c && *c != '\''; c++) {
+            if (*c == '\\' && c[1])
+                c++;
+            if (*c == '\n' || *c == '\r')
+                return -1;
+            dd_buf_addch(out, *c);
+        }
+        if (*c != '\'')
+            return -1;
+        c++;
+        dd_buf_addch(out, '\n');
+    }
+    return 0;
+}
+
+static int write_private(char **path, const char *dir, const char *name, struct dd_buf *content, struct dd_error *err)
+{
+    *path = dd_path_join(dir, name);
+    return dd_write_file_atomic(*path, content->buf, content->len, 0600, err);
+}
+
+int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, struct dd_error *err)
+{
+    struct dd_buf line = DD_BUF_INIT, service = DD_BUF_INIT;
     int rc = -1;
 
-    if (!password)
-        return 0;
-    if (bk_passfile_line(&line, password) < 0) {
+    if (!conninfo && !password)
+        return 0; /* the child keeps the environment's own setup */
+    if (password && bk_passfile_line(&line, password) < 0) {
         dd_error_set(err, DD_ECONFIG,
                      "the database password contains a line break, which a password file cannot "
                      "hold");
         goto cleanup;
     }
+    dd_buf_addf(&service, "[%s]\n", BK_SERVICE_NAME);
+    if (conninfo && service_lines(&service, conninfo) < 0) {
+        dd_error_set(err, DD_ECONFIG, "a connection setting contains a line break, which pg_dump cannot be given");
+        dd_error_hint(err, "Remove the line break from the [database] url.");
+        goto cleanup;
+    }
     if (dd_mkdtemp(&pf->dir, "dbdeploy-pg", err) < 0)
         goto cleanup;
-    pf->path = dd_path_join(pf->dir, "pgpass");
-    if (dd_write_file_atomic(pf->path, line.buf, line.len, 0600, err) < 0)
+    /* every setting (sslpassword too) goes in a file: argv is world-readable in /proc */
+    if (conninfo && write_private(&pf->service, pf->dir, "pg_service.conf", &service, err) < 0)
+        goto cleanup;
+    if (password && write_private(&pf->path, pf->dir, "pgpass", &line, err) < 0)
         goto cleanup;
     rc = 0;
 cleanup:
     if (line.len)
         memset(line.buf, 0, line.len);
+    if (service.len)
+        memset(service.buf, 0, service.len);
     dd_buf_release(&line);
+    dd_buf_release(&service);
     if (rc < 0)
         bk_passfile_release(pf);
     return rc;
@@ -128,6 +178,10 @@ cleanup:
 
 void bk_passfile_apply(const struct bk_passfile *pf, struct dd_proc *p)
 {
+    if (pf->service) {
+        dd_proc_env_set(p, "PGSERVICEFILE", pf->service);
+        dd_proc_env_unset(p, "PGSERVICE");
+    }
     if (!pf->path)
         return;
     dd_proc_env_set(p, "PGPASSFILE", pf->path);
@@ -135,29 +189,37 @@ void bk_passfile_apply(const struct bk_passfile *pf, struct dd_proc *p)
     dd_proc_env_unset(p, "PGPASSWORD");
 }
 
+/* overwrite before unlinking: the file system may keep the blocks around */
+static void wipe_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+    if (fd >= 0) {
+        struct stat st;
+        if (fstat(fd, &st) == 0 && st.st_size > 0) {
+            char zeros[256] = {0};
+            for (off_t left = st.st_size; left > 0; left -= (off_t)sizeof(zeros))
+                if (write(fd, zeros, left < (off_t)sizeof(zeros) ? (size_t)left : sizeof(zeros)) < 0)
+                    break;
+            fsync(fd);
+        }
+        close(fd);
+    }
+    unlink(path);
+}
+
 void bk_passfile_release(struct bk_passfile *pf)
 {
-    if (pf->path) {
-        /* overwrite before unlinking: the file system may keep the blocks around */
-        int fd = open(pf->path, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            struct stat st;
-            if (fstat(fd, &st) == 0 && st.st_size > 0) {
-                char zeros[256] = {0};
-                for (off_t left = st.st_size; left > 0; left -= (off_t)sizeof(zeros))
-                    if (write(fd, zeros, left < (off_t)sizeof(zeros) ? (size_t)left : sizeof(zeros)) < 0)
-                        break;
-                fsync(fd);
-            }
-            close(fd);
-        }
-        unlink(pf->path);
-    }
+    if (pf->path)
+        wipe_file(pf->path);
+    if (pf->service)
+        wipe_file(pf->service);
     if (pf->dir)
         dd_rm_rf(pf->dir);
     free(pf->path);
+    free(pf->service);
     free(pf->dir);
-    pf->path = pf->dir = NULL;
+    pf->path = pf->service = pf->dir = NULL;
 }
 
 /* ---- progress ------------------------------------------------------------------------------ */

@@ -28,7 +28,7 @@ void changelog_parse(struct changelog_records *out, const char *text, size_t len
 
     while (p < end) {
         const char *nl = memchr(p, '\n', (size_t)(end - p)), *line_end = nl ? nl : end, *close;
-        /* text need not be NUL-terminated, and the closing " -->" must be on the same line */
+        /* memmem within the line: strstr ran past the line end, to the end of the text (quadratic) */
         if ((size_t)(line_end - p) > sizeof(open) && strncmp(p, open, sizeof(open) - 1) == 0 &&
             (close = memmem(p, (size_t)(line_end - p), " -->", 4))) {
             const char *s = p + sizeof(open) - 1;

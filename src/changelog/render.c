@@ -135,6 +135,24 @@ void changelog_render_file(struct dd_buf *out, const char *env, const struct cha
         changelog_render_entry(out, &entries[i]);
 }
 
+/* changelog/ and changelog/<env>/ must be real directories: a committed link would send the write elsewhere. */
+static int refuse_linked_dirs(const char *root, const char *env, struct dd_error *err)
+{
+    char *top = dd_path_join(root, CHANGELOG_DIR);
+    char *sub = dd_xasprintf("%s/%s", top, env);
+    int rc = 0;
+
+    if (dd_is_symlink(top) || dd_is_symlink(sub)) {
+        const char *which = dd_is_symlink(top) ? top : sub;
+        rc = dd_error_set(err, DD_EIO, "refusing to use '%s': it is a symbolic link", which);
+        dd_error_hint(err, "dbdeploy writes changelogs only into real directories; replace '%s' with a directory.",
+                      which);
+    }
+    free(top);
+    free(sub);
+    return rc;
+}
+
 int changelog_replace(char **out_path, const char *root, const char *env, const struct dd_buf *content, bool *changed,
                       struct dd_error *err)
 {
@@ -148,8 +166,10 @@ int changelog_replace(char **out_path, const char *root, const char *env, const 
         *out_path = NULL;
     if (changed)
         *changed = true;
+    if (refuse_linked_dirs(root, env, err) < 0)
+        goto cleanup;
     if (dd_path_exists(abs)) {
-        if (dd_read_file(&cur, abs, err) < 0)
+        if (dd_read_regular_file(&cur, abs, err) < 0)
             goto cleanup;
         if (cur.len == content->len && memcmp(cur.buf, content->buf, cur.len) == 0) {
             if (changed)
@@ -183,7 +203,7 @@ int changelog_prepend(char **out_path, const char *root, const char *env, const 
     const char *first;
     int rc = -1;
 
-    if (dd_path_exists(abs) && dd_read_file(&cur, abs, err) < 0)
+    if (refuse_linked_dirs(root, env, err) < 0 || (dd_path_exists(abs) && dd_read_regular_file(&cur, abs, err) < 0))
         goto cleanup;
     /* keep whatever header the file has; the new entry goes before the first existing one */
     first = cur.len ? strstr(cur.buf, "\n## ") : NULL;

@@ -96,7 +96,8 @@ int cmd_envs(struct cli_ctx *ctx, int argc, char **argv)
         rc = p > 0 ? 0 : -1;
         goto cleanup;
     }
-    config_list_envs(&names, ctx->root);
+    if (config_list_envs(&names, ctx->root, &ctx->err) < 0)
+        goto cleanup;
     rows = dd_xcalloc(names.n ? names.n : 1, sizeof(*rows));
     for (size_t i = 0; i < names.n; i++) {
         rows[i].name = names.v[i];

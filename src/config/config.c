@@ -2,6 +2,7 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
 #include <strings.h>
 
@@ -109,15 +110,25 @@ bool config_env_name_valid(const char *env)
     return true;
 }
 
-void config_list_envs(struct dd_strv *out, const char *root)
+int config_list_envs(struct dd_strv *out, const char *root, struct dd_error *err)
 {
     char *dir = dd_path_join(root, CONFIG_DIR);
     DIR *d = opendir(dir);
     struct dirent *e;
 
+    if (!d) {
+        /* no pipeline/ at all: a project with no environments, so nothing was deployed from it */
+        if (errno == ENOENT) {
+            free(dir);
+            return 0;
+        }
+        /* anything else would silently skip every environment's changelog check: fail closed */
+        dd_error_errno(err, DD_ECONFIG, "cannot list the environments in '%s'", dir);
+        dd_error_hint(err, "Make '%s' a readable directory of <env>.conf files.", dir);
+        free(dir);
+        return -1;
+    }
     free(dir);
-    if (!d)
-        return;
     while ((e = readdir(d))) {
         size_t len = strlen(e->d_name);
         char *name;
@@ -130,6 +141,7 @@ void config_list_envs(struct dd_strv *out, const char *root)
     }
     closedir(d);
     dd_strv_sort(out);
+    return 0;
 }
 
 /*
@@ -243,7 +255,6 @@ static void hint_known_sections(struct dd_error *err)
 static void register_url_secrets(const char *url)
 {
     const char *scheme = strstr(url, "://");
-    const char *pw;
 
     if (scheme) {
         const char *u = scheme + 3, *end = u + strcspn(u, "/?#"), *at = NULL, *colon;
@@ -270,13 +281,8 @@ static void register_url_secrets(const char *url)
             dd_free_secret(dd_buf_detach(&dec, NULL));
         }
     }
-    pw = strstr(url, "password=");
-    if (pw) {
-        pw += strlen("password=");
-        char *v = dd_xstrndup(pw, strcspn(pw, " &'"));
-        dd_mask_register(v);
-        dd_free_secret(v);
-    }
+    /* password, sslpassword: in conninfo (spaces around '=' allowed) or the URL's query */
+    dd_mask_register_params(url);
 }
 
 /*
@@ -516,7 +522,10 @@ static int missing_env_error(const char *root, const char *env, const char *rel,
     struct dd_strv envs = DD_STRV_INIT;
     char *list;
 
-    config_list_envs(&envs, root);
+    struct dd_error ignored = DD_ERROR_INIT;
+
+    config_list_envs(&envs, root, &ignored); /* only for the hint */
+    dd_error_release(&ignored);
     dd_error_set(err, DD_ECONFIG, "environment '%s' is not defined: '%s' does not exist", env, rel);
     list = dd_strv_join(&envs, ", ");
     if (envs.n)

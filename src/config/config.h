@@ -85,8 +85,12 @@ struct dd_config {
 #define CONFIG_ENV_NAME_MAX  64
 #define CONFIG_RESERVED_NAME "dbdeploy"
 bool config_env_name_valid(const char *env);
-/* Names of the environments defined under root/pipeline (sorted); for hints and completion. */
-void config_list_envs(struct dd_strv *out, const char *root);
+/*
+ * Names of the environments defined under root/pipeline (sorted). No pipeline/ directory is an
+ * empty list; any other failure to read it is a DD_ECONFIG error (callers that check every
+ * environment must not pass on an unreadable directory).
+ */
+int config_list_envs(struct dd_strv *out, const char *root, struct dd_error *err);
 
 /*
  * Load the configuration of `env` from root/pipeline. With env == NULL only the shared file is

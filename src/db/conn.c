@@ -239,7 +239,8 @@ int db_child_conninfo(const struct db_conn *c, char **out_conninfo, char **out_p
         }
         /* our own session settings are not the child's business */
         if (strcmp(o->keyword, "options") == 0 || strcmp(o->keyword, "application_name") == 0 ||
-            strcmp(o->keyword, "client_encoding") == 0 || strcmp(o->keyword, "passfile") == 0)
+            strcmp(o->keyword, "client_encoding") == 0 || strcmp(o->keyword, "passfile") == 0 ||
+            strcmp(o->keyword, "service") == 0) /* resolved already; backup/ hands these over as a service */
             continue;
         dd_buf_addf(&b, "%s%s=", b.len ? " " : "", o->keyword);
         add_conninfo_value(&b, o->val);

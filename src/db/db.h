@@ -44,7 +44,9 @@ int db_reconnect(struct db_conn *c, struct dd_error *err);
 /*
  * How a child process (pg_dump, pg_restore) reaches the same database: a conninfo string with
  * every connection setting except the password, and the password separately (NULL when none)
- * so the caller can put it in a 0600 password file instead of argv or the environment.
+ * so the caller can put it in a 0600 password file instead of argv or the environment. The
+ * conninfo still holds secrets such as sslpassword: hand it over in a file (backup/ writes a
+ * pg_service.conf), never on argv.
  * Both are owned by the caller; wipe the password (dd_free_secret).
  */
 int db_child_conninfo(const struct db_conn *c, char **out_conninfo, char **out_password, struct dd_error *err);
@@ -82,8 +84,11 @@ void db_foreign_versions_release(struct db_foreign_versions *f);
  * pg_try_advisory_lock outside any transaction (it never waits inside the server, so it cannot
  * deadlock with CREATE INDEX CONCURRENTLY, and the server frees it when we die). After wait_ms
  * it fails with DD_EBLOCKED naming the holder (pid, application, client, since).
+ * wait_ms == DB_LOCK_WAIT_FOREVER (0, as "lock-wait = 0" in the config) waits without limit
+ * (Ctrl-C still interrupts it).
  */
-#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_KEY          INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_WAIT_FOREVER 0
 int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
 int db_lock_release(struct db_conn *c, struct dd_error *err);
 bool db_lock_held(const struct db_conn *c);

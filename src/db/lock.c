@@ -75,7 +75,7 @@ int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err)
             return 0;
         }
         now = dd_now_ms();
-        if (now - start >= wait_ms) {
+        if (wait_ms != DB_LOCK_WAIT_FOREVER && now - start >= wait_ms) {
             struct dd_buf who = DD_BUF_INIT;
             char waited[32];
             describe_holder(c, &who);
@@ -95,7 +95,9 @@ int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err)
             dd_buf_release(&who);
             announced = true;
         }
-        if (dd_sleep_ms(LOCK_POLL_MS < wait_ms - (now - start) ? LOCK_POLL_MS : wait_ms - (now - start)) < 0)
+        if (dd_sleep_ms(wait_ms == DB_LOCK_WAIT_FOREVER || LOCK_POLL_MS < wait_ms - (now - start)
+                            ? LOCK_POLL_MS
+                            : wait_ms - (now - start)) < 0)
             return dd_error_set(err, DD_EINTERRUPTED, "interrupted while waiting for the deployment lock");
     }
 }

@@ -18,6 +18,18 @@ struct pq_query {
 };
 
 /*
+ * RESET ALL leaves the role and the session authorization alone, so a migration's SET ROLE would
+ * own the next migration's objects and write the ledger. These go before every ledger write that
+ * ends a migration (in its transaction, after its text), taking us back to the deploy user.
+ */
+#define DB_IDENTITY_RESET_QUERIES                                                                                      \
+    {"RESET SESSION AUTHORIZATION", 0, NULL},                                                                          \
+    {                                                                                                                  \
+        "RESET ROLE", 0, NULL                                                                                          \
+    }
+#define DB_IDENTITY_RESET_N 2
+
+/*
  * Send queries as one pipeline (one round trip). Returns 0 when all succeeded; otherwise -1
  * with the first failure in *sqlerr (when given) and err, and *failed_at set to its index.
  */
@@ -178,10 +190,10 @@ static int run_with_ledger(struct db_conn *c, const char *text, const struct pq_
     if (!db_in_transaction(c))
         log_warn("%s ended the transaction itself; its ledger row is written separately", file);
     {
-        const struct pq_query q[] = {*ledger, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
-        if (run_pipeline(c, q, 3, &failed_at, sqlerr, err) < 0) {
+        const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, *ledger, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
+        if (run_pipeline(c, q, DB_IDENTITY_RESET_N + 3, &failed_at, sqlerr, err) < 0) {
             /* a failing COMMIT is the migration's failure (deferred constraints); a ledger one is ours */
-            if (failed_at != 1)
+            if (failed_at != DB_IDENTITY_RESET_N + 1)
                 db_sql_error_release(sqlerr);
             goto failed;
         }
@@ -246,16 +258,23 @@ int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_
     return rc;
 }
 
-/* One parameterised ledger statement (autocommit), optionally followed by RESET ALL. */
+/*
+ * One parameterised ledger statement (autocommit). With reset (the migration is over), preceded
+ * by the identity reset and followed by RESET ALL; without (progress between the statements of
+ * a migration), the migration's role stays in effect for its remaining statements.
+ */
 static int ledger_exec(struct db_conn *c, const char *fmt, const char *schema, int nparams, const char *const *params,
                        bool reset, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
     char *sql = dd_xasprintf(fmt, qs);
-    const struct pq_query q[] = {{sql, nparams, params}, {"RESET ALL", 0, NULL}};
+    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {sql, nparams, params}, {"RESET ALL", 0, NULL}};
     int failed_at, rc;
 
-    rc = run_pipeline(c, q, reset ? 2 : 1, &failed_at, NULL, err);
+    if (reset)
+        rc = run_pipeline(c, q, DB_IDENTITY_RESET_N + 2, &failed_at, NULL, err);
+    else
+        rc = run_pipeline(c, q + DB_IDENTITY_RESET_N, 1, &failed_at, NULL, err);
     if (rc < 0)
         dd_error_wrap(err, "writing the ledger in schema '%s'", schema);
     free(sql);

@@ -100,9 +100,9 @@ int engine_changelog_records(struct changelog_records *out, struct repo *r, cons
                              struct dd_error *err)
 {
     struct dd_strv envs = DD_STRV_INIT;
-    int rc = 0;
+    /* an unreadable pipeline/ must fail the check, never pass it with no changelogs read */
+    int rc = config_list_envs(&envs, root, err);
 
-    config_list_envs(&envs, root);
     for (size_t e = 0; e < envs.n && rc == 0; e++) {
         struct repo_files files = REPO_FILES_INIT;
         char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);

@@ -3,11 +3,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
+#include <strings.h>
 
 #include <curl/curl.h>
 
 #include "health/internal.h"
 #include "util/buf.h"
+#include "util/clock.h"
 #include "util/interrupt.h"
 #include "version.h"
 
@@ -184,8 +187,8 @@ int health_http_new(struct health_http **out, const struct health_opts *o, struc
     SETOPT(CURLOPT_SSL_VERIFYHOST, 2L);
     if (o->ca_file)
         SETOPT(CURLOPT_CAINFO, o->ca_file);
-    SETOPT(CURLOPT_FOLLOWLOCATION, o->follow_redirects ? 1L : 0L);
-    SETOPT(CURLOPT_MAXREDIRS, (long)HEALTH_MAX_REDIRECTS);
+    /* redirects are followed by hand (health_http_send), so each hop's origin is checked */
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
     SETOPT(CURLOPT_FRESH_CONNECT, 1L);
     SETOPT(CURLOPT_FORBID_REUSE, 1L);
     SETOPT(CURLOPT_USERAGENT, "dbdeploy/" DBDEPLOY_VERSION " health-check");
@@ -222,14 +225,59 @@ static void copy_detail(char *out, size_t outsz, const char *msg)
         out[0] = (char)tolower((unsigned char)out[0]);
 }
 
-void health_http_send(void *arg, const struct health_opts *o, uint64_t timeout_ms, struct health_response *out)
+/* scheme, host and port of url (the port defaulted from the scheme); -1 when it does not parse */
+static int url_origin(const char *url, char **scheme, char **host, char **port)
 {
-    struct health_http *h = arg;
+    CURLU *u = curl_url();
+    int rc = -1;
+
+    *scheme = *host = *port = NULL;
+    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_SCHEME, scheme, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, host, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+        rc = 0;
+    curl_url_cleanup(u);
+    return rc;
+}
+
+enum health_redirect health_redirect_check(const char *from, const char *to, char *why, size_t whysz)
+{
+    char *fs, *fh, *fp, *ts, *th, *tp;
+    enum health_redirect r;
+
+    why[0] = '\0';
+    if (url_origin(from, &fs, &fh, &fp) < 0 || url_origin(to, &ts, &th, &tp) < 0) {
+        snprintf(why, whysz, "cannot parse the redirect target");
+        r = HEALTH_REDIRECT_REFUSED;
+    } else if (strcasecmp(ts, "http") != 0 && strcasecmp(ts, "https") != 0) {
+        snprintf(why, whysz, "a redirect to another protocol (%s) is not followed", ts);
+        r = HEALTH_REDIRECT_REFUSED;
+    } else if (strcasecmp(fs, "https") == 0 && strcasecmp(ts, "http") == 0) {
+        /* the request, its headers and the answer would travel in clear text */
+        snprintf(why, whysz, "refusing a redirect from https to http (%s://%s:%s)", ts, th, tp);
+        r = HEALTH_REDIRECT_REFUSED;
+    } else if (strcasecmp(fs, ts) != 0 || strcasecmp(fh, th) != 0 || strcmp(fp, tp) != 0) {
+        r = HEALTH_REDIRECT_CROSS_ORIGIN;
+    } else {
+        r = HEALTH_REDIRECT_SAME_ORIGIN;
+    }
+    curl_free(fs), curl_free(fh), curl_free(fp), curl_free(ts), curl_free(th), curl_free(tp);
+    return r;
+}
+
+static bool is_redirect(long status)
+{
+    return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
+}
+
+/* One request to the handle's current URL; true when it answered (out filled either way). */
+static bool perform_once(struct health_http *h, uint64_t timeout_ms, struct health_response *out)
+{
     long timeout = timeout_ms > LONG_MAX ? LONG_MAX : (long)timeout_ms;
     long status = 0, os_errno = 0;
     CURLcode code;
 
-    (void)o;
     memset(out, 0, sizeof(*out));
     h->errbuf[0] = '\0';
     h->matched = false;
@@ -243,13 +291,65 @@ void health_http_send(void *arg, const struct health_opts *o, uint64_t timeout_m
         curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
         out->status = status;
         out->body_matched = !h->needle || h->matched;
-        return;
+        return true;
     }
     if (code == CURLE_COULDNT_CONNECT) {
         curl_easy_getinfo(h->curl, CURLINFO_OS_ERRNO, &os_errno);
         out->refused = os_errno == ECONNREFUSED;
     }
     copy_detail(out->detail, sizeof(out->detail), h->errbuf[0] ? h->errbuf : curl_easy_strerror(code));
+    return false;
+}
+
+/*
+ * Redirects are followed here rather than by libcurl, which would carry custom headers (an API
+ * key) to any host and follow https -> http: a hop to another origin drops the configured
+ * headers, a downgrade is refused.
+ */
+void health_http_send(void *arg, const struct health_opts *o, uint64_t timeout_ms, struct health_response *out)
+{
+    struct health_http *h = arg;
+    uint64_t start = dd_now_ms();
+    char *url = dd_xstrdup(o->url), *next = NULL;
+
+    curl_easy_setopt(h->curl, CURLOPT_URL, url);
+    curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, h->headers);
+    for (int hops = 0; perform_once(h, timeout_ms, out) && o->follow_redirects && is_redirect(out->status); hops++) {
+        uint64_t used = dd_now_ms() - start;
+        char why[HEALTH_REASON_MAX];
+        if (curl_easy_getinfo(h->curl, CURLINFO_REDIRECT_URL, &next) != CURLE_OK || !next)
+            break; /* no Location: the 3xx is the answer */
+        if (hops == HEALTH_MAX_REDIRECTS) {
+            out->net = HEALTH_NET_REDIRECTS;
+            break;
+        }
+        switch (health_redirect_check(url, next, why, sizeof(why))) {
+        case HEALTH_REDIRECT_REFUSED:
+            memset(out, 0, sizeof(*out));
+            out->net = HEALTH_NET_BAD_URL;
+            snprintf(out->detail, sizeof(out->detail), "%s", why);
+            goto done;
+        case HEALTH_REDIRECT_CROSS_ORIGIN:
+            curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, NULL);
+            break;
+        case HEALTH_REDIRECT_SAME_ORIGIN:
+            break;
+        }
+        free(url);
+        url = dd_xstrdup(next);
+        curl_easy_setopt(h->curl, CURLOPT_URL, url);
+        if (timeout_ms) {
+            if (used >= timeout_ms) {
+                memset(out, 0, sizeof(*out));
+                out->net = HEALTH_NET_TIMEOUT;
+                goto done;
+            }
+            timeout_ms -= used;
+            start += used;
+        }
+    }
+done:
+    free(url);
 }
 
 void health_http_free(struct health_http *h)

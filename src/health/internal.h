@@ -32,6 +32,14 @@ int health_opts_check(const struct health_opts *o, struct dd_error *err);
 int health_run(struct health_result *out, const struct health_opts *o, const struct health_clock *clock,
                const struct health_transport *t, struct dd_error *err);
 
+/*
+ * Where a redirect from `from` to `to` may go: the same origin (scheme, host, port) keeps the
+ * configured headers, another origin loses them, and another protocol or https -> http is
+ * refused (why says so in words).
+ */
+enum health_redirect { HEALTH_REDIRECT_SAME_ORIGIN, HEALTH_REDIRECT_CROSS_ORIGIN, HEALTH_REDIRECT_REFUSED };
+enum health_redirect health_redirect_check(const char *from, const char *to, char *why, size_t whysz);
+
 /* The libcurl transport (http.c). */
 struct health_http;
 int health_http_new(struct health_http **out, const struct health_opts *o, struct dd_error *err);

@@ -193,6 +193,11 @@ static void set_hint(struct dd_error *err, const struct health_opts *o, const st
                       "Set [health] ca-file%s to the CA bundle that signed the server's certificate; "
                       "verification cannot be turned off.",
                       in);
+    else if (last->net == HEALTH_NET_BAD_URL && strstr(last->reason, "from https to http"))
+        dd_error_hint(err,
+                      "The endpoint redirects to plain http, which would expose the request and its headers; "
+                      "point [health] url%s at an address that stays on https.",
+                      in);
     else if (last->net == HEALTH_NET_RESOLVE || last->net == HEALTH_NET_BAD_URL)
         dd_error_hint(err, "Check the host and scheme of [health] url%s.", in);
     else if (last->net == HEALTH_NET_REDIRECTS)

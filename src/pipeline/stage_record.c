@@ -25,7 +25,7 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
 {
     struct deploy *d = ctx;
     struct db_deployments one = {NULL, 0};
-    struct dd_buf stages = DD_BUF_INIT, masked = DD_BUF_INIT;
+    struct dd_buf stages = DD_BUF_INIT;
     int rc = -1;
 
     d->finished_ms = dd_epoch_ms();
@@ -38,11 +38,10 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
     }
     if (d->err && dd_error_isset(d->err) && !d->error)
         d->error = dd_mask_str(dd_error_msg(d->err));
-    stages_json(&stages, &d->run);
-    dd_mask_add(&masked, stages.buf, stages.len);
+    stages_json(&stages, &d->run); /* masked value by value by util/json */
     one.v = dd_xcalloc(1, sizeof(*one.v));
     one.n = 1;
-    deploy_to_record(&one.v[0], d, masked.buf);
+    deploy_to_record(&one.v[0], d, stages.buf);
     if (db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0 ||
         db_deployment_insert(d->db, d->cfg->ledger_schema, &one.v[0], err) < 0)
         goto cleanup;
@@ -54,6 +53,5 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
 cleanup:
     db_deployments_release(&one);
     dd_buf_release(&stages);
-    dd_buf_release(&masked);
     return rc;
 }

@@ -7,14 +7,52 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static int symlink_error(struct dd_error *err, const char *path)
+{
+    dd_error_set(err, DD_EIO, "refusing to use '%s': it is a symbolic link", path);
+    dd_error_hint(err,
+                  "dbdeploy never reads or writes its files through a link (it could point at any file); "
+                  "replace '%s' with a regular file.",
+                  path);
+    return -1;
+}
+
+static int read_fd(struct dd_buf *out, int fd, const char *path, struct dd_error *err);
+
 int dd_read_file(struct dd_buf *out, const char *path, struct dd_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    int rc = -1;
-    struct stat stbuf;
 
     if (fd < 0)
         return dd_error_errno(err, DD_EIO, "cannot open '%s'", path);
+    return read_fd(out, fd, path, err);
+}
+
+int dd_read_regular_file(struct dd_buf *out, const char *path, struct dd_error *err)
+{
+    /* O_NONBLOCK: a planted FIFO must not hang us before the S_ISREG check */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+    struct stat st;
+
+    if (fd < 0 && errno == ELOOP)
+        return symlink_error(err, path);
+    if (fd < 0)
+        return dd_error_errno(err, DD_EIO, "cannot open '%s'", path);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        dd_error_set(err, DD_EIO, "refusing to read '%s': it is not a regular file", path);
+        dd_error_hint(err, "Replace '%s' with a regular file.", path);
+        return -1;
+    }
+    return read_fd(out, fd, path, err);
+}
+
+/* Reads fd to the end and closes it. */
+static int read_fd(struct dd_buf *out, int fd, const char *path, struct dd_error *err)
+{
+    int rc = -1;
+    struct stat stbuf;
+
     if (fstat(fd, &stbuf) == 0 && stbuf.st_size > 0)
         dd_buf_grow(out, (size_t)stbuf.st_size);
     for (;;) {
@@ -58,12 +96,27 @@ static int write_all(int fd, const void *data, size_t len)
 int dd_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode, struct dd_error *err)
 {
     char *dir = dd_dirname(path);
-    char *tmp = dd_xasprintf("%s.tmp.%ld", path, (long)getpid());
+    char *tmp = NULL;
     int fd = -1, rc = -1;
+    struct stat st;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    /* a link could point anywhere (/proc/self/environ, another user's file): never write through one */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) {
+        symlink_error(err, path);
+        goto cleanup;
+    }
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        dd_error_set(err, DD_EIO, "refusing to replace '%s': it is not a regular file", path);
+        dd_error_hint(err, "Move '%s' out of the way and run again.", path);
+        goto cleanup;
+    }
+    /* mkstemp: an unpredictable name created with O_EXCL, so nothing planted can redirect it */
+    tmp = dd_xasprintf("%s/.%s.XXXXXX", dir, dd_basename(path));
+    fd = mkostemp(tmp, O_CLOEXEC);
     if (fd < 0) {
-        dd_error_errno(err, DD_EIO, "cannot create '%s'", tmp);
+        dd_error_errno(err, DD_EIO, "cannot create a temporary file in '%s'", dir);
+        free(tmp);
+        tmp = NULL;
         goto cleanup;
     }
     if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
@@ -76,6 +129,7 @@ int dd_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
         goto cleanup;
     }
     fd = -1;
+    /* rename replaces a link planted at path since the check; it never follows it */
     if (rename(tmp, path) < 0) {
         dd_error_errno(err, DD_EIO, "cannot rename '%s' to '%s'", tmp, path);
         goto cleanup;
@@ -84,7 +138,7 @@ int dd_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 cleanup:
     if (fd >= 0)
         close(fd);
-    if (rc < 0)
+    if (rc < 0 && tmp)
         unlink(tmp);
     free(tmp);
     free(dir);
@@ -138,6 +192,13 @@ bool dd_is_dir(const char *path)
     struct stat st;
 
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool dd_is_symlink(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
 }
 
 bool dd_path_exists(const char *path)

@@ -1,10 +1,13 @@
 #include "util/json.h"
 
+#include "util/mask.h"
+
 #include <math.h>
 
 void dd_json_init(struct dd_json *j, struct dd_buf *out)
 {
     j->out = out;
+    j->mask = true;
     j->depth = 0;
     j->first[0] = true;
 }
@@ -149,10 +152,15 @@ void dd_json_arr_end(struct dd_json *j)
 void dd_json_str(struct dd_json *j, const char *key, const char *value)
 {
     member(j, key);
-    if (value)
+    if (value && j->mask) {
+        char *m = dd_mask_str(value);
+        dd_json_escape(j->out, m);
+        free(m);
+    } else if (value) {
         dd_json_escape(j->out, value);
-    else
+    } else {
         dd_buf_adds(j->out, "null");
+    }
 }
 
 void dd_json_int(struct dd_json *j, const char *key, int64_t value)

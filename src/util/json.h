@@ -13,10 +13,16 @@
 
 struct dd_json {
     struct dd_buf *out; /* borrowed */
+    bool mask;          /* string values pass through util/mask first (dd_json_init sets it) */
     int depth;
     bool first[DD_JSON_MAX_DEPTH];
 };
 
+/*
+ * Masking is on: every string value is masked before it is escaped, so secrets never show and
+ * masking never touches JSON syntax. Clear j->mask for machine files that hold no secrets and
+ * must keep their values exact (backup manifests).
+ */
 void dd_json_init(struct dd_json *j, struct dd_buf *out);
 /* Start a --json document: {"schema":1,"command":"<command>", ... (close it with dd_json_obj_end). */
 void dd_json_document_begin(struct dd_json *j, struct dd_buf *out, const char *command);

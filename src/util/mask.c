@@ -1,6 +1,7 @@
 #include "util/mask.h"
 
 #include <ctype.h>
+#include <stdlib.h>
 #include <strings.h>
 
 #include "util/strv.h"
@@ -23,7 +24,27 @@ void dd_mask_clear(void)
     dd_strv_release(&secrets);
 }
 
-/* Step 1: replace registered secrets. Longest first would matter only for overlapping secrets. */
+static bool is_word_char(char c)
+{
+    return isalnum((unsigned char)c) || c == '_';
+}
+
+/*
+ * Does secret k match at s[i]? A short secret ("shop", "true") is also an ordinary word, so it
+ * only matches as a whole word: "user=shop" is masked, "shop_orders.sql" is not.
+ */
+static size_t registered_at(const char *s, size_t len, size_t i, const char *secret)
+{
+    size_t sl = strlen(secret);
+
+    if (sl > len - i || memcmp(s + i, secret, sl) != 0)
+        return 0;
+    if (sl < DD_MASK_WORD_LEN && ((i > 0 && is_word_char(s[i - 1])) || (i + sl < len && is_word_char(s[i + sl]))))
+        return 0;
+    return sl;
+}
+
+/* Step 1: replace registered secrets, the longest match at each position. */
 static void mask_registered(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
@@ -31,8 +52,8 @@ static void mask_registered(struct dd_buf *out, const char *s, size_t len)
     while (i < len) {
         size_t hit = 0;
         for (size_t k = 0; k < secrets.n; k++) {
-            size_t sl = strlen(secrets.v[k]);
-            if (sl <= len - i && memcmp(s + i, secrets.v[k], sl) == 0 && sl > hit)
+            size_t sl = registered_at(s, len, i, secrets.v[k]);
+            if (sl > hit)
                 hit = sl;
         }
         if (hit) {
@@ -89,28 +110,52 @@ static void mask_urls(struct dd_buf *out, const char *s, size_t len)
     dd_buf_add(out, s + start, len - start);
 }
 
-/* Step 3: "password=secret" in conninfo strings and URL query parameters. */
+/* Keys whose values are secrets in conninfo strings and URL query parameters. */
+static const char *const secret_keys[] = {"password", "sslpassword"};
+
+/*
+ * A secret parameter at s[i]: "password=x", "sslpassword = 'a b'", "?password=x&..." (libpq
+ * allows spaces around '='). On a match, [*v, *end) is the value as written (quotes included).
+ */
+static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size_t *end)
+{
+    if (i > 0 && is_word_char(s[i - 1]))
+        return false;
+    for (size_t k = 0; k < DD_ARRAY_SIZE(secret_keys); k++) {
+        size_t kl = strlen(secret_keys[k]), p = i + kl;
+        if (kl > len - i || strncasecmp(s + i, secret_keys[k], kl) != 0)
+            continue;
+        while (p < len && s[p] == ' ')
+            p++;
+        if (p >= len || s[p] != '=')
+            continue;
+        p++;
+        while (p < len && s[p] == ' ')
+            p++;
+        *v = *end = p;
+        if (p < len && s[p] == '\'') {
+            for (p++; p < len && s[p] != '\''; p++)
+                if (s[p] == '\\' && p + 1 < len)
+                    p++;
+            *end = p < len ? p + 1 : p;
+        } else {
+            /* to the end of the value as libpq reads it (a URL query value ends at '&') */
+            while (*end < len && !isspace((unsigned char)s[*end]) && s[*end] != '&')
+                (*end)++;
+        }
+        return true;
+    }
+    return false;
+}
+
+/* Step 3: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
 static void mask_password_params(struct dd_buf *out, const char *s, size_t len)
 {
-    static const char key[] = "password=";
-    size_t klen = sizeof(key) - 1, i = 0, start = 0;
+    size_t i = 0, start = 0;
 
-    while (i + klen <= len) {
-        if (strncasecmp(s + i, key, klen) == 0 && (i == 0 || !isalnum((unsigned char)s[i - 1]))) {
-            size_t v = i + klen, end = v;
-            if (end < len && s[end] == '\'') {
-                end++;
-                while (end < len && s[end] != '\'') {
-                    if (s[end] == '\\' && end + 1 < len)
-                        end++;
-                    end++;
-                }
-                if (end < len)
-                    end++;
-            } else {
-                while (end < len && !isspace((unsigned char)s[end]) && s[end] != '&' && s[end] != '"')
-                    end++;
-            }
+    while (i < len) {
+        size_t v, end;
+        if (secret_param_at(s, len, i, &v, &end)) {
             if (end > v && !(end - v == strlen(DD_MASK_TEXT) && memcmp(s + v, DD_MASK_TEXT, end - v) == 0)) {
                 dd_buf_add(out, s + start, v - start);
                 dd_buf_adds(out, DD_MASK_TEXT);
@@ -122,6 +167,58 @@ static void mask_password_params(struct dd_buf *out, const char *s, size_t len)
         i++;
     }
     dd_buf_add(out, s + start, len - start);
+}
+
+/* Percent-decoding, as libpq applies it to URL parts. */
+static void percent_decode(struct dd_buf *out, const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '%' && i + 2 < len && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            dd_buf_addch(out, (char)strtol(hex, NULL, 16));
+            i += 2;
+        } else {
+            dd_buf_addch(out, s[i]);
+        }
+    }
+}
+
+static void register_wiped(struct dd_buf *b)
+{
+    dd_mask_register(b->buf);
+    if (b->len)
+        memset(b->buf, 0, b->len);
+    dd_buf_release(b);
+}
+
+void dd_mask_register_params(const char *s)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    for (size_t i = 0; i < len; i++) {
+        size_t v, end;
+        struct dd_buf raw = DD_BUF_INIT, dec = DD_BUF_INIT;
+        if (!secret_param_at(s, len, i, &v, &end))
+            continue;
+        if (end > v && s[v] == '\'') {
+            /* conninfo quoting: 'a b\'c' is a b'c */
+            for (size_t p = v + 1; p < end && s[p] != '\''; p++) {
+                if (s[p] == '\\' && p + 1 < end)
+                    p++;
+                dd_buf_addch(&raw, s[p]);
+            }
+        } else {
+            dd_buf_add(&raw, s + v, end - v);
+        }
+        percent_decode(&dec, raw.buf ? raw.buf : "", raw.len);
+        if (raw.len)
+            register_wiped(&raw);
+        if (dec.len)
+            register_wiped(&dec);
+        dd_buf_release(&raw);
+        dd_buf_release(&dec);
+        i = end > i ? end - 1 : i;
+    }
 }
 
 void dd_mask_add(struct dd_buf *out, const char *s, size_t len)

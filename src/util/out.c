@@ -15,6 +15,9 @@ static struct {
     bool result_written;
 } st = {OUT_NORMAL, false, {false, false}, false, false, false};
 
+static const char *const color_codes[] = {"\033[0m",  "\033[1m",  "\033[31m", "\033[32m",
+                                          "\033[33m", "\033[34m", "\033[2m"};
+
 static bool want_color(int fd, enum out_color_mode mode)
 {
     const char *no_color = getenv("NO_COLOR");
@@ -50,21 +53,57 @@ bool out_json(void)
 
 const char *out_color(enum out_stream s, enum out_color c)
 {
-    static const char *const codes[] = {"\033[0m",  "\033[1m",  "\033[31m", "\033[32m",
-                                        "\033[33m", "\033[34m", "\033[2m"};
-
     if (!st.color[s])
         return "";
-    return codes[c];
+    return color_codes[c];
 }
 
-static void write_masked(FILE *f, const char *s, size_t len)
+/* The length of one of our own colour codes at s, 0 when s holds something else. */
+static size_t color_code_at(const char *s, size_t len)
 {
-    struct dd_buf b = DD_BUF_INIT;
+    for (size_t i = 0; i < DD_ARRAY_SIZE(color_codes); i++) {
+        size_t cl = strlen(color_codes[i]);
+        if (cl <= len && memcmp(s, color_codes[i], cl) == 0)
+            return cl;
+    }
+    return 0;
+}
 
-    dd_mask_add(&b, s, len);
-    fwrite(b.buf, 1, b.len, f);
+void out_escape_controls(struct dd_buf *out, const char *s, size_t len, bool keep_colors)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        size_t cl = keep_colors && c == '\033' ? color_code_at(s + i, len - i) : 0;
+        if (cl) {
+            dd_buf_add(out, s + i, cl);
+            i += cl - 1;
+        } else if (c == '\r') {
+            dd_buf_adds(out, "\\r");
+        } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
+            dd_buf_addf(out, "\\x%02x", c);
+        } else {
+            dd_buf_addch(out, (char)c);
+        }
+    }
+}
+
+/*
+ * Everything printed passes here: secrets masked, and control characters that came from data
+ * (a migration file named "x\rwiped.sql") escaped, so no name can rewrite the terminal. Only
+ * our own colour codes pass; the progress line's "\r\033[K" is written around this.
+ */
+static void write_out(FILE *f, const char *s, size_t len, bool mask)
+{
+    struct dd_buf b = DD_BUF_INIT, e = DD_BUF_INIT;
+
+    if (mask)
+        dd_mask_add(&b, s, len);
+    else
+        dd_buf_add(&b, s, len);
+    out_escape_controls(&e, b.buf, b.len, true);
+    fwrite(e.buf, 1, e.len, f);
     dd_buf_release(&b);
+    dd_buf_release(&e);
 }
 
 static void progress_clear(void)
@@ -91,7 +130,9 @@ void out_result_buf(const struct dd_buf *b)
 {
     if (b->len)
         st.result_written = true;
-    write_masked(stdout, b->buf, b->len);
+    /* --json documents were masked value by value (util/json): masking them again as text
+     * could hit JSON syntax ("ledger_exists":true with a secret "true") */
+    write_out(stdout, b->buf, b->len, !st.json);
 }
 
 bool out_result_written(void)
@@ -109,7 +150,7 @@ static void vlog(const char *prefix, enum out_color c, const char *fmt, va_list 
         dd_buf_addf(&b, "%s%s%s", out_color(OUT_STDERR, c), prefix, out_color(OUT_STDERR, OUT_RESET));
     dd_buf_vaddf(&b, fmt, ap);
     dd_buf_addch(&b, '\n');
-    write_masked(stderr, b.buf, b.len);
+    write_out(stderr, b.buf, b.len, true);
     dd_buf_release(&b);
 }
 
@@ -179,13 +220,13 @@ void log_stage(const char *name, const char *outcome, uint64_t ms, const char *f
             dd_buf_setlen(&b, mark);
     }
     dd_buf_addch(&b, '\n');
-    write_masked(stderr, b.buf, b.len);
+    write_out(stderr, b.buf, b.len, true);
     dd_buf_release(&b);
 }
 
 void out_error(const struct dd_error *err)
 {
-    struct dd_buf raw = DD_BUF_INIT, b = DD_BUF_INIT;
+    struct dd_buf raw = DD_BUF_INIT;
     const char *red = out_color(OUT_STDERR, OUT_RED), *bold = out_color(OUT_STDERR, OUT_BOLD),
                *reset = out_color(OUT_STDERR, OUT_RESET);
 
@@ -198,10 +239,8 @@ void out_error(const struct dd_error *err)
         dd_buf_addf(&raw, "  while %s\n", err->chain.v[i]);
     if (err->hint)
         dd_buf_addf(&raw, "%shint:%s %s\n", bold, reset, err->hint);
-    dd_mask_add(&b, raw.buf, raw.len);
-    fwrite(b.buf, 1, b.len, stderr);
+    write_out(stderr, raw.buf, raw.len, true);
     dd_buf_release(&raw);
-    dd_buf_release(&b);
 }
 
 bool out_progress_enabled(void)
@@ -216,11 +255,11 @@ void out_progress(const char *fmt, ...)
 
     if (!out_progress_enabled())
         return;
-    dd_buf_adds(&b, "\r\033[K");
     va_start(ap, fmt);
     dd_buf_vaddf(&b, fmt, ap);
     va_end(ap);
-    write_masked(stderr, b.buf, b.len);
+    fputs("\r\033[K", stderr);
+    write_out(stderr, b.buf, b.len, true);
     fflush(stderr);
     st.progress_shown = true;
     dd_buf_release(&b);

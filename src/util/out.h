@@ -42,6 +42,12 @@ void log_detail(const char *fmt, ...) DD_PRINTF(1, 2);
 void log_stage(const char *name, const char *outcome, uint64_t ms, const char *fmt, ...) DD_PRINTF(4, 5);
 /* Print a rendered error (error:, details, while..., hint:) to stderr, masked and coloured. */
 void out_error(const struct dd_error *err);
+/*
+ * Append s with control characters escaped ("\r", "\x1b"; newline and tab kept). Every output
+ * function above applies it (keeping only our own colour codes), so file names and other data
+ * can never move the cursor or erase a line; use it for text that bypasses them.
+ */
+void out_escape_controls(struct dd_buf *out, const char *s, size_t len, bool keep_colors);
 
 /* A transient progress line on a TTY stderr (not in quiet mode); ended by out_progress_end(). */
 bool out_progress_enabled(void);

@@ -61,22 +61,33 @@ static void close_fd(int *fd)
     *fd = -1;
 }
 
+/* posix_spawn_file_actions_* return their error code and leave errno alone. */
+static int file_action_error(int code, const struct dd_proc *p, struct dd_error *err)
+{
+    if (!code)
+        return 0;
+    errno = code;
+    return dd_error_errno(err, DD_ECHILD, "cannot prepare to run '%s'", dd_proc_name(p));
+}
+
 /* Wire one standard stream of the child. `child_end`/`our_end` come from a pipe when needed. */
-static int plan_stream(posix_spawn_file_actions_t *fa, enum dd_proc_mode mode, int target, int borrowed_fd,
-                       int pipe_fds[2], bool child_reads, struct dd_error *err)
+static int plan_stream(const struct dd_proc *p, posix_spawn_file_actions_t *fa, enum dd_proc_mode mode, int target,
+                       int borrowed_fd, int pipe_fds[2], bool child_reads, struct dd_error *err)
 {
     switch (mode) {
     case DD_PROC_INHERIT:
         return 0;
     case DD_PROC_NULLDEV:
-        return posix_spawn_file_actions_addopen(fa, target, "/dev/null", child_reads ? O_RDONLY : O_WRONLY, 0) ? -1 : 0;
+        return file_action_error(
+            posix_spawn_file_actions_addopen(fa, target, "/dev/null", child_reads ? O_RDONLY : O_WRONLY, 0), p, err);
     case DD_PROC_FD:
-        return posix_spawn_file_actions_adddup2(fa, borrowed_fd, target) ? -1 : 0;
+        return file_action_error(posix_spawn_file_actions_adddup2(fa, borrowed_fd, target), p, err);
     case DD_PROC_PIPE:
     case DD_PROC_CAPTURE:
         if (pipe2(pipe_fds, O_CLOEXEC) < 0)
             return dd_error_errno(err, DD_ECHILD, "cannot create a pipe");
-        return posix_spawn_file_actions_adddup2(fa, child_reads ? pipe_fds[0] : pipe_fds[1], target) ? -1 : 0;
+        return file_action_error(posix_spawn_file_actions_adddup2(fa, child_reads ? pipe_fds[0] : pipe_fds[1], target),
+                                 p, err);
     }
     return 0;
 }
@@ -93,14 +104,15 @@ int dd_proc_start(struct dd_proc *p, struct dd_error *err)
         DD_BUG("dd_proc_start without argv");
     if (p->stdin_mode == DD_PROC_CAPTURE)
         DD_BUG("stdin cannot be captured");
-    posix_spawn_file_actions_init(&fa);
-    if (plan_stream(&fa, p->stdin_mode, 0, p->stdin_fd, in_pipe, true, err) < 0 ||
-        plan_stream(&fa, p->stdout_mode, 1, p->stdout_fd, out_pipe, false, err) < 0 ||
-        plan_stream(&fa, p->stderr_mode, 2, -1, err_pipe, false, err) < 0) {
-        if (!dd_error_isset(err))
-            dd_error_errno(err, DD_ECHILD, "cannot prepare to run '%s'", dd_proc_name(p));
-        goto cleanup;
+    e = posix_spawn_file_actions_init(&fa);
+    if (e) {
+        errno = e;
+        return dd_error_errno(err, DD_ECHILD, "cannot prepare to run '%s'", dd_proc_name(p));
     }
+    if (plan_stream(p, &fa, p->stdin_mode, 0, p->stdin_fd, in_pipe, true, err) < 0 ||
+        plan_stream(p, &fa, p->stdout_mode, 1, p->stdout_fd, out_pipe, false, err) < 0 ||
+        plan_stream(p, &fa, p->stderr_mode, 2, -1, err_pipe, false, err) < 0)
+        goto cleanup;
     build_env(p, &env);
     e = strchr(p->argv.v[0], '/') ? posix_spawn(&pid, p->argv.v[0], &fa, NULL, p->argv.v, env.v)
                                   : posix_spawnp(&pid, p->argv.v[0], &fa, NULL, p->argv.v, env.v);
@@ -313,9 +325,11 @@ static void reap(struct dd_proc *p)
 
     if (p->reaped || p->pid <= 0)
         return;
+    status = 0;
     while (waitpid(p->pid, &status, 0) < 0) {
         if (errno != EINTR) {
-            status = 0;
+            /* not "exited 0": we do not know how it ended, and finish must say so */
+            p->wait_errno = errno;
             break;
         }
     }
@@ -333,6 +347,11 @@ int dd_proc_finish(struct dd_proc *p, struct dd_error *err)
     dd_proc_close_stdin(p);
     drain_all(p);
     reap(p);
+    if (p->wait_errno) {
+        errno = p->wait_errno;
+        rc = dd_error_errno(err, DD_ECHILD, "cannot wait for '%s'", dd_proc_name(p));
+        goto cleanup;
+    }
     if (WIFEXITED(p->wait_status) && WEXITSTATUS(p->wait_status) == 0)
         goto cleanup;
     if (WIFSIGNALED(p->wait_status))
@@ -363,8 +382,11 @@ void dd_proc_kill(struct dd_proc *p, unsigned grace_ms)
             p->reaped = true;
             break;
         }
-        if (r < 0 && errno != EINTR)
+        if (r < 0 && errno != EINTR) {
+            p->wait_errno = errno;
+            p->reaped = true; /* nothing left to wait for */
             break;
+        }
         if (dd_now_ms() >= deadline) {
             kill(p->pid, SIGKILL);
             reap(p);

@@ -38,12 +38,13 @@ struct dd_proc {
     pid_t pid;
     int wait_status; /* raw status from waitpid once reaped */
     bool reaped;
+    int wait_errno; /* waitpid failed (ECHILD...): the exit status is unknown, finish fails */
 };
 
 #define DD_PROC_INIT                                                                                                   \
     {                                                                                                                  \
         DD_STRV_INIT, DD_STRV_INIT, DD_STRV_INIT, DD_PROC_INHERIT, DD_PROC_INHERIT, DD_PROC_INHERIT, -1, -1, -1,       \
-            DD_BUF_INIT, DD_BUF_INIT, 0, 0, false                                                                      \
+            DD_BUF_INIT, DD_BUF_INIT, 0, 0, false, 0                                                                   \
     }
 
 void dd_proc_env_set(struct dd_proc *p, const char *name, const char *value);

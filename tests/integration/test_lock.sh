@@ -79,4 +79,13 @@ expect_rc 1 -C "$proj" apply dev
 assert_contains "$err" "lock timeout (SQLSTATE 55P03)" "lock timeout reported"
 assert_contains "$err" "raise [database] lock-timeout" "hint"
 wait $locker
-pass "advisory lock waits and reports; lock-timeout retried"
+# 6. lock-wait = 0 means no limit (docs/configuration.md: durations of 0 are unlimited): the run
+# waits for the holder instead of giving up at once
+write_env "$proj" dev "$url" "[database]" "lock-wait = 0"
+psql -X -q -d "$url" -c "set application_name = 'other-tool'" -c "select pg_advisory_lock(7233454338351067001)" -c "select pg_sleep(2)" >/dev/null &
+holder=$!
+wait_for "$url" "$(lock_held_by other-tool)"
+expect_rc 0 -C "$proj" apply dev
+assert_contains "$err" "waiting for the deployment lock held by pid" "waits with lock-wait = 0"
+wait $holder
+pass "advisory lock waits and reports; lock-timeout retried; lock-wait = 0 waits without limit"

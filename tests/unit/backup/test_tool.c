@@ -66,7 +66,7 @@ static void test_passfile_is_private_and_removed(void **state)
     char *dir;
 
     (void)state;
-    assert_int_equal(bk_passfile_create(&pf, "s3cret:pw", &err), 0);
+    assert_int_equal(bk_passfile_create(&pf, NULL, "s3cret:pw", &err), 0);
     assert_int_equal(stat(pf.path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(stat(pf.dir, &st), 0);
@@ -93,7 +93,7 @@ static void test_no_password_means_no_file(void **state)
     struct dd_proc p = DD_PROC_INIT;
 
     (void)state;
-    assert_int_equal(bk_passfile_create(&pf, NULL, &err), 0);
+    assert_int_equal(bk_passfile_create(&pf, NULL, NULL, &err), 0);
     assert_null(pf.path);
     bk_passfile_apply(&pf, &p);
     assert_int_equal(p.env_set.n, 0);

@@ -240,6 +240,40 @@ static void test_gate_cannot_require_itself(void **state)
     assert_non_null(strstr(dd_error_msg(&err), "[gate] requires: 'prod' cannot gate itself"));
 }
 
+/* verify and the pre-push hook check the changelogs of the environments listed here: an
+ * unreadable pipeline/ must not look like "no environments" (that failed open). */
+static void test_list_envs_reports_unreadable_pipeline(void **state)
+{
+    struct dd_strv envs = DD_STRV_INIT;
+    char *path = dd_path_join(root, "pipeline");
+
+    (void)state;
+    assert_int_equal(dd_write_file_atomic(path, "x", 1, 0644, &err), 0); /* ENOTDIR, even for root */
+    assert_int_equal(config_list_envs(&envs, root, &err), -1);
+    assert_int_equal(err.code, DD_ECONFIG);
+    assert_non_null(strstr(dd_error_msg(&err), "pipeline"));
+    assert_non_null(err.hint);
+    assert_int_equal(envs.n, 0);
+    free(path);
+}
+
+static void test_list_envs_without_pipeline_is_empty(void **state)
+{
+    struct dd_strv envs = DD_STRV_INIT;
+
+    (void)state;
+    assert_int_equal(config_list_envs(&envs, root, &err), 0);
+    assert_int_equal(envs.n, 0);
+    write_conf("prod.conf", "[database]\n");
+    write_conf("dbdeploy.conf", "[database]\n");
+    write_conf("staging.conf", "[database]\n");
+    assert_int_equal(config_list_envs(&envs, root, &err), 0);
+    assert_int_equal(envs.n, 2);
+    assert_string_equal(envs.v[0], "prod");
+    assert_string_equal(envs.v[1], "staging");
+    dd_strv_release(&envs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +293,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_migrations_dir_must_stay_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_headers_are_secret, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_cannot_require_itself, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_envs_reports_unreadable_pipeline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_envs_without_pipeline_is_empty, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 #include "unit.h"
 
+#include "util/json.h"
 #include "util/mask.h"
 
 static char *m;
@@ -52,6 +53,49 @@ static void test_longest_registered_secret_wins(void **state)
     assert_string_equal(m, "x *** y *** z");
 }
 
+/* A short secret is also a word: masked where it stands alone, not inside names. */
+static void test_short_secret_only_as_a_whole_word(void **state)
+{
+    (void)state;
+    dd_mask_register("shop");
+    m = dd_mask_str("user shop on shop: migrations/0001_shop_orders.sql, shopping, 'shop'");
+    assert_string_equal(m, "user *** on ***: migrations/0001_shop_orders.sql, shopping, '***'");
+}
+
+static void test_spaced_and_ssl_passwords(void **state)
+{
+    (void)state;
+    m = dd_mask_str("host=db password = Hunter2Secret sslpassword='a b' user=x ?sslpassword=zz&y=1");
+    assert_string_equal(m, "host=db password = *** sslpassword=*** user=x ?sslpassword=***&y=1");
+}
+
+static void test_register_params_decodes(void **state)
+{
+    (void)state;
+    dd_mask_register_params("postgresql://u@h/db?sslpassword=Qm%3FPass%23W0rd&password = 'it''s'");
+    free(m);
+    m = dd_mask_str("libpq saw Qm?Pass#W0rd and Qm%3FPass%23W0rd");
+    assert_string_equal(m, "libpq saw *** and ***");
+}
+
+/* JSON is masked value by value: literals and syntax are never touched. */
+static void test_json_masks_values_not_syntax(void **state)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    struct dd_json j;
+
+    (void)state;
+    dd_mask_register("true");
+    dd_json_init(&j, &b);
+    dd_json_obj_begin(&j, NULL);
+    dd_json_bool(&j, "ledger_exists", true);
+    dd_json_str(&j, "flag", "true");
+    dd_json_str(&j, "quote", "password=ab\"cd");
+    dd_json_obj_end(&j);
+    assert_string_equal(b.buf, "{\"ledger_exists\":true,\"flag\":\"***\",\"quote\":\"password=***\"}\n");
+    dd_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -60,6 +104,10 @@ int main(void)
         cmocka_unit_test_teardown(test_conninfo_and_query_passwords, teardown),
         cmocka_unit_test_teardown(test_registered_secrets_anywhere, teardown),
         cmocka_unit_test_teardown(test_longest_registered_secret_wins, teardown),
+        cmocka_unit_test_teardown(test_short_secret_only_as_a_whole_word, teardown),
+        cmocka_unit_test_teardown(test_spaced_and_ssl_passwords, teardown),
+        cmocka_unit_test_teardown(test_register_params_decodes, teardown),
+        cmocka_unit_test_teardown(test_json_masks_values_not_syntax, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,8 @@
 #include "unit.h"
 
+#include <errno.h>
+#include <sys/wait.h>
+
 #include "util/proc.h"
 
 static void test_capture_stdout_and_env(void **state)
@@ -91,6 +94,44 @@ static void test_pipe_stdin_to_stdout_streams(void **state)
     dd_proc_release(&p);
 }
 
+/* A child we cannot wait for has not "exited 0": before, a failed waitpid counted as success. */
+static void test_failed_wait_is_an_error(void **state)
+{
+    struct dd_proc p = DD_PROC_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    int status;
+
+    (void)state;
+    dd_strv_push(&p.argv, "/bin/false");
+    assert_int_equal(dd_proc_start(&p, &err), 0);
+    /* someone else reaps it (a SIGCHLD handler, a stray wait): our waitpid gets ECHILD */
+    assert_int_equal(waitpid(p.pid, &status, 0), p.pid);
+    assert_int_equal(dd_proc_finish(&p, &err), -1);
+    assert_int_equal(err.code, DD_ECHILD);
+    assert_non_null(strstr(dd_error_msg(&err), "cannot wait for 'false'"));
+    assert_non_null(strstr(dd_error_msg(&err), strerror(ECHILD)));
+    dd_error_release(&err);
+    dd_proc_release(&p);
+}
+
+/* posix_spawn_file_actions_* return their error; errno is whatever it was before. */
+static void test_file_action_error_is_the_returned_code(void **state)
+{
+    struct dd_proc p = DD_PROC_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+
+    (void)state;
+    dd_strv_push(&p.argv, "/bin/true");
+    p.stdout_mode = DD_PROC_FD;
+    p.stdout_fd = -1; /* adddup2 refuses it with EBADF */
+    errno = ENOENT;   /* a stale errno the old code reported */
+    assert_int_equal(dd_proc_start(&p, &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), strerror(EBADF)));
+    assert_null(strstr(dd_error_msg(&err), strerror(ENOENT)));
+    dd_error_release(&err);
+    dd_proc_release(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -99,6 +140,8 @@ int main(void)
         cmocka_unit_test(test_killed_by_signal),
         cmocka_unit_test(test_missing_program),
         cmocka_unit_test(test_pipe_stdin_to_stdout_streams),
+        cmocka_unit_test(test_failed_wait_is_an_error),
+        cmocka_unit_test(test_file_action_error_is_the_returned_code),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
