@@ -36,31 +36,39 @@ cleanup:
     return rc;
 }
 
-int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        bool dry_run;
-    } o = {false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "run the read-only checks and show what would happen"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "deploy",
-        "ENV [--dry-run]",
+struct deploy_opts {
+    bool dry_run;
+};
+
+static const struct cli_opt deploy_options[] = {
+    CLI_OPT_BOOL('n', "dry-run", struct deploy_opts, dry_run, "run the read-only checks and show what would happen"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_deploy = {
+    .brief = "run the deployment pipeline for an environment ('dbdeploy ENV' for short)",
+    .name = "deploy",
+    .usage = "ENV [--dry-run]",
+    .summary =
         "Deploy the pending migrations of ENV through the whole pipeline: preflight, gate, health-before, lock, "
         "backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the same.",
+    .details =
         "A failure in apply or health-after restores the backup automatically ([restore] on-failure). Exit status: "
         "0 deployed or up to date, 1 failed without changes, 2 bad input or configuration, 3 blocked before any "
         "change (gate, unhealthy application, lock busy, changed migrations), 4 failed and the database was "
         "restored, 5 failed and the restore failed too. See docs/pipeline.md.",
-        opts,
-        1,
-        1};
+    .opts = deploy_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct deploy_opts o = {false};
     struct dd_strv args = DD_STRV_INIT;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_deploy, &o, argc, argv, &args);
     if (p == 0)
         rc = run_deploy(ctx, args.v[0], o.dry_run);
     else
@@ -69,22 +77,23 @@ int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
     return rc;
 }
 
-int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {
-        "plan",
-        "ENV",
+const struct cli_spec cli_spec_plan = {
+    .brief = "show what a deploy would do, changing nothing",
+    .name = "plan",
+    .usage = "ENV",
+    .summary =
         "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, the gate and the health check "
         "before, and lists the migrations that would be applied (same as deploy --dry-run).",
-        NULL,
-        opts,
-        1,
-        1};
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
+{
     struct dd_strv args = DD_STRV_INIT;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_plan, NULL, argc, argv, &args);
     if (p == 0)
         rc = run_deploy(ctx, args.v[0], true);
     else

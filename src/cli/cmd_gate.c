@@ -19,19 +19,20 @@ struct gate_problem {
  * A CI gate: exit 0 only when every migration of HEAD is applied on ENV with the same checksum,
  * nothing there is dirty, and ENV's health check (if configured) passes. Read-only.
  */
+const struct cli_spec cli_spec_gate = {
+    .brief = "pass only when an environment has every migration of HEAD (for CI)",
+    .name = "gate",
+    .usage = "ENV",
+    .summary = "Pass (exit 0) only when every migration in HEAD is applied on ENV with a matching checksum, nothing is "
+               "dirty, and ENV's health check passes when one is configured; otherwise exit 3 listing what is missing.",
+    .details = "Read-only. Use it in CI as the gate before a production deploy, e.g. 'dbdeploy gate staging'; --json "
+               "gives one document for annotations.",
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {
-        "gate",
-        "ENV",
-        "Pass (exit 0) only when every migration in HEAD is applied on ENV with a matching checksum, nothing is "
-        "dirty, and ENV's health check passes when one is configured; otherwise exit 3 listing what is missing.",
-        "Read-only. Use it in CI as the gate before a production deploy, e.g. 'dbdeploy gate staging'; --json "
-        "gives one document for annotations.",
-        opts,
-        1,
-        1};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct gate_problem *probs = NULL;
@@ -42,7 +43,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     bool health_checked = false;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_gate, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

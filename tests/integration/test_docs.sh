@@ -7,7 +7,7 @@ source "$DD_SUPPORT/lib.sh"
 
 src=$DBDEPLOY_SOURCE_DIR
 expect_rc 0 --help
-cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk 'NF && $1 != "commands:" {print $1}')
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk '/^  [a-z]/ {print $1}')
 
 warn=$(groff -man -Tutf8 -ww "$src/docs/dbdeploy.1" 2>&1 >/dev/null)
 assert_eq "$warn" "" "man page renders without warnings"
