@@ -32,10 +32,6 @@
 #define HOOK_PROJECTS "dbdeploy-projects"       /* next to the hook: the project dirs it checks */
 
 static const char hook_details[] =
-    "subcommands:\n"
-    "  install    install the pre-push hook into this repository (see 'dbdeploy hook install --help')\n"
-    "  pre-push   check a push; git runs it through the hook with the refs on stdin\n"
-    "\n"
     "The hook refuses a push that modifies, deletes or renames a *.sql file directly in the\n"
     "migrations directory when the remote already has it (for a new branch: when the merge base\n"
     "with the protected branch has it). Adding migrations is fine. No database is needed.";
@@ -354,7 +350,7 @@ static void blocked_error(struct push_check *pc, const char *remote_name)
 }
 
 const struct cli_spec cli_spec_hook_pre_push = {
-    .brief = "check a push (git runs this through the hook)",
+    .brief = "check a push; git runs it through the hook with the refs on stdin",
     .name = "hook pre-push",
     .usage = "REMOTE URL",
     .summary = "check a push for changed published migrations (git runs this through the hook)",
@@ -455,7 +451,7 @@ static const struct cli_opt hook_install_options[] = {
 };
 
 const struct cli_spec cli_spec_hook_install = {
-    .brief = "install the pre-push hook",
+    .brief = "install the pre-push hook into this repository",
     .name = "hook install",
     .usage = "[--force | --chain]",
     .summary = "install the pre-push hook that refuses pushes changing published migrations",

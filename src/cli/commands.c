@@ -20,7 +20,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_backup, cmd_backup, ENV_DB | CLI_MAYBE_REPO | CLI_JSON, "ENV"},
     {&cli_spec_backups, cmd_backups, CLI_NEEDS_ENV | CLI_JSON, "ENV"},
     {&cli_spec_changelog, cmd_changelog, ENV_DB | CLI_NEEDS_REPO | CLI_JSON, "ENV"},
-    {&cli_spec_completion, cmd_completion, 0, "SHELL"},
+    {&cli_spec_completion, cmd_completion, 0, "bash|zsh"},
     {&cli_spec_deploy, cmd_deploy, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_gate, cmd_gate, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
     {&cli_spec_health, cmd_health, CLI_NEEDS_ENV | CLI_JSON, "ENV"},

@@ -102,7 +102,12 @@ static void bash_script(struct dd_buf *b)
     bash_for_each_spec(b, false);
     dd_buf_adds(b, "    *) return 1 ;;\n    esac\n}\n\n_dbdeploy()\n{\n"
                    "    local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
-                   "    local dir=. cmd= w i opts= values= args= subs=\n    local -a pos=() kinds\n"
+                   "    local dir=. cmd= w i opts= values= args= subs= commands\n    local -a pos=() kinds\n"
+                   "    commands=\"");
+    for (const struct cli_command *c = cli_commands; c->spec; c++)
+        if (!(c->flags & CLI_HIDDEN))
+            dd_buf_addf(b, "%s%s", c == cli_commands ? "" : " ", c->spec->name);
+    dd_buf_adds(b, "\"\n"
                    "    for ((i = 1; i < COMP_CWORD; i++)); do\n        w=${COMP_WORDS[i]}\n        case $w in\n"
                    "        -C) dir=${COMP_WORDS[i + 1]}; ((i++)); continue ;;\n"
                    "        -C?*) dir=${w#-C}; continue ;;\n"
@@ -117,12 +122,10 @@ static void bash_script(struct dd_buf *b)
                    "    if [[ $prev == -C ]]; then\n        COMPREPLY=($(compgen -d -- \"$cur\"))\n        return\n"
                    "    fi\n    if [[ -z $cmd ]]; then\n        if [[ $cur == -* ]]; then\n");
     dd_buf_addf(b, "            COMPREPLY=($(compgen -W \"%s --version --help\" -- \"$cur\"))\n", bash_globals);
-    dd_buf_adds(b, "        else\n            COMPREPLY=($(compgen -W \"");
-    for (const struct cli_command *c = cli_commands; c->spec; c++)
-        if (!(c->flags & CLI_HIDDEN))
-            dd_buf_addf(b, "%s ", c->spec->name);
-    dd_buf_adds(b, "$(_dbdeploy_ask envs)\" -- \"$cur\"))\n        fi\n        return\n    fi\n"
-                   "    if [[ \" $values \" == *\" $prev \"* ]]; then\n        case \"$cmd $prev\" in\n");
+    dd_buf_adds(b,
+                "        else\n            COMPREPLY=($(compgen -W \"$commands $(_dbdeploy_ask envs)\" -- \"$cur\"))\n"
+                "        fi\n        return\n    fi\n"
+                "    if [[ \" $values \" == *\" $prev \"* ]]; then\n        case \"$cmd $prev\" in\n");
     bash_for_each_spec(b, true);
     dd_buf_adds(b, "        esac\n        return\n    fi\n    if [[ $cur == -* ]]; then\n");
     dd_buf_addf(b, "        COMPREPLY=($(compgen -W \"$opts --help %s\" -- \"$cur\"))\n", bash_globals);
@@ -131,6 +134,8 @@ static void bash_script(struct dd_buf *b)
                    "    VERSION) COMPREPLY=($(compgen -W \"$(_dbdeploy_ask versions \"${pos[0]}\")\" -- \"$cur\")) ;;\n"
                    "    ARCHIVE) COMPREPLY=($(compgen -W \"$(_dbdeploy_ask archives \"${pos[0]}\")\" -- \"$cur\")) "
                    ";;\n"
+                   "    COMMAND) COMPREPLY=($(compgen -W \"$commands\" -- \"$cur\")) ;;\n"
+                   "    *\\|*) w=${kinds[${#pos[@]}]}; COMPREPLY=($(compgen -W \"${w//|/ }\" -- \"$cur\")) ;;\n"
                    "    *) [[ -n $subs && ${#pos[@]} -eq 0 ]] && COMPREPLY=($(compgen -W \"$subs\" -- \"$cur\")) ;;\n"
                    "    esac\n}\n\ncomplete -F _dbdeploy dbdeploy\n");
 }
@@ -154,6 +159,8 @@ static void zsh_help(struct dd_buf *b, const char *text)
 
 static const char *zsh_action(const char *kind)
 {
+    if (strcmp(kind, "COMMAND") == 0)
+        return "_dbdeploy_commands";
     if (strcmp(kind, "ENV") == 0)
         return "_dbdeploy_envs";
     if (strcmp(kind, "VERSION") == 0)
@@ -202,7 +209,14 @@ static void zsh_arguments(struct dd_buf *b, const struct cli_spec *spec, const c
         size_t len = strcspn(p, " ");
         char kind[32];
         snprintf(kind, sizeof(kind), "%.*s", (int)len, p);
-        dd_buf_addf(b, " \\\n        '%d:%s:%s'", ++n, kind, zsh_action(kind));
+        if (strchr(kind, '|')) { /* literal choices: "bash|zsh" */
+            dd_buf_addf(b, " \\\n        '%d:%s:(", ++n, kind);
+            for (const char *k = kind; *k; k++)
+                dd_buf_addch(b, *k == '|' ? ' ' : *k);
+            dd_buf_adds(b, ")'");
+        } else {
+            dd_buf_addf(b, " \\\n        '%d:%s:%s'", ++n, kind, zsh_action(kind));
+        }
         p += len;
         p += *p == ' ';
     }
@@ -246,7 +260,8 @@ static void zsh_script(struct dd_buf *b)
                    "  compadd -a vals\n}\n"
                    "_dbdeploy_envs() { _dbdeploy_ask envs }\n"
                    "_dbdeploy_versions() { _dbdeploy_ask versions $_dbdeploy_env }\n"
-                   "_dbdeploy_archives() { _dbdeploy_ask archives $_dbdeploy_env }\n\n"
+                   "_dbdeploy_archives() { _dbdeploy_ask archives $_dbdeploy_env }\n"
+                   "_dbdeploy_commands() { _describe command commands }\n\n"
                    "_dbdeploy() {\n  local _dbdeploy_bin=${words[1]} _dbdeploy_dir=. _dbdeploy_env i\n"
                    "  for ((i = 2; i < CURRENT; i++)); do\n"
                    "    [[ ${words[i]} == -C ]] && _dbdeploy_dir=${words[i+1]}\n  done\n"

@@ -216,7 +216,7 @@ static void roff_paragraphs(struct dd_buf *b, const char *text)
             if (*q == '\n')
                 *q = ' ';
         if (p != text)
-            dd_buf_adds(b, ".sp\n");
+            dd_buf_adds(b, ".IP\n");
         roff(b, para.buf);
         dd_buf_addch(b, '\n');
         dd_buf_release(&para);
@@ -250,12 +250,12 @@ static void man_spec(struct dd_buf *b, const struct cli_spec *spec, const struct
         dd_buf_adds(b, ".RE\n");
     }
     if (spec->details) {
-        dd_buf_adds(b, ".sp\n");
+        dd_buf_adds(b, ".IP\n");
         roff_paragraphs(b, spec->details);
     }
     if (cmd) {
         struct dd_buf s = DD_BUF_INIT;
-        dd_buf_adds(b, ".sp\n");
+        dd_buf_adds(b, ".IP\n");
         flags_sentence(&s, cmd->flags);
         s.buf[0] = (char)toupper((unsigned char)s.buf[0]);
         dd_buf_adds(&s, ".");
