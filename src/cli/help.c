@@ -144,7 +144,12 @@ static void flags_sentence(struct dd_buf *b, unsigned flags)
 
 void cli_help_command(struct dd_buf *b, const struct cli_spec *spec, const struct cli_command *cmd)
 {
-    dd_buf_addf(b, "usage: dbdeploy %s%s%s\n\n", spec->name, *spec->usage ? " " : "", spec->usage);
+    size_t col = strlen("usage: dbdeploy ") + strlen(spec->name) + 1;
+
+    /* long usages continue under the first argument, as git's do */
+    dd_buf_addf(b, "usage: dbdeploy %s%s", spec->name, *spec->usage ? " " : "");
+    cli_wrap(b, spec->usage, col, col);
+    dd_buf_adds(b, "\n\n");
     cli_wrap(b, spec->summary, 0, 0);
     dd_buf_adds(b, "\n");
     if (spec->subs) {

@@ -25,6 +25,7 @@ for s in 0 1 2 3 4 5; do grep -qE "^ +$s +[A-Z]" <<<"$exits" || fail "man page d
 proj=$PWD/proj
 mkdir -p "$proj/pipeline"
 touch "$proj/pipeline/staging.conf" "$proj/pipeline/prod.conf" "$proj/pipeline/dbdeploy.conf"
+export PATH=$(dirname "$DBDEPLOY_BIN"):$PATH
 complete_words() { # words..., the last one being completed
   bash -c '
     source "$1"; shift
@@ -37,6 +38,25 @@ assert_eq "$(complete_words dbdeploy -C "$proj" st)" "staging status " "commands
 assert_eq "$(complete_words dbdeploy -C "$proj" status p)" "prod " "env names from -C"
 assert_eq "$(complete_words dbdeploy rollback --st)" "--steps " "command options"
 assert_eq "$(complete_words dbdeploy adopt x --from g)" "golang-migrate " "option values"
+# names that depend on the project come from the binary ('dbdeploy __complete'), found on PATH
+mkdir -p "$proj/migrations" "$proj/backups/prod"
+touch "$proj/migrations/0001_a.up.sql" "$proj/migrations/0001_a.down.sql" "$proj/migrations/0002_b.sql"
+touch "$proj/backups/prod/20261121T101500Z-1a2b3c4.tar.zst"
+printf '[backup]\n\tdir = backups\n' >"$proj/pipeline/prod.conf"
+assert_eq "$(complete_words dbdeploy -C "$proj" mark prod '')" "0001 0002 " "mark ENV <TAB>: versions"
+assert_eq "$(complete_words dbdeploy -C "$proj" rollback prod --to '')" "0001 0002 " "rollback --to: versions"
+assert_eq "$(complete_words dbdeploy -C "$proj" apply --to 0 prod --dr)" "--dry-run " "option values skipped"
+assert_eq "$(complete_words dbdeploy -C "$proj" restore prod '')" "20261121T101500Z-1a2b3c4.tar.zst latest " \
+  "restore ENV <TAB>: archives"
+assert_eq "$(complete_words dbdeploy -C "$proj" prod --d)" "--dry-run " "'dbdeploy ENV' completes as deploy"
+assert_eq "$(complete_words dbdeploy hook '')" "install pre-push " "subcommands"
+assert_eq "$(complete_words dbdeploy hook install --c)" "--chain --color=always --color=auto --color=never " \
+  "subcommand options and global options after the command"
+assert_eq "$(complete_words dbdeploy completion '')" "bash zsh " "literal choices"
+assert_eq "$(complete_words dbdeploy help sta)" "status " "help COMMAND"
+if command -v zsh >/dev/null; then
+  zsh -n "$src/completions/_dbdeploy" || fail "zsh completion does not parse"
+fi
 
 # installation
 prefix=$PWD/prefix
