@@ -53,9 +53,7 @@ static int verify(struct cli_ctx *ctx, const char *path)
     }
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
+        dd_json_document_begin(&j, &b, "backup");
         dd_json_str(&j, "archive", path);
         dd_json_bool(&j, "ok", true);
         print_manifest_json(&j, &m);
@@ -110,9 +108,7 @@ static void print_result(const struct backup_result *r)
 
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
+        dd_json_document_begin(&j, &b, "backup");
         dd_json_str(&j, "archive", r->path);
         dd_json_uint(&j, "archive_size", r->archive_size);
         dd_json_uint(&j, "duration_ms", r->ms);

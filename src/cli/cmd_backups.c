@@ -49,9 +49,7 @@ static void render_json(struct dd_buf *b, const struct backup_list *l, const cha
 {
     struct dd_json j;
 
-    dd_json_init(&j, b);
-    dd_json_obj_begin(&j, NULL);
-    dd_json_int(&j, "schema", 1);
+    dd_json_document_begin(&j, b, "backups");
     dd_json_str(&j, "env", env);
     dd_json_str(&j, "dir", dir);
     dd_json_arr_begin(&j, "backups");

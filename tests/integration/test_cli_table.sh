@@ -89,6 +89,8 @@ for args in "status prod" "apply prod --dry-run" "apply prod" "gate prod" "backu
   expect_rc 0 -C "$proj" --json $args
   assert_eq "$(jq -r .exit_status <<<"$out")" "0" "$args: exit_status 0 on success"
 done
+expect_rc 0 -C "$proj" backups prod --json
+assert_eq "$(jq -r '.schema, .command' <<<"$out" | tr '\n' ' ')" "1 backups " "backups names its command"
 expect_rc 0 -C "$proj" --json completion bash
 assert_contains "$(jq -r .output <<<"$out")" "complete -F _dbdeploy dbdeploy" "text output wrapped in the document"
 
