@@ -147,7 +147,13 @@ int main(int argc, char **argv)
 
     if (leading_globals(&g, argc, argv, &i, &ctx.err) < 0)
         goto done;
-    if (g.version || g.help || i >= argc) {
+    if (g.help && !g.version && i < argc) {
+        /* `dbdeploy --help status` is `dbdeploy help status` (argv[i - 1] held --help) */
+        cmd = cli_command_find("help");
+        cargv = argv + i - 1;
+        cargc = argc - i + 1;
+        cargv[0] = "help";
+    } else if (g.version || g.help || i >= argc) {
         alias[0] = g.version ? "version" : "help";
         cmd = cli_command_find(alias[0]);
         cargc = 1;

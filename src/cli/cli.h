@@ -2,8 +2,9 @@
 #define DBDEPLOY_CLI_CLI_H
 
 /*
- * Command-line plumbing: the option table type, the table-driven parser that also prints
- * --help, and the per-run context every command receives.
+ * Command-line plumbing: the option and spec types, the command table (cli/commands.c) that
+ * parsing, help, the man page and completion all read, the table-driven parser (cli/opts.c),
+ * and the per-run context every command receives.
  *
  * A command is `int cmd_x(struct cli_ctx *ctx, int argc, char **argv)` (argv[0] is the command
  * name). It returns 0 on success and -1 with ctx->err set; main() prints the error and picks

@@ -30,6 +30,8 @@ expect_rc 0 help status
 help_status=$out
 expect_rc 0 status --help
 assert_eq "$out" "$help_status" "help status = status --help"
+expect_rc 0 --help status
+assert_eq "$out" "$help_status" "--help status = help status"
 expect_rc 0 help hook install
 assert_contains "$out" "usage: dbdeploy hook install [--force | --chain]" "help of a subcommand"
 expect_rc 0 init --help

@@ -54,8 +54,20 @@ assert_eq "$(complete_words dbdeploy hook install --c)" "--chain --color=always 
   "subcommand options and global options after the command"
 assert_eq "$(complete_words dbdeploy completion '')" "bash zsh " "literal choices"
 assert_eq "$(complete_words dbdeploy help sta)" "status " "help COMMAND"
+# zsh completion, for real: Tab in an interactive zsh (zpty) with the committed script loaded
 if command -v zsh >/dev/null; then
   zsh -n "$src/completions/_dbdeploy" || fail "zsh completion does not parse"
+  mkdir -p "$PWD/zfp"
+  cp "$src/completions/_dbdeploy" "$PWD/zfp/"
+  zcomplete() { (cd "$proj" && timeout 30 zsh "$DD_SUPPORT/zsh_complete.zsh" "$OLDPWD/zfp" "$OLDPWD/zout" "$1"); }
+  assert_eq "$(zcomplete "dbdeploy st")" "staging status " "zsh: commands and env names"
+  assert_eq "$(zcomplete "dbdeploy rollback prod --st")" "--steps " "zsh: command options"
+  assert_eq "$(zcomplete "dbdeploy adopt prod --from ")" "dbmate golang-migrate " "zsh: option values"
+  assert_eq "$(zcomplete "dbdeploy mark prod ")" "0001 0002 " "zsh: versions"
+  assert_eq "$(zcomplete "dbdeploy restore prod ")" "20261121T101500Z-1a2b3c4.tar.zst latest " "zsh: archives"
+  assert_eq "$(zcomplete "dbdeploy hook ")" "install pre-push " "zsh: subcommands"
+else
+  echo "note [$DD_TEST_NAME]: zsh not installed; zsh completion only generated, not exercised" >&2
 fi
 
 # installation
