@@ -20,81 +20,67 @@
 #include "util/out.h"
 #include "version.h"
 
-const struct cli_command cli_commands[] = {
-    {"adopt", cmd_adopt, "record what golang-migrate or dbmate already applied, without running it"},
-    {"apply", cmd_apply, "apply pending migrations to an environment"},
-    {"backup", cmd_backup, "back up an environment's database, or verify an archive"},
-    {"backups", cmd_backups, "list an environment's backups"},
-    {"changelog", cmd_changelog, "regenerate changelog/ENV/CHANGELOG.md from the ledger and git history"},
-    {"deploy", cmd_deploy, "run the deployment pipeline for an environment ('dbdeploy ENV' for short)"},
-    {"envs", cmd_envs, "list the environments with their database (masked) and protection"},
-    {"gate", cmd_gate, "pass only when an environment has every migration of HEAD (for CI)"},
-    {"health", cmd_health, "check that an environment's application answers its health check"},
-    {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},
-    {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},
-    {"mark", cmd_mark, "record a migration as applied or pending (the way out of a dirty state)"},
-    {"new", cmd_new, "create the next migration files"},
-    {"plan", cmd_plan, "show what a deploy would do, changing nothing"},
-    {"restore", cmd_restore, "replace an environment's database with a backup"},
-    {"rollback", cmd_rollback, "revert applied migrations with their down files"},
-    {"status", cmd_status, "show applied, pending and problem migrations"},
-    {"verify", cmd_verify, "check that no published migration was changed (for CI; no database)"},
-    {NULL, NULL, NULL},
-};
-
-static void print_main_help(void)
+/* With --json, a run always ends with one document on stdout; this one is for a failure before
+ * or without a document of the command's own, or a command that writes none (init's is its own,
+ * hook install's is this one): the text it printed and the lines it logged, so nothing is lost. */
+static void print_json_generic(const struct dd_error *err, const char *command)
 {
-    struct dd_buf b = DD_BUF_INIT;
-
-    dd_buf_adds(&b, "usage: dbdeploy [-C DIR] [--json] [-q|-v] [--color=WHEN] COMMAND [ARGS]\n\n"
-                    "Git-aware PostgreSQL schema deployments.\n\ncommands:\n");
-    for (const struct cli_command *c = cli_commands; c->name; c++)
-        dd_buf_addf(&b, "  %-10s %s\n", c->name, c->summary);
-    dd_buf_adds(&b, "\nglobal options:\n"
-                    "  -C DIR         run as if started in DIR (the project root)\n"
-                    "  --json         print one JSON document on stdout\n"
-                    "  -q, --quiet    print errors only\n"
-                    "  -v, --verbose  print details (files, timings, child commands)\n"
-                    "  --color=WHEN   auto (default), always or never; NO_COLOR disables colour\n"
-                    "  --version      print the version\n"
-                    "  -h, --help     show this help ('dbdeploy COMMAND --help' for a command)\n"
-                    "\nexit status: 0 success or nothing to do, 1 operation failed, 2 usage/config/input error,\n"
-                    "3 blocked before any change, 4 failed and database restored, 5 failed and restore failed\n");
-    out_result_buf(&b);
-    dd_buf_release(&b);
-}
-
-/* With --json, a failure still gives the consumer one document on stdout. */
-static void print_json_error(const struct dd_error *err, const char *command, int status)
-{
-    struct dd_buf b = DD_BUF_INIT;
+    struct dd_buf b = DD_BUF_INIT, text = DD_BUF_INIT;
+    const struct dd_strv *messages = out_json_messages();
     struct dd_json j;
 
+    out_json_take_text(&text);
     dd_json_document_begin(&j, &b, command);
-    dd_json_int(&j, "exit_status", status);
-    dd_json_obj_begin(&j, "error");
-    dd_json_str(&j, "message", dd_error_msg(err));
-    dd_json_arr_begin(&j, "details");
-    for (size_t i = 0; i < err->details.n; i++)
-        dd_json_str(&j, NULL, err->details.v[i]);
+    if (dd_error_isset(err)) {
+        dd_json_obj_begin(&j, "error");
+        dd_json_str(&j, "message", dd_error_msg(err));
+        dd_json_arr_begin(&j, "details");
+        for (size_t i = 0; i < err->details.n; i++)
+            dd_json_str(&j, NULL, err->details.v[i]);
+        dd_json_arr_end(&j);
+        dd_json_arr_begin(&j, "context");
+        for (size_t i = 1; i < err->chain.n; i++)
+            dd_json_str(&j, NULL, err->chain.v[i]);
+        dd_json_arr_end(&j);
+        dd_json_str(&j, "hint", err->hint);
+        dd_json_obj_end(&j);
+    } else {
+        dd_json_null(&j, "error");
+    }
+    dd_json_arr_begin(&j, "messages");
+    for (size_t i = 0; i < messages->n; i++)
+        dd_json_str(&j, NULL, messages->v[i]);
     dd_json_arr_end(&j);
-    dd_json_arr_begin(&j, "context");
-    for (size_t i = 1; i < err->chain.n; i++)
-        dd_json_str(&j, NULL, err->chain.v[i]);
-    dd_json_arr_end(&j);
-    dd_json_str(&j, "hint", err->hint);
-    dd_json_obj_end(&j);
+    if (text.len)
+        dd_json_str(&j, "output", text.buf);
     dd_json_obj_end(&j);
     out_result_buf(&b);
+    dd_buf_release(&text);
     dd_buf_release(&b);
 }
 
-static const struct cli_command *find_command(const char *name)
+/* "did you mean" among the commands and the project's environments */
+static void unknown_command(struct cli_ctx *ctx, const char *word)
 {
-    for (const struct cli_command *c = cli_commands; c->name; c++)
-        if (strcmp(c->name, name) == 0)
-            return c;
-    return NULL;
+    struct dd_strv candidates = DD_STRV_INIT, near = DD_STRV_INIT;
+    struct dd_error ignored = DD_ERROR_INIT;
+
+    for (const struct cli_command *c = cli_commands; c->spec; c++)
+        if (!(c->flags & CLI_HIDDEN))
+            dd_strv_push(&candidates, c->spec->name);
+    cli_complete_list(&candidates, ctx->root, "envs", NULL, &ignored);
+    dd_error_set(&ctx->err, DD_EUSAGE, "'%s' is not a dbdeploy command, nor an environment (no %s/%s.conf)", word,
+                 CONFIG_DIR, word);
+    if (cli_suggest(&near, word, &candidates)) {
+        char *list = dd_strv_join(&near, "' or '");
+        dd_error_hint(&ctx->err, "Did you mean '%s'? 'dbdeploy help' lists the commands.", list);
+        free(list);
+    } else {
+        dd_error_hint(&ctx->err, "Run 'dbdeploy help' for the list of commands.");
+    }
+    dd_error_release(&ignored);
+    dd_strv_release(&near);
+    dd_strv_release(&candidates);
 }
 
 static bool env_defined(const char *root, const char *name)
@@ -124,100 +110,101 @@ static int set_root(struct cli_ctx *ctx, const char *dir)
     return 0;
 }
 
+/* The global options before the command; then --help and --version become their commands. */
+static int leading_globals(struct cli_globals *g, int argc, char **argv, int *i, struct dd_error *err)
+{
+    while (*i < argc && argv[*i][0] == '-' && strcmp(argv[*i], "--") != 0) {
+        int used = cli_global_opt(g, argc, argv, *i, true, err);
+        if (used < 0)
+            return -1;
+        if (used == 0) {
+            dd_error_set(err, DD_EUSAGE, "unknown global option '%s'", argv[*i]);
+            dd_error_hint(err, "Run 'dbdeploy --help' for the global options; a command's own options "
+                               "come after the command.");
+            return -1;
+        }
+        *i += used;
+    }
+    *i += *i < argc && strcmp(argv[*i], "--") == 0;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct cli_ctx ctx = CLI_CTX_INIT;
-    enum out_verbosity verbosity = OUT_NORMAL;
-    enum out_color_mode color = OUT_COLOR_AUTO;
-    const char *dir = NULL;
-    bool json = false;
-    int i, status = DD_EXIT_OK, rc = 0;
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO};
+    char *alias[] = {NULL, NULL};
+    char **cargv = NULL;
+    const char *name = NULL;
+    int i = 1, cargc = 0, status = DD_EXIT_OK, rc = 0;
     const struct cli_command *cmd = NULL;
+    bool set_up = false;
 
     setlocale(LC_CTYPE, "");
     signal(SIGPIPE, SIG_IGN);
     dd_interrupt_install();
 
-    for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "-C") == 0) {
-            if (i + 1 >= argc) {
-                dd_error_set(&ctx.err, DD_EUSAGE, "option '-C' needs a directory");
-                goto done;
-            }
-            dir = argv[++i];
-        } else if (strncmp(a, "-C", 2) == 0) {
-            dir = a + 2;
-        } else if (strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0) {
-            verbosity = OUT_QUIET;
-        } else if (strcmp(a, "-v") == 0 || strcmp(a, "--verbose") == 0) {
-            verbosity = OUT_VERBOSE;
-        } else if (strncmp(a, "--color", 7) == 0) {
-            const char *w = a[7] == '=' ? a + 8 : (a[7] == '\0' ? "always" : NULL);
-            if (dd_streq(w, "auto"))
-                color = OUT_COLOR_AUTO;
-            else if (dd_streq(w, "always"))
-                color = OUT_COLOR_ALWAYS;
-            else if (dd_streq(w, "never"))
-                color = OUT_COLOR_NEVER;
-            else {
-                dd_error_set(&ctx.err, DD_EUSAGE, "'%s': --color takes auto, always or never", a);
-                goto done;
-            }
-        } else if (strcmp(a, "--version") == 0) {
-            out_setup(verbosity, json, color);
-            out_result("dbdeploy %s\n", DBDEPLOY_VERSION);
-            goto done;
-        } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            out_setup(verbosity, json, color);
-            print_main_help();
-            goto done;
-        } else {
-            dd_error_set(&ctx.err, DD_EUSAGE, "unknown global option '%s'", a);
-            dd_error_hint(&ctx.err, "Global options come before the command; run 'dbdeploy --help'.");
-            goto done;
-        }
-    }
-    out_setup(verbosity, json, color);
-    if (i >= argc) {
-        print_main_help();
-        dd_error_set(&ctx.err, DD_EUSAGE, "no command given");
+    if (leading_globals(&g, argc, argv, &i, &ctx.err) < 0)
         goto done;
+    if (g.help && !g.version && i < argc) {
+        /* `dbdeploy --help status` is `dbdeploy help status` (argv[i - 1] held --help) */
+        cmd = cli_command_find("help");
+        cargv = argv + i - 1;
+        cargc = argc - i + 1;
+        cargv[0] = "help";
+    } else if (g.version || g.help || i >= argc) {
+        alias[0] = g.version ? "version" : "help";
+        cmd = cli_command_find(alias[0]);
+        cargc = 1;
+        cargv = alias;
+    } else {
+        /* an unknown word may be an environment ('dbdeploy prod' deploys): take deploy's options */
+        cmd = cli_command_find(argv[i]);
+        cargc = cli_take_globals(&g, cli_command_spec(cmd ? cmd : cli_command_find("deploy"), argc - i, argv + i),
+                                 argc - i, argv + i, &ctx.err);
+        cargv = argv + i;
+        if (cargc < 0)
+            goto done;
     }
-    if (set_root(&ctx, dir) < 0)
+    out_setup(g.verbosity, g.json, g.color);
+    set_up = true;
+    if (set_root(&ctx, g.dir) < 0)
         goto done;
-
-    cmd = find_command(argv[i]);
-    if (!cmd && env_defined(ctx.root, argv[i])) {
+    if (!cmd && env_defined(ctx.root, cargv[0])) {
         /* `dbdeploy prod` is `dbdeploy deploy prod` when pipeline/prod.conf exists */
-        cmd = find_command("deploy");
-        i--;
-        argv[i] = "deploy";
+        cmd = cli_command_find("deploy");
+        cargv--;
+        cargc++;
+        cargv[0] = "deploy";
     }
     if (!cmd) {
-        dd_error_set(&ctx.err, DD_EUSAGE, "'%s' is not a dbdeploy command, nor an environment (no %s/%s.conf)", argv[i],
-                     CONFIG_DIR, argv[i]);
-        dd_error_hint(&ctx.err, "Run 'dbdeploy --help' for the list of commands.");
+        unknown_command(&ctx, cargv[0]);
         goto done;
     }
+    name = cli_command_spec(cmd, cargc, cargv)->name;
 
     if (repo_global_init(&ctx.err) == 0 && health_global_init(&ctx.err) == 0) {
-        rc = cmd->run(&ctx, argc - i, argv + i);
+        rc = cmd->run(&ctx, cargc, cargv);
         if (rc < 0 && !dd_error_isset(&ctx.err))
-            DD_BUG("command '%s' failed without an error", cmd->name);
+            DD_BUG("command '%s' failed without an error", cmd->spec->name);
     }
     cli_ctx_release(&ctx);
     health_global_cleanup();
     repo_global_shutdown();
+    if (!g.version && !g.help && i >= argc)
+        dd_error_set(&ctx.err, DD_EUSAGE, "no command given");
 
 done:
+    if (!set_up)
+        out_setup(g.verbosity, g.json, g.color);
     if (dd_error_isset(&ctx.err)) {
         out_error(&ctx.err);
         status = dd_error_exit_status(&ctx.err);
-        if (json && !out_result_written())
-            print_json_error(&ctx.err, cmd ? cmd->name : NULL, status);
+    }
+    if (g.json) {
+        if (!out_json_document_held())
+            print_json_generic(&ctx.err, name);
+        out_json_end(status);
     }
     if (out_finish() < 0 && errno != EPIPE) {
         fprintf(stderr, "error: cannot write the output: %s\n", strerror(errno));

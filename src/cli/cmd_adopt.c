@@ -39,29 +39,37 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct eng
  * Switch a database from golang-migrate or dbmate to dbdeploy without re-running anything: the
  * versions the other tool recorded become ledger rows with the current files' checksums.
  */
-int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        const char *from, *table;
-        bool dry_run;
-    } o = {NULL, "schema_migrations", false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_STRING(0, "from", &o.from, "TOOL", "golang-migrate or dbmate"),
-        CLI_OPT_STRING(0, "table", &o.table, "TABLE", "the tool's migrations table (default schema_migrations)"),
-        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be recorded; change nothing"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "adopt",
-        "ENV --from golang-migrate|dbmate [--table TABLE] [--dry-run]",
+struct adopt_opts {
+    const char *from, *table;
+    bool dry_run;
+};
+
+static const struct cli_opt adopt_options[] = {
+    CLI_OPT_STRING_OF(0, "from", struct adopt_opts, from, "TOOL", "golang-migrate dbmate", "golang-migrate or dbmate"),
+    CLI_OPT_STRING(0, "table", struct adopt_opts, table, "TABLE",
+                   "the tool's migrations table (default schema_migrations)"),
+    CLI_OPT_BOOL('n', "dry-run", struct adopt_opts, dry_run, "show what would be recorded; change nothing"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_adopt = {
+    .brief = "record what golang-migrate or dbmate already applied, without running it",
+    .name = "adopt",
+    .usage = "ENV --from golang-migrate|dbmate [--table TABLE] [--dry-run]",
+    .summary =
         "Record in dbdeploy's ledger the migrations another tool already applied to ENV, with the current files' "
         "checksums, so a team can switch tools without re-running anything. No migration SQL runs.",
-        "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
-        "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. The "
-        "other tool's table is only read.",
-        opts,
-        1,
-        1};
+    .details = "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
+               "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. The "
+               "other tool's table is only read.",
+    .opts = adopt_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct adopt_opts o = {NULL, "schema_migrations", false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_adoption a = ENGINE_ADOPTION_INIT;
@@ -70,7 +78,7 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
     char *who = NULL;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_adopt, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -53,28 +53,35 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
     dd_buf_release(&b);
 }
 
-int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        const char *to;
-        bool dry_run;
-    } o = {NULL, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "apply pending migrations up to and including VERSION"),
-        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be applied; change nothing"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "apply",
-        "ENV [--to VERSION] [--dry-run]",
-        "Apply the pending migrations of ENV in version order, each in its own transaction with its ledger row.",
+struct apply_opts {
+    const char *to;
+    bool dry_run;
+};
+
+static const struct cli_opt apply_options[] = {
+    CLI_OPT_STRING(0, "to", struct apply_opts, to, "VERSION", "apply pending migrations up to and including VERSION"),
+    CLI_OPT_BOOL('n', "dry-run", struct apply_opts, dry_run, "show what would be applied; change nothing"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_apply = {
+    .brief = "apply pending migrations to an environment",
+    .name = "apply",
+    .usage = "ENV [--to VERSION] [--dry-run]",
+    .summary = "Apply the pending migrations of ENV in version order, each in its own transaction with its ledger row.",
+    .details =
         "Applied migrations are verified first: a changed, renamed or missing file, a dirty migration or an "
         "out-of-order version blocks (exit 3) before anything runs. The deployment lock ([database] lock-wait) keeps "
         "two runs apart. Files that cannot run in a transaction run statement by statement (see "
         "docs/migrations.md).",
-        opts,
-        1,
-        1};
+    .opts = apply_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct apply_opts o = {NULL, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_plan plan = ENGINE_PLAN_INIT;
@@ -83,7 +90,7 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
     uint64_t start = dd_now_ms();
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_apply, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -53,9 +53,7 @@ static int verify(struct cli_ctx *ctx, const char *path)
     }
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
+        dd_json_document_begin(&j, &b, "backup");
         dd_json_str(&j, "archive", path);
         dd_json_bool(&j, "ok", true);
         print_manifest_json(&j, &m);
@@ -110,9 +108,7 @@ static void print_result(const struct backup_result *r)
 
     if (out_json()) {
         struct dd_json j;
-        dd_json_init(&j, &b);
-        dd_json_obj_begin(&j, NULL);
-        dd_json_int(&j, "schema", 1);
+        dd_json_document_begin(&j, &b, "backup");
         dd_json_str(&j, "archive", r->path);
         dd_json_uint(&j, "archive_size", r->archive_size);
         dd_json_uint(&j, "duration_ms", r->ms);
@@ -129,17 +125,30 @@ static void print_result(const struct backup_result *r)
     dd_buf_release(&b);
 }
 
+struct backup_opts {
+    const char *verify;
+};
+
+static const struct cli_opt backup_options[] = {
+    CLI_OPT_STRING(0, "verify", struct backup_opts, verify, "ARCHIVE",
+                   "check an existing archive instead of making one"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_backup = {
+    .brief = "back up an environment's database, or verify an archive",
+    .name = "backup",
+    .usage = "ENV | --verify ARCHIVE",
+    .summary = "back up an environment's database",
+    .details = details,
+    .opts = backup_options,
+    .min_args = 0,
+    .max_args = 1,
+};
+
 int cmd_backup(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct {
-        const char *verify;
-    } o = {NULL};
-    const struct cli_opt opts[] = {
-        CLI_OPT_STRING(0, "verify", &o.verify, "ARCHIVE", "check an existing archive instead of making one"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "backup", "ENV | --verify ARCHIVE", "back up an environment's database", details, opts, 0, 1};
+    struct backup_opts o = {NULL};
     struct dd_strv args = DD_STRV_INIT;
     struct backup_request req;
     struct backup_result res = BACKUP_RESULT_INIT;
@@ -147,7 +156,7 @@ int cmd_backup(struct cli_ctx *ctx, int argc, char **argv)
     int64_t *applied = NULL;
     size_t n_applied = 0;
     char size[32];
-    int rc = -1, parsed = cli_parse(ctx, &spec, argc, argv, &args);
+    int rc = -1, parsed = cli_parse(ctx, &cli_spec_backup, &o, argc, argv, &args);
 
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;

@@ -49,9 +49,7 @@ static void render_json(struct dd_buf *b, const struct backup_list *l, const cha
 {
     struct dd_json j;
 
-    dd_json_init(&j, b);
-    dd_json_obj_begin(&j, NULL);
-    dd_json_int(&j, "schema", 1);
+    dd_json_document_begin(&j, b, "backups");
     dd_json_str(&j, "env", env);
     dd_json_str(&j, "dir", dir);
     dd_json_arr_begin(&j, "backups");
@@ -84,14 +82,22 @@ static void render_json(struct dd_buf *b, const struct backup_list *l, const cha
     dd_json_obj_end(&j);
 }
 
+const struct cli_spec cli_spec_backups = {
+    .brief = "list an environment's backups",
+    .name = "backups",
+    .usage = "ENV",
+    .summary = "list an environment's backups",
+    .details = details,
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_backups(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {"backups", "ENV", "list an environment's backups", details, opts, 1, 1};
     struct dd_strv args = DD_STRV_INIT;
     struct backup_list l = BACKUP_LIST_INIT;
     struct dd_buf b = DD_BUF_INIT;
-    int rc = -1, parsed = cli_parse(ctx, &spec, argc, argv, &args);
+    int rc = -1, parsed = cli_parse(ctx, &cli_spec_backups, NULL, argc, argv, &args);
 
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;

@@ -46,25 +46,31 @@ static void outside_deployments(struct db_deployment *out, const struct db_ledge
     }
 }
 
+struct changelog_opts {
+    bool commit;
+};
+
+static const struct cli_opt changelog_options[] = {
+    CLI_OPT_BOOL(0, "commit", struct changelog_opts, commit, "commit the regenerated file (never pushes)"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_changelog = {
+    .brief = "regenerate changelog/ENV/CHANGELOG.md from the ledger and git history",
+    .name = "changelog",
+    .usage = "ENV [--commit]",
+    .summary = "Regenerate changelog/ENV/CHANGELOG.md from the environment's ledger (every recorded deployment, newest "
+               "first, plus migrations applied outside a deployment) and git history (who introduced each file).",
+    .details = "Idempotent: a second run changes nothing. With --commit the file is committed on the current branch "
+               "with a clear message; nothing is pushed.",
+    .opts = changelog_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_changelog(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct {
-        bool commit;
-    } o = {false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL(0, "commit", &o.commit, "commit the regenerated file (never pushes)"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "changelog",
-        "ENV [--commit]",
-        "Regenerate changelog/ENV/CHANGELOG.md from the environment's ledger (every recorded deployment, newest "
-        "first, plus migrations applied outside a deployment) and git history (who introduced each file).",
-        "Idempotent: a second run changes nothing. With --commit the file is committed on the current branch "
-        "with a clear message; nothing is pushed.",
-        opts,
-        1,
-        1};
+    struct changelog_opts o = {false};
     struct dd_strv args = DD_STRV_INIT, hold = DD_STRV_INIT, paths = DD_STRV_INIT;
     struct db_deployments deps = {NULL, 0};
     struct db_ledger ledger = DB_LEDGER_INIT;
@@ -78,7 +84,7 @@ int cmd_changelog(struct cli_ctx *ctx, int argc, char **argv)
     int rc = -1, p;
 
     memset(&outside, 0, sizeof(outside));
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_changelog, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -6,13 +6,13 @@
 #include "util/identity.h"
 #include "util/out.h"
 
-struct deploy_args {
+struct deploy_opts {
     bool dry_run;
     bool sql;       /* plan --sql */
     const char *to; /* --to VERSION */
 };
 
-static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_args *a)
+static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_opts *a)
 {
     struct deploy d;
     struct dd_buf b = DD_BUF_INIT;
@@ -45,63 +45,71 @@ cleanup:
     return rc;
 }
 
-int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct deploy_args o = {false, false, NULL};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "run the read-only checks and show what would happen"),
-        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "deploy the pending migrations up to VERSION only"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "deploy",
-        "ENV [--dry-run] [--to VERSION]",
+static const struct cli_opt deploy_options[] = {
+    CLI_OPT_BOOL('n', "dry-run", struct deploy_opts, dry_run, "run the read-only checks and show what would happen"),
+    CLI_OPT_STRING(0, "to", struct deploy_opts, to, "VERSION", "deploy the pending migrations up to VERSION only"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_deploy = {
+    .brief = "run the deployment pipeline for an environment ('dbdeploy ENV' for short)",
+    .name = "deploy",
+    .usage = "ENV [--dry-run] [--to VERSION]",
+    .summary =
         "Deploy the pending migrations of ENV through the whole pipeline: preflight, gate, health-before, lock, "
         "backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the same.",
+    .details =
         "A failure in apply or health-after restores the backup automatically ([restore] on-failure). Exit status: "
         "0 deployed or up to date, 1 failed without changes, 2 bad input or configuration, 3 blocked before any "
         "change (gate, unhealthy application, lock busy, changed migrations), 4 failed and the database was "
         "restored, 5 failed and the restore failed too. See docs/pipeline.md.",
-        opts,
-        1,
-        1};
+    .opts = deploy_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+static int parse_and_run(struct cli_ctx *ctx, const struct cli_spec *spec, struct deploy_opts *o, int argc, char **argv)
+{
     struct dd_strv args = DD_STRV_INIT;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, spec, o, argc, argv, &args);
     if (p == 0)
-        rc = run_deploy(ctx, args.v[0], &o);
+        rc = run_deploy(ctx, args.v[0], o);
     else
         rc = p > 0 ? 0 : -1;
     dd_strv_release(&args);
     return rc;
 }
 
-int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
+int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct deploy_args o = {true, false, NULL};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL(0, "sql", &o.sql, "print the exact SQL each pending migration would send"),
-        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "plan the pending migrations up to VERSION only"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "plan",
-        "ENV [--sql] [--to VERSION]",
+    struct deploy_opts o = {false, false, NULL};
+
+    return parse_and_run(ctx, &cli_spec_deploy, &o, argc, argv);
+}
+
+static const struct cli_opt plan_options[] = {
+    CLI_OPT_BOOL(0, "sql", struct deploy_opts, sql, "print the exact SQL each pending migration would send"),
+    CLI_OPT_STRING(0, "to", struct deploy_opts, to, "VERSION", "plan the pending migrations up to VERSION only"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_plan = {
+    .brief = "show what a deploy would do, changing nothing",
+    .name = "plan",
+    .usage = "ENV [--sql] [--to VERSION]",
+    .summary =
         "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, the gate and the health check "
         "before, and lists the migrations that would be applied (same as deploy --dry-run).",
-        NULL,
-        opts,
-        1,
-        1};
-    struct dd_strv args = DD_STRV_INIT;
-    int rc = -1, p;
+    .opts = plan_options,
+    .min_args = 1,
+    .max_args = 1,
+};
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
-    if (p == 0)
-        rc = run_deploy(ctx, args.v[0], &o);
-    else
-        rc = p > 0 ? 0 : -1;
-    dd_strv_release(&args);
-    return rc;
+int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct deploy_opts o = {true, false, NULL};
+
+    return parse_and_run(ctx, &cli_spec_plan, &o, argc, argv);
 }

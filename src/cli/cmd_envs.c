@@ -71,27 +71,28 @@ static void render_json(struct dd_buf *b, const struct env_row *rows, size_t n)
     dd_json_obj_end(&j);
 }
 
+const struct cli_spec cli_spec_envs = {
+    .brief = "list the environments with their database (masked) and protection",
+    .name = "envs",
+    .usage = "",
+    .summary = "List the environments defined under pipeline/, with their database (password masked) and what "
+               "protects them.",
+    .details = "MIGRATIONS says whether deploys read the committed tree or the working tree ([git] allow-dirty); "
+               "REQUIRES is the environment every migration must reach first ([gate] requires); BACKUP is off, "
+               "on, or restore (a failed deploy restores automatically). Connects to no database.",
+    .min_args = 0,
+    .max_args = 0,
+};
+
 int cmd_envs(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {"envs",
-                                  "",
-                                  "List the environments defined under pipeline/, with their database (password "
-                                  "masked) and what protects them.",
-                                  "MIGRATIONS says whether deploys read the committed tree or the working tree "
-                                  "([git] allow-dirty); REQUIRES is the environment every migration must reach "
-                                  "first ([gate] requires); BACKUP is off, on, or restore (a failed deploy "
-                                  "restores automatically). Connects to no database.",
-                                  opts,
-                                  0,
-                                  0};
     struct dd_strv args = DD_STRV_INIT, names = DD_STRV_INIT;
     struct env_row *rows = NULL;
     struct dd_buf b = DD_BUF_INIT;
     const struct env_row *broken = NULL;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_envs, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -54,19 +54,20 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli
  * The readiness check for CI (engine/gate.h): exit 0 only when ENV holds exactly the migrations
  * of HEAD, nothing there is dirty, and ENV's health check (if configured) passes. Read-only.
  */
+const struct cli_spec cli_spec_gate = {
+    .brief = "pass only when an environment has every migration of HEAD (for CI)",
+    .name = "gate",
+    .usage = "ENV",
+    .summary = "Pass (exit 0) only when every migration in HEAD is applied on ENV with a matching checksum, nothing is "
+               "dirty, and ENV's health check passes when one is configured; otherwise exit 3 listing what is missing.",
+    .details = "Read-only. Use it in CI as the gate before a production deploy, e.g. 'dbdeploy gate staging'; --json "
+               "gives one document for annotations.",
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {
-        "gate",
-        "ENV",
-        "Pass (exit 0) only when every migration in HEAD is applied on ENV with a matching checksum, nothing is "
-        "dirty, and ENV's health check passes when one is configured; otherwise exit 3 listing what is missing.",
-        "Read-only. Use it in CI as the gate before a production deploy, e.g. 'dbdeploy gate staging'; --json "
-        "gives one document for annotations.",
-        opts,
-        1,
-        1};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
@@ -77,7 +78,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     bool health_checked = false;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_gate, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

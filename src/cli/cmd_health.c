@@ -60,29 +60,29 @@ static void print_json(const struct dd_config *cfg, const struct health_opts *o,
     dd_buf_release(&b);
 }
 
+const struct cli_spec cli_spec_health = {
+    .brief = "check that an environment's application answers its health check",
+    .name = "health",
+    .usage = "ENV",
+    .summary = "check that the environment's application answers its health check",
+    .details = "Sends [health] method (GET) to [health] url from pipeline/ENV.conf until it answers an expected\n"
+               "status (expect-status, default 2xx) with the expected body text (expect-body), retrying timeouts,\n"
+               "refused connections and 408/429/5xx answers with backoff until [health] retries or deadline run\n"
+               "out. -v prints each attempt; --json prints the attempts as JSON.\n"
+               "Exit status: 0 healthy, 3 unhealthy, 2 no usable [health] settings. See docs/health.md.",
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_health(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {
-        "health",
-        "ENV",
-        "check that the environment's application answers its health check",
-        "Sends [health] method (GET) to [health] url from pipeline/ENV.conf until it answers an expected\n"
-        "status (expect-status, default 2xx) with the expected body text (expect-body), retrying timeouts,\n"
-        "refused connections and 408/429/5xx answers with backoff until [health] retries or deadline run\n"
-        "out. -v prints each attempt; --json (before the command) prints the attempts as JSON.\n"
-        "Exit status: 0 healthy, 3 unhealthy, 2 no usable [health] settings. See docs/health.md.",
-        opts,
-        1,
-        1,
-    };
     struct dd_strv args = DD_STRV_INIT;
     struct health_result res = HEALTH_RESULT_INIT;
     struct health_opts o;
     char secs[32];
     int rc = -1, parsed;
 
-    parsed = cli_parse(ctx, &spec, argc, argv, &args);
+    parsed = cli_parse(ctx, &cli_spec_health, NULL, argc, argv, &args);
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;
         goto cleanup;

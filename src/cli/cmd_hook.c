@@ -33,10 +33,6 @@
 #define HOOK_PROJECTS "dbdeploy-projects"       /* next to the hook: the project dirs it checks */
 
 static const char hook_details[] =
-    "subcommands:\n"
-    "  install    install the pre-push hook into this repository (see 'dbdeploy hook install --help')\n"
-    "  pre-push   check a push; git runs it through the hook with the refs on stdin\n"
-    "\n"
     "The hook refuses a push that modifies, deletes or renames a *.sql file directly in the\n"
     "migrations directory when the remote already has it (for a new branch: when the merge base\n"
     "with the protected branch has it). Adding migrations is fine. No database is needed.";
@@ -306,25 +302,26 @@ static void blocked_error(struct push_check *pc, const char *remote_name)
     free(refs);
 }
 
+const struct cli_spec cli_spec_hook_pre_push = {
+    .brief = "check a push; git runs it through the hook with the refs on stdin",
+    .name = "hook pre-push",
+    .usage = "REMOTE URL",
+    .summary = "check a push for changed published migrations (git runs this through the hook)",
+    .details = "Reads git's pre-push lines from stdin: '<local ref> <local sha> <remote ref> <remote sha>'.\n"
+               "Exits 3 when a migration the remote already has was modified, deleted or renamed.",
+    .min_args = 2,
+    .max_args = 2,
+};
+
 static int hook_pre_push(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = {CLI_OPT_END};
-    static const struct cli_spec spec = {
-        "hook pre-push",
-        "REMOTE URL",
-        "check a push for changed published migrations (git runs this through the hook)",
-        "Reads git's pre-push lines from stdin: '<local ref> <local sha> <remote ref> <remote sha>'.\n"
-        "Exits 3 when a migration the remote already has was modified, deleted or renamed.",
-        opts,
-        2,
-        2};
     struct push_check pc = {ctx, NULL, NULL, false, NULL, DD_STRV_INIT, DD_STRV_INIT, DD_STRV_INIT, "", NULL};
     struct dd_strv args = DD_STRV_INIT;
     struct dd_buf in = DD_BUF_INIT;
     size_t lineno = 0;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_hook_pre_push, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;
@@ -395,27 +392,34 @@ static bool has_line(const struct dd_buf *b, const char *line)
     return false;
 }
 
+struct hook_install_opts {
+    bool force, chain;
+};
+
+static const struct cli_opt hook_install_options[] = {
+    CLI_OPT_BOOL('f', "force", struct hook_install_opts, force, "replace a different pre-push hook"),
+    CLI_OPT_BOOL(0, "chain", struct hook_install_opts, chain,
+                 "keep a different pre-push hook as pre-push.chained and run it first"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_hook_install = {
+    .brief = "install the pre-push hook into this repository",
+    .name = "hook install",
+    .usage = "[--force | --chain]",
+    .summary = "install the pre-push hook that refuses pushes changing published migrations",
+    .details = "Installs into the repository's hooks directory (core.hooksPath when set) and adds the\n"
+               "project directory to dbdeploy-projects next to it, so one repository can hold several\n"
+               "projects. The hook finds dbdeploy through $DBDEPLOY, else PATH. Installing again is a no-op;\n"
+               "an older dbdeploy hook is updated in place.",
+    .opts = hook_install_options,
+    .min_args = 0,
+    .max_args = 0,
+};
+
 static int hook_install(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct {
-        bool force, chain;
-    } o = {false, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL('f', "force", &o.force, "replace a different pre-push hook"),
-        CLI_OPT_BOOL(0, "chain", &o.chain, "keep a different pre-push hook as pre-push.chained and run it first"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "hook install",
-        "[--force | --chain]",
-        "install the pre-push hook that refuses pushes changing published migrations",
-        "Installs into the repository's hooks directory (core.hooksPath when set) and adds the\n"
-        "project directory to dbdeploy-projects next to it, so one repository can hold several\n"
-        "projects. The hook finds dbdeploy through $DBDEPLOY, else PATH. Installing again is a no-op;\n"
-        "an older dbdeploy hook is updated in place.",
-        opts,
-        0,
-        0};
+    struct hook_install_opts o = {false, false};
     const char *script = (const char *)hook_pre_push_script;
     size_t script_len = sizeof(hook_pre_push_script) - 1;
     struct dd_strv args = DD_STRV_INIT;
@@ -426,7 +430,7 @@ static int hook_install(struct cli_ctx *ctx, int argc, char **argv)
     bool have_hook, registered;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_hook_install, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;
@@ -510,16 +514,21 @@ cleanup:
 
 /* ---- dispatch --------------------------------------------------------------------------- */
 
+static const struct cli_spec *const hook_subs[] = {&cli_spec_hook_install, &cli_spec_hook_pre_push, NULL};
+
+const struct cli_spec cli_spec_hook = {
+    .brief = "install or run the git pre-push hook that protects published migrations",
+    .name = "hook",
+    .usage = "install [--force | --chain] | pre-push REMOTE URL",
+    .summary = "install or run the git pre-push hook that protects published migrations",
+    .details = hook_details,
+    .min_args = 1,
+    .max_args = 1,
+    .subs = hook_subs,
+};
+
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv)
 {
-    static const struct cli_opt opts[] = {CLI_OPT_END};
-    static const struct cli_spec spec = {"hook",
-                                         "install [--force | --chain] | pre-push REMOTE URL",
-                                         "install or run the git pre-push hook that protects published migrations",
-                                         hook_details,
-                                         opts,
-                                         1,
-                                         1};
     struct dd_strv args = DD_STRV_INIT;
     int p;
 
@@ -527,7 +536,7 @@ int cmd_hook(struct cli_ctx *ctx, int argc, char **argv)
         return hook_install(ctx, argc - 1, argv + 1);
     if (argc >= 2 && strcmp(argv[1], "pre-push") == 0)
         return hook_pre_push(ctx, argc - 1, argv + 1);
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_hook, NULL, argc, argv, &args);
     if (p == 0) {
         dd_error_set(&ctx->err, DD_EUSAGE, "'%s' is not a hook subcommand", args.v[0]);
         dd_error_hint(&ctx->err, "Use 'dbdeploy hook install' or 'dbdeploy hook pre-push REMOTE URL'.");

@@ -8,6 +8,7 @@
 
 #include "util/buf.h"
 #include "util/fs.h"
+#include "util/json.h"
 #include "util/out.h"
 
 /* The skeleton: every file is commented so that it documents itself. */
@@ -100,8 +101,40 @@ struct skeleton_file {
     const char *content;
 };
 
+/* What init did to each file: the text lines, and the same as "action\tpath" for --json. */
+struct init_report {
+    struct dd_buf text;
+    struct dd_strv done;
+};
+
+static void report_add(struct init_report *r, const char *action, const char *path, const char *note)
+{
+    dd_buf_addf(&r->text, "%-8s %s%s\n", action, path, note);
+    dd_strv_pushf(&r->done, "%s\t%s", action, path);
+}
+
+static void report_json(struct dd_buf *b, const struct init_report *r)
+{
+    struct dd_json j;
+
+    dd_json_document_begin(&j, b, "init");
+    dd_json_arr_begin(&j, "files");
+    for (size_t i = 0; i < r->done.n; i++) {
+        const char *tab = strchr(r->done.v[i], '\t');
+        char action[16];
+        snprintf(action, sizeof(action), "%.*s", (int)(tab - r->done.v[i]), r->done.v[i]);
+        dd_json_obj_begin(&j, NULL);
+        dd_json_str(&j, "path", tab + 1);
+        dd_json_str(&j, "action", action);
+        dd_json_obj_end(&j);
+    }
+    dd_json_arr_end(&j);
+    dd_json_obj_end(&j);
+}
+
 /* Create path with content unless it exists; report what happened. */
-static int create_file(const char *root, const struct skeleton_file *f, struct dd_buf *report, struct dd_error *err)
+static int create_file(const char *root, const struct skeleton_file *f, struct init_report *report,
+                       struct dd_error *err)
 {
     char *abs = dd_path_join(root, f->path);
     char *dir = dd_dirname(abs);
@@ -112,7 +145,7 @@ static int create_file(const char *root, const struct skeleton_file *f, struct d
         goto cleanup;
     fd = open(abs, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0 && errno == EEXIST) {
-        dd_buf_addf(report, "exists   %s (left alone)\n", f->path);
+        report_add(report, "exists", f->path, " (left alone)");
         rc = 0;
         goto cleanup;
     }
@@ -122,7 +155,7 @@ static int create_file(const char *root, const struct skeleton_file *f, struct d
             unlink(abs);
         goto cleanup;
     }
-    dd_buf_addf(report, "created  %s\n", f->path);
+    report_add(report, "created", f->path, "");
     rc = 0;
 cleanup:
     if (fd >= 0)
@@ -133,7 +166,7 @@ cleanup:
 }
 
 /* Backups must never be committed by accident: ignore .dbdeploy/ in the project's .gitignore. */
-static int ignore_state_dir(const char *root, struct dd_buf *report, struct dd_error *err)
+static int ignore_state_dir(const char *root, struct init_report *report, struct dd_error *err)
 {
     char *path = dd_path_join(root, ".gitignore");
     struct dd_buf cur = DD_BUF_INIT;
@@ -147,36 +180,40 @@ static int ignore_state_dir(const char *root, struct dd_buf *report, struct dd_e
         dd_buf_adds(&cur, "# dbdeploy state: local backups and temporary files\n.dbdeploy/\n");
         rc = dd_write_file_atomic(path, cur.buf, cur.len, 0644, err);
         if (rc == 0)
-            dd_buf_adds(report, "updated  .gitignore (ignores .dbdeploy/)\n");
+            report_add(report, "updated", ".gitignore", " (ignores .dbdeploy/)");
     }
     dd_buf_release(&cur);
     free(path);
     return rc;
 }
 
-int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
-{
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {
-        "init",
-        "",
+const struct cli_spec cli_spec_init = {
+    .brief = "create pipeline/, migrations/ and changelog/ in a project",
+    .name = "init",
+    .usage = "",
+    .summary =
         "Create the dbdeploy layout in the project directory (-C DIR or the current one): pipeline/ with commented "
         "example environments (dev, staging, prod), migrations/ and changelog/.",
+    .details =
         "Existing files are never overwritten. Edit pipeline/*.conf, then create a first migration with 'dbdeploy "
         "new NAME'.",
-        opts,
-        0,
-        0};
+    .min_args = 0,
+    .max_args = 0,
+};
+
+int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
+{
     const struct skeleton_file files[] = {
         {"pipeline/dbdeploy.conf", shared_conf},     {"pipeline/dev.conf", dev_conf},
         {"pipeline/staging.conf", staging_conf},     {"pipeline/prod.conf", prod_conf},
         {"migrations/README.md", migrations_readme}, {"changelog/.gitkeep", ""},
     };
     struct dd_strv args = DD_STRV_INIT;
-    struct dd_buf report = DD_BUF_INIT;
+    struct init_report report = {DD_BUF_INIT, DD_STRV_INIT};
+    struct dd_buf json = DD_BUF_INIT;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_init, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;
@@ -186,12 +223,16 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
             goto cleanup;
     if (ignore_state_dir(ctx->root, &report, &ctx->err) < 0)
         goto cleanup;
-    dd_buf_adds(&report, "\nnext: edit pipeline/dev.conf, then 'dbdeploy new create_first_table' and "
-                         "'dbdeploy apply dev'\n");
-    out_result_buf(&report);
+    dd_buf_adds(&report.text, "\nnext: edit pipeline/dev.conf, then 'dbdeploy new create_first_table' and "
+                              "'dbdeploy apply dev'\n");
+    if (out_json())
+        report_json(&json, &report);
+    out_result_buf(out_json() ? &json : &report.text);
     rc = 0;
 cleanup:
-    dd_buf_release(&report);
+    dd_buf_release(&json);
+    dd_buf_release(&report.text);
+    dd_strv_release(&report.done);
     dd_strv_release(&args);
     return rc;
 }

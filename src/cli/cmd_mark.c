@@ -7,33 +7,40 @@
 #include "util/json.h"
 #include "util/out.h"
 
-int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        int state; /* 1 applied, 2 pending */
-    } o = {0};
-    const struct cli_opt opts[] = {
-        CLI_OPT_SET_INT(0, "applied", &o.state, 1, "record VERSION as applied with its current checksum"),
-        CLI_OPT_SET_INT(0, "pending", &o.state, 2, "remove VERSION from the ledger"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "mark",
-        "ENV VERSION --applied|--pending",
-        "Change the ledger only: no SQL from the migration runs. The documented way out of a dirty state.",
+struct mark_opts {
+    int state; /* 1 applied, 2 pending */
+};
+
+static const struct cli_opt mark_options[] = {
+    CLI_OPT_SET_INT(0, "applied", struct mark_opts, state, 1, "record VERSION as applied with its current checksum"),
+    CLI_OPT_SET_INT(0, "pending", struct mark_opts, state, 2, "remove VERSION from the ledger"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_mark = {
+    .brief = "record a migration as applied or pending (the way out of a dirty state)",
+    .name = "mark",
+    .usage = "ENV VERSION --applied|--pending",
+    .summary = "Change the ledger only: no SQL from the migration runs. The documented way out of a dirty state.",
+    .details =
         "After a no-transaction migration stopped part-way, finish (or undo) its remaining statements by hand, then "
         "record the outcome: --applied if the database now has everything the file does, --pending if you undid it. "
         "--applied on a modified file records its current checksum (you are vouching for it).",
-        opts,
-        2,
-        2};
+    .opts = mark_options,
+    .min_args = 2,
+    .max_args = 2,
+};
+
+int cmd_mark(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct mark_opts o = {0};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct dd_buf b = DD_BUF_INIT;
     int64_t version;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_mark, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

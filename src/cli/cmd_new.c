@@ -57,27 +57,35 @@ cleanup:
     return rc;
 }
 
-int cmd_new(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        const char *format;
-        bool timestamp;
-    } o = {NULL, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_STRING(0, "format", &o.format, "FORMAT",
-                       "golang (.up.sql + .down.sql, the default), plain (.sql) or dbmate (one file, two sections)"),
-        CLI_OPT_BOOL(0, "timestamp", &o.timestamp, "use a UTC timestamp as the version (default when the set does)"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "new",
-        "NAME [--format FORMAT] [--timestamp]",
+struct new_opts {
+    const char *format;
+    bool timestamp;
+};
+
+static const struct cli_opt new_options[] = {
+    CLI_OPT_STRING_OF(0, "format", struct new_opts, format, "FORMAT", "golang plain dbmate",
+                      "golang (.up.sql + .down.sql, the default), plain (.sql) or dbmate (one file, two sections)"),
+    CLI_OPT_BOOL(0, "timestamp", struct new_opts, timestamp,
+                 "use a UTC timestamp as the version (default when the set does)"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_new = {
+    .brief = "create the next migration files",
+    .name = "new",
+    .usage = "NAME [--format FORMAT] [--timestamp]",
+    .summary =
         "Create the next migration: the highest version + 1, zero-padded to the width in use, or a UTC timestamp "
         "when the existing migrations use timestamps.",
-        "Without --format the new file follows the format of the newest existing migration.",
-        opts,
-        1,
-        1};
+    .details = "Without --format the new file follows the format of the newest existing migration.",
+    .opts = new_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_new(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct new_opts o = {NULL, false};
     struct dd_strv args = DD_STRV_INIT, created = DD_STRV_INIT;
     struct migration_set set = MIGRATION_SET_INIT;
     struct dd_buf b = DD_BUF_INIT;
@@ -85,7 +93,7 @@ int cmd_new(struct cli_ctx *ctx, int argc, char **argv)
     char version[32], *name = NULL;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_new, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

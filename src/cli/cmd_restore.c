@@ -108,25 +108,36 @@ static void print_result(const struct backup_restore_result *r, const char *arch
     dd_buf_release(&b);
 }
 
+struct restore_opts {
+    bool yes, force;
+};
+
+static const struct cli_opt restore_options[] = {
+    CLI_OPT_BOOL('y', "yes", struct restore_opts, yes, "do not ask for confirmation"),
+    CLI_OPT_BOOL(0, "force", struct restore_opts, force, "restore an archive of another environment or database"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_restore = {
+    .brief = "replace an environment's database with a backup",
+    .name = "restore",
+    .usage = "ENV ARCHIVE [--yes] [--force]",
+    .summary = "replace an environment's database with a backup",
+    .details = details,
+    .opts = restore_options,
+    .min_args = 2,
+    .max_args = 2,
+};
+
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct {
-        bool yes, force;
-    } o = {false, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_BOOL('y', "yes", &o.yes, "do not ask for confirmation"),
-        CLI_OPT_BOOL(0, "force", &o.force, "restore an archive of another environment or database"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "restore", "ENV ARCHIVE [--yes] [--force]", "replace an environment's database with a backup", details, opts, 2,
-        2};
+    struct restore_opts o = {false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct backup_manifest header = BACKUP_MANIFEST_INIT;
     struct backup_restore_result res = BACKUP_RESTORE_RESULT_INIT;
     struct backup_restore_request req;
     char *archive = NULL, *conninfo = NULL, *password = NULL, size[32];
-    int rc = -1, parsed = cli_parse(ctx, &spec, argc, argv, &args);
+    int rc = -1, parsed = cli_parse(ctx, &cli_spec_restore, &o, argc, argv, &args);
 
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;

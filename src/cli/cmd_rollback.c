@@ -45,31 +45,39 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
     dd_buf_release(&b);
 }
 
-int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        uint32_t steps;
-        const char *to;
-        bool dry_run, allow_missing_down;
-    } o = {0, NULL, false, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_U32(0, "steps", &o.steps, "N", "revert the newest N applied migrations (default 1)"),
-        CLI_OPT_STRING(0, "to", &o.to, "VERSION", "revert every applied migration above VERSION (0 = all)"),
-        CLI_OPT_BOOL(0, "allow-missing-down", &o.allow_missing_down,
-                     "unrecord migrations that have no down file instead of refusing"),
-        CLI_OPT_BOOL('n', "dry-run", &o.dry_run, "show what would be reverted; change nothing"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "rollback",
-        "ENV [--steps N | --to VERSION] [--allow-missing-down] [--dry-run]",
-        "Revert applied migrations of ENV with their down files, newest first, each in its own transaction.",
+struct rollback_opts {
+    uint32_t steps;
+    const char *to;
+    bool dry_run, allow_missing_down;
+};
+
+static const struct cli_opt rollback_options[] = {
+    CLI_OPT_U32(0, "steps", struct rollback_opts, steps, "N", "revert the newest N applied migrations (default 1)"),
+    CLI_OPT_STRING(0, "to", struct rollback_opts, to, "VERSION",
+                   "revert every applied migration above VERSION (0 = all)"),
+    CLI_OPT_BOOL(0, "allow-missing-down", struct rollback_opts, allow_missing_down,
+                 "unrecord migrations that have no down file instead of refusing"),
+    CLI_OPT_BOOL('n', "dry-run", struct rollback_opts, dry_run, "show what would be reverted; change nothing"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_rollback = {
+    .brief = "revert applied migrations with their down files",
+    .name = "rollback",
+    .usage = "ENV [--steps N | --to VERSION] [--allow-missing-down] [--dry-run]",
+    .summary = "Revert applied migrations of ENV with their down files, newest first, each in its own transaction.",
+    .details =
         "The same checks as apply run first (modified, missing or dirty migrations block). A migration without a "
         "down file blocks unless --allow-missing-down. A failing down migration stops the rollback there; the "
         "ones before it stay reverted and the ledger says exactly which.",
-        opts,
-        1,
-        1};
+    .opts = rollback_options,
+    .min_args = 1,
+    .max_args = 1,
+};
+
+int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct rollback_opts o = {0, NULL, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_plan plan = ENGINE_PLAN_INIT;
@@ -78,7 +86,7 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
     uint64_t start = dd_now_ms();
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_rollback, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -121,24 +121,26 @@ static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struc
     dd_json_obj_end(&j);
 }
 
+const struct cli_spec cli_spec_status = {
+    .brief = "show applied, pending and problem migrations",
+    .name = "status",
+    .usage = "ENV",
+    .summary = "Show every migration of ENV: applied, pending, or a problem "
+               "(dirty, modified, renamed, missing, out-of-order).",
+    .details = "Read-only: it never creates the ledger or takes the deployment lock. Exit status "
+               "0 whatever the states; 'dbdeploy gate ENV' is the check that fails.",
+    .min_args = 1,
+    .max_args = 1,
+};
+
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct cli_opt opts[] = {CLI_OPT_END};
-    const struct cli_spec spec = {"status",
-                                  "ENV",
-                                  "Show every migration of ENV: applied, pending, or a problem "
-                                  "(dirty, modified, renamed, missing, out-of-order).",
-                                  "Read-only: it never creates the ledger or takes the deployment lock. Exit status "
-                                  "0 whatever the states; 'dbdeploy gate ENV' is the check that fails.",
-                                  opts,
-                                  1,
-                                  1};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct dd_buf b = DD_BUF_INIT;
     int rc = -1, p;
 
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_status, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

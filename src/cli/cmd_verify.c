@@ -42,32 +42,39 @@ static void report(struct engine_verify *v, size_t nmig)
     dd_buf_release(&b);
 }
 
-int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
-{
-    struct {
-        const char *base;
-        bool allow_out_of_order;
-    } o = {NULL, false};
-    const struct cli_opt opts[] = {
-        CLI_OPT_STRING(0, "base", &o.base, "REF",
-                       "compare with the merge base of REF and HEAD (default: [git] protected-branch)"),
-        CLI_OPT_BOOL(0, "allow-out-of-order", &o.allow_out_of_order,
-                     "accept new migrations whose version is not above the newest in REF"),
-        CLI_OPT_END,
-    };
-    const struct cli_spec spec = {
-        "verify",
-        "[--base REF] [--allow-out-of-order]",
-        "Check, without a database, that HEAD changes no published migration: fails (exit 3) when a migration "
-        "that exists at the merge base of REF and HEAD was modified, deleted or renamed, when a new migration's "
-        "version is not above the newest in REF, when two files share a version, or when a migration that an "
-        "environment's changelog records as applied differs from its file.",
+struct verify_opts {
+    const char *base;
+    bool allow_out_of_order;
+};
+
+static const struct cli_opt verify_options[] = {
+    CLI_OPT_STRING(0, "base", struct verify_opts, base, "REF",
+                   "compare with the merge base of REF and HEAD (default: [git] protected-branch)"),
+    CLI_OPT_BOOL(0, "allow-out-of-order", struct verify_opts, allow_out_of_order,
+                 "accept new migrations whose version is not above the newest in REF"),
+    CLI_OPT_END,
+};
+
+const struct cli_spec cli_spec_verify = {
+    .brief = "check that no published migration was changed (for CI; no database)",
+    .name = "verify",
+    .usage = "[--base REF] [--allow-out-of-order]",
+    .summary = "Check, without a database, that HEAD changes no published migration: fails (exit 3) when a migration "
+               "that exists at the merge base of REF and HEAD was modified, deleted or renamed, when a new migration's "
+               "version is not above the newest in REF, when two files share a version, or when a migration that an "
+               "environment's changelog records as applied differs from its file.",
+    .details =
         "REF defaults to [git] protected-branch, else origin/main when it exists, else main. Edits that only change "
         "line endings or whitespace are edits too: checksums cover exact bytes. Meant for CI on every push and merge "
         "request.",
-        opts,
-        0,
-        0};
+    .opts = verify_options,
+    .min_args = 0,
+    .max_args = 0,
+};
+
+int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
+{
+    struct verify_opts o = {NULL, false};
     struct dd_strv args = DD_STRV_INIT;
     struct engine_verify v;
     struct migration_set set = MIGRATION_SET_INIT;
@@ -77,7 +84,7 @@ int cmd_verify(struct cli_ctx *ctx, int argc, char **argv)
     memset(&v, 0, sizeof(v));
     dd_strv_init(&v.problems);
     dd_strv_init(&v.kinds);
-    p = cli_parse(ctx, &spec, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_verify, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -227,7 +227,10 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     engine_result_json(&j, "applied", &d->applied);
     dd_json_str(&j, "gate", d->gate_env);
     dd_json_str(&j, "archive", d->backup.path);
-    dd_json_bool(&j, "restored", d->restored);
+    /* "restored" says what "result" says (the database is as before, exit 4), also when nothing had
+     * been committed; "restore_ran" says whether an archive was actually loaded */
+    dd_json_bool(&j, "restored", d->result == DEPLOY_RESTORED);
+    dd_json_bool(&j, "restore_ran", d->restored);
     dd_json_bool(&j, "restore_failed", d->restore_failed);
     if (d->record_id)
         dd_json_int(&j, "deployment_id", d->record_id);

@@ -1,5 +1,6 @@
 #include "util/out.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <unistd.h>
@@ -13,7 +14,9 @@ static struct {
     bool tty_err;
     bool progress_shown;
     bool result_written;
-} st = {OUT_NORMAL, false, {false, false}, false, false, false};
+    struct dd_buf held;      /* --json: stdout, held until out_json_end() adds the exit status */
+    struct dd_strv messages; /* --json: the log_info/log_warn lines, for a generic document */
+} st = {OUT_NORMAL, false, {false, false}, false, false, false, DD_BUF_INIT, DD_STRV_INIT};
 
 static const char *const color_codes[] = {"\033[0m",  "\033[1m",  "\033[31m", "\033[32m",
                                           "\033[33m", "\033[34m", "\033[2m"};
@@ -130,9 +133,62 @@ void out_result_buf(const struct dd_buf *b)
 {
     if (b->len)
         st.result_written = true;
-    /* --json documents were masked value by value (util/json): masking them again as text
-     * could hit JSON syntax ("ledger_exists":true with a secret "true") */
-    write_out(stdout, b->buf, b->len, !st.json);
+    /* --json documents are masked value by value (util/json): masking them again as text could
+     * hit JSON syntax ("ledger_exists":true with a secret "true"), so only text is masked here */
+    if (st.json)
+        dd_buf_add(&st.held, b->buf, b->len);
+    else
+        write_out(stdout, b->buf, b->len, true);
+}
+
+/* The held output without surrounding whitespace: [*start, *end). */
+static void held_trim(size_t *start, size_t *end)
+{
+    *start = 0;
+    *end = st.held.len;
+    while (*start < *end && isspace((unsigned char)st.held.buf[*start]))
+        ++*start;
+    while (*end > *start && isspace((unsigned char)st.held.buf[*end - 1]))
+        --*end;
+}
+
+bool out_json_document_held(void)
+{
+    size_t start, end;
+
+    held_trim(&start, &end);
+    return end - start >= 2 && st.held.buf[start] == '{' && st.held.buf[end - 1] == '}';
+}
+
+void out_json_take_text(struct dd_buf *out)
+{
+    dd_buf_add(out, st.held.buf, st.held.len);
+    dd_buf_reset(&st.held);
+}
+
+const struct dd_strv *out_json_messages(void)
+{
+    return &st.messages;
+}
+
+void out_json_end(int exit_status)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    size_t start, end;
+
+    if (!st.json)
+        return;
+    if (out_json_document_held()) {
+        held_trim(&start, &end);
+        dd_buf_add(&b, st.held.buf + start, end - 1 - start);
+        dd_buf_addf(&b, ",\"exit_status\":%d}\n", exit_status);
+    } else {
+        dd_buf_add(&b, st.held.buf, st.held.len);
+    }
+    write_out(stdout, b.buf, b.len, false);
+    dd_buf_release(&b);
+    dd_buf_release(&st.held);
+    dd_strv_release(&st.messages);
 }
 
 bool out_result_written(void)
@@ -163,10 +219,23 @@ void log_error(const char *fmt, ...)
     va_end(ap);
 }
 
+static void keep_message(const char *fmt, va_list ap)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_buf_vaddf(&b, fmt, ap);
+    dd_strv_push_owned(&st.messages, dd_buf_detach(&b, NULL));
+}
+
 void log_warn(const char *fmt, ...)
 {
     va_list ap;
 
+    if (st.json) {
+        va_start(ap, fmt);
+        keep_message(fmt, ap);
+        va_end(ap);
+    }
     if (st.verbosity == OUT_QUIET)
         return;
     va_start(ap, fmt);
@@ -178,6 +247,11 @@ void log_info(const char *fmt, ...)
 {
     va_list ap;
 
+    if (st.json) {
+        va_start(ap, fmt);
+        keep_message(fmt, ap);
+        va_end(ap);
+    }
     if (st.verbosity == OUT_QUIET)
         return;
     va_start(ap, fmt);

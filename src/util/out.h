@@ -17,6 +17,7 @@
 
 #include "util/buf.h"
 #include "util/error.h"
+#include "util/strv.h"
 
 enum out_verbosity { OUT_QUIET, OUT_NORMAL, OUT_VERBOSE };
 enum out_color_mode { OUT_COLOR_AUTO, OUT_COLOR_NEVER, OUT_COLOR_ALWAYS };
@@ -33,6 +34,17 @@ void out_result(const char *fmt, ...) DD_PRINTF(1, 2);
 /* Whether anything was written to stdout as a result yet. */
 bool out_result_written(void);
 void out_result_buf(const struct dd_buf *b);
+
+/*
+ * With --json, stdout is held in memory so that main can end the document once the exit status
+ * is known: out_json_end() adds "exit_status" to the document a command wrote and prints it.
+ * A command that wrote no document (or text) lets main build a generic one from the held text
+ * (out_json_take_text) and the info/warning lines (out_json_messages).
+ */
+bool out_json_document_held(void);
+void out_json_take_text(struct dd_buf *out);
+const struct dd_strv *out_json_messages(void);
+void out_json_end(int exit_status);
 
 void log_error(const char *fmt, ...) DD_PRINTF(1, 2);
 void log_warn(const char *fmt, ...) DD_PRINTF(1, 2);

@@ -8,7 +8,7 @@ expect_rc 0 --version
 expect_rc 0 --help
 assert_contains "$out" "exit status: 0 success" "main help documents exit codes"
 # every command in the help answers --help with its own usage
-cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk 'NF && $1 != "commands:" {print $1}')
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk '/^  [a-z]/ {print $1}')
 [[ $(wc -w <<<"$cmds") -ge 6 ]] || fail "too few commands listed: $cmds"
 for c in $cmds; do
   expect_rc 0 "$c" --help

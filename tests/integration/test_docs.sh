@@ -7,7 +7,7 @@ source "$DD_SUPPORT/lib.sh"
 
 src=$DBDEPLOY_SOURCE_DIR
 expect_rc 0 --help
-cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk 'NF && $1 != "commands:" {print $1}')
+cmds=$(sed -n '/^commands:/,/^$/p' <<<"$out" | awk '/^  [a-z]/ {print $1}')
 
 warn=$(groff -man -Tutf8 -ww "$src/docs/dbdeploy.1" 2>&1 >/dev/null)
 assert_eq "$warn" "" "man page renders without warnings"
@@ -25,6 +25,7 @@ for s in 0 1 2 3 4 5; do grep -qE "^ +$s +[A-Z]" <<<"$exits" || fail "man page d
 proj=$PWD/proj
 mkdir -p "$proj/pipeline"
 touch "$proj/pipeline/staging.conf" "$proj/pipeline/prod.conf" "$proj/pipeline/dbdeploy.conf"
+export PATH=$(dirname "$DBDEPLOY_BIN"):$PATH
 complete_words() { # words..., the last one being completed
   bash -c '
     source "$1"; shift
@@ -37,6 +38,37 @@ assert_eq "$(complete_words dbdeploy -C "$proj" st)" "staging status " "commands
 assert_eq "$(complete_words dbdeploy -C "$proj" status p)" "prod " "env names from -C"
 assert_eq "$(complete_words dbdeploy rollback --st)" "--steps " "command options"
 assert_eq "$(complete_words dbdeploy adopt x --from g)" "golang-migrate " "option values"
+# names that depend on the project come from the binary ('dbdeploy __complete'), found on PATH
+mkdir -p "$proj/migrations" "$proj/backups/prod"
+touch "$proj/migrations/0001_a.up.sql" "$proj/migrations/0001_a.down.sql" "$proj/migrations/0002_b.sql"
+touch "$proj/backups/prod/20261121T101500Z-1a2b3c4.tar.zst"
+printf '[backup]\n\tdir = backups\n' >"$proj/pipeline/prod.conf"
+assert_eq "$(complete_words dbdeploy -C "$proj" mark prod '')" "0001 0002 " "mark ENV <TAB>: versions"
+assert_eq "$(complete_words dbdeploy -C "$proj" rollback prod --to '')" "0001 0002 " "rollback --to: versions"
+assert_eq "$(complete_words dbdeploy -C "$proj" apply --to 0 prod --dr)" "--dry-run " "option values skipped"
+assert_eq "$(complete_words dbdeploy -C "$proj" restore prod '')" "20261121T101500Z-1a2b3c4.tar.zst latest " \
+  "restore ENV <TAB>: archives"
+assert_eq "$(complete_words dbdeploy -C "$proj" prod --d)" "--dry-run " "'dbdeploy ENV' completes as deploy"
+assert_eq "$(complete_words dbdeploy hook '')" "install pre-push " "subcommands"
+assert_eq "$(complete_words dbdeploy hook install --c)" "--chain --color=always --color=auto --color=never " \
+  "subcommand options and global options after the command"
+assert_eq "$(complete_words dbdeploy completion '')" "bash zsh " "literal choices"
+assert_eq "$(complete_words dbdeploy help sta)" "status " "help COMMAND"
+# zsh completion, for real: Tab in an interactive zsh (zpty) with the committed script loaded
+if command -v zsh >/dev/null; then
+  zsh -n "$src/completions/_dbdeploy" || fail "zsh completion does not parse"
+  mkdir -p "$PWD/zfp"
+  cp "$src/completions/_dbdeploy" "$PWD/zfp/"
+  zcomplete() { (cd "$proj" && timeout 30 zsh "$DD_SUPPORT/zsh_complete.zsh" "$OLDPWD/zfp" "$OLDPWD/zout" "$1"); }
+  assert_eq "$(zcomplete "dbdeploy st")" "staging status " "zsh: commands and env names"
+  assert_eq "$(zcomplete "dbdeploy rollback prod --st")" "--steps " "zsh: command options"
+  assert_eq "$(zcomplete "dbdeploy adopt prod --from ")" "dbmate golang-migrate " "zsh: option values"
+  assert_eq "$(zcomplete "dbdeploy mark prod ")" "0001 0002 " "zsh: versions"
+  assert_eq "$(zcomplete "dbdeploy restore prod ")" "20261121T101500Z-1a2b3c4.tar.zst latest " "zsh: archives"
+  assert_eq "$(zcomplete "dbdeploy hook ")" "install pre-push " "zsh: subcommands"
+else
+  echo "note [$DD_TEST_NAME]: zsh not installed; zsh completion only generated, not exercised" >&2
+fi
 
 # installation
 prefix=$PWD/prefix
