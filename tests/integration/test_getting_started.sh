@@ -13,7 +13,7 @@ git config --global user.email "start@example.com"
 out=$(PATH="$bindir:$PATH" bash -euo pipefail "$script" 2>&1) || { echo "$out" >&2; fail "a step of docs/getting-started.md failed"; }
 assert_contains "$out" "applied 1 migration to dev" "apply dev"
 assert_contains "$out" "installed the pre-push hook" "hook installed"
-assert_contains "$out" "ok: 1 migrations" "verify"
+assert_contains "$out" "ok: 1 migration;" "verify"
 assert_contains "$out" "deployed 1 migration to staging" "staging deploy"
 assert_contains "$out" "# Deployments to staging" "changelog printed"
 assert_eq "$(q "postgresql:///myapp_staging" "select count(*) from users")" "0" "the table exists on staging"

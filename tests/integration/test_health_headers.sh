@@ -38,7 +38,7 @@ pass "the required header passes"
 # no header: 401 at once, no retry
 health_env prod "http://127.0.0.1:$port/healthz" "backoff = 1s"
 : >"$DD_PG_TMP/auth.log"
-grab_dd 1 -C proj health prod
+grab_dd 3 -C proj health prod
 assert_contains "$err" "answered 401 after 1 attempt in 0.0s (expected 2xx)" "missing header"
 assert_contains "$err" "hint: The endpoint rejected the request; check the [health] header lines" "401 hint"
 assert_eq "$(requests auth)" 1 "401 is not retried"
@@ -49,10 +49,10 @@ health_env prod "http://127.0.0.1:$port/healthz" "$auth_header" "backoff = 1s"
 : >"$DD_PG_TMP/auth.log"
 real_token=$HEALTH_TOKEN
 export HEALTH_TOKEN=wr0ng-t0ken-77d1e
-grab_dd 1 -C proj -v health prod
+grab_dd 3 -C proj -v health prod
 assert_contains "$err" "answered 401 after 1 attempt" "different token"
 assert_eq "$(requests auth)" 1 "a rejected token is not retried"
-grab_dd 1 -C proj -v --json health prod
+grab_dd 3 -C proj -v --json health prod
 assert_contains "$out" '"status":401' "--json status of a rejected token"
 assert_not_contains "$all_output" "$HEALTH_TOKEN" "the wrong token"
 export HEALTH_TOKEN=$real_token
@@ -63,9 +63,9 @@ pass "a different header value fails with 401 without retries"
 start_stub down 503 --require-header "Authorization: Bearer $HEALTH_TOKEN"
 health_env prod "http://127.0.0.1:$stub_port/healthz?token=\${HEALTH_TOKEN}" "$auth_header" "retries = 1" \
   "backoff = 10ms"
-grab_dd 1 -C proj -v health prod
+grab_dd 3 -C proj -v health prod
 assert_contains "$err" "healthz?token=***" "the token in the URL is masked"
-grab_dd 1 -C proj -v --json health prod
+grab_dd 3 -C proj -v --json health prod
 health_env prod "http://127.0.0.1:$port/healthz?token=\${HEALTH_TOKEN}" "$auth_header"
 grab_dd 0 -C proj -v health prod
 grab_dd 0 -C proj --json health prod

@@ -64,7 +64,7 @@ for _ in $(seq 200); do [[ -s tls/port ]] && break; sleep 0.05; done
 [[ -s tls/port ]] || fail "the TLS redirect server did not start: $(cat tls/err)"
 health_env prod "https://127.0.0.1:$(cat tls/port)/healthz" "follow-redirects = true" "ca-file = $PWD/tls/cert.pem" \
   'header = X-Api-Key: ${HEALTH_API_KEY}'
-expect_rc 1 -C proj health prod
+expect_rc 3 -C proj health prod
 assert_contains "$err" "refusing a redirect from https to http" "downgrade refused"
 assert_contains "$err" "hint:" "downgrade hint"
 assert_eq "$(requests plain)" 0 "the http server was never asked"
