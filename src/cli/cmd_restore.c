@@ -163,8 +163,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     if (backup_restore(&res, &req, &ctx->err) < 0)
         goto cleanup;
     dd_format_bytes(size, sizeof(size), res.manifest.dump_size);
-    log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u other session%s ended)",
-              res.database, archive, size, res.terminated, res.terminated == 1 ? "" : "s");
+    log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u other session%s ended)", res.database,
+              archive, size, res.terminated, res.terminated == 1 ? "" : "s");
     print_result(&res, archive, ctx->cfg->env);
     rc = 0;
 cleanup:

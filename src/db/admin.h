@@ -87,7 +87,6 @@ int db_restore_heal(struct db_conn *admin, const char *target, struct dd_strv *n
  * through a maintenance database instead), or when databases named like a restore's side
  * databases exist (one cheap query otherwise).
  */
-int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct dd_strv *notes,
-                       struct dd_error *err);
+int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct dd_strv *notes, struct dd_error *err);
 
 #endif

@@ -94,8 +94,8 @@ void db_foreign_versions_release(struct db_foreign_versions *f);
  * reconnects a lost one and retakes what was lost with it, so after it returns 0 the session is
  * usable and the lock held.
  */
-#define DB_LOCK_KEY INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
-#define DB_LOCK_CLASS INT32_C(0x64626470)       /* "dbdp": first key of the maintenance-database lock */
+#define DB_LOCK_KEY   INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_CLASS INT32_C(0x64626470)         /* "dbdp": first key of the maintenance-database lock */
 int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
 int db_lock_release(struct db_conn *c, struct dd_error *err);
 bool db_lock_held(const struct db_conn *c);

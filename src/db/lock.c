@@ -153,6 +153,13 @@ static int try_both(struct db_conn *c, struct lock_key *busy, struct db_conn **b
             return 0;
         }
     }
+    /*
+     * Only now, holding the shared lock: a restore (ours or the run we waited for) may have
+     * ended the session on the target, and nothing may happen before it is back. Reconnecting
+     * earlier could meet the target refusing connections in the middle of another run's switch.
+     */
+    if (!db_alive(c) && db_reconnect(c, err) < 0)
+        return -1;
     if (!c->db_lock_held) {
         db_key(&k);
         if (try_key(c, &k, &c->db_lock_held, err) < 0)
@@ -172,12 +179,6 @@ int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err)
     uint64_t start = dd_now_ms();
     bool got = false, announced = false;
 
-    /*
-     * Both sessions are checked first: a restore (ours or another run's) may have ended the
-     * session on the target while we waited, and nothing may happen before it is back.
-     */
-    if (!db_alive(c) && db_reconnect(c, err) < 0)
-        return -1;
     open_lock_conn(c);
     for (;;) {
         struct lock_key busy;
@@ -211,9 +212,6 @@ int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err)
         }
         if (dd_sleep_ms(LOCK_POLL_MS < wait_ms - (now - start) ? LOCK_POLL_MS : wait_ms - (now - start)) < 0)
             return dd_error_set(err, DD_EINTERRUPTED, "interrupted while waiting for the deployment lock");
-        /* the holder may have been a restore that ended our session on the target */
-        if (!db_alive(c) && db_reconnect(c, err) < 0)
-            return -1;
     }
 }
 

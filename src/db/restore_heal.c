@@ -14,9 +14,9 @@
 #include "util/out.h"
 
 /* Room for the suffixes within PostgreSQL's 63-byte names. */
-#define SIDE_BASE_MAX 36
+#define SIDE_BASE_MAX       36
 #define HEAL_SWITCH_WAIT_MS 10000
-#define MARKER_HEAD "dbdeploy restore side database; target="
+#define MARKER_HEAD         "dbdeploy restore side database; target="
 
 /* The target's name cut at a character boundary so that "<cut>_dbdeploy_<what>_<pid>" fits. */
 static size_t side_base_len(const char *target)
@@ -44,10 +44,10 @@ char *db_restore_marker(const char *target, const char *role, const char *state,
 
 struct side_db {
     char *name;
-    bool is_new;     /* role=new: a copy being loaded or loaded; else role=old: a replaced database */
-    bool ready;      /* state=ready */
-    char *pid;       /* of the run that made it */
-    char *archive;   /* as the marker says */
+    bool is_new;   /* role=new: a copy being loaded or loaded; else role=old: a replaced database */
+    bool ready;    /* state=ready */
+    char *pid;     /* of the run that made it */
+    char *archive; /* as the marker says */
 };
 
 /* "key=value; ..." -> value of key (owned), or NULL. */
@@ -139,8 +139,7 @@ static int scan(struct heal_scan *out, struct db_conn *admin, const char *target
         if (strcmp(name, target) == 0) {
             out->target_exists = true;
             out->target_allows = PQgetvalue(res, r, 1)[0] == 't';
-        } else if (parse_side(&out->v[out->n], target, name,
-                              PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2))) {
+        } else if (parse_side(&out->v[out->n], target, name, PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2))) {
             out->n++;
         }
     }
@@ -267,8 +266,7 @@ static bool has_side_databases(struct db_conn *c)
     return any;
 }
 
-static int heal_via_admin(const struct db_conn *like, const char *target, struct dd_strv *notes,
-                          struct dd_error *err)
+static int heal_via_admin(const struct db_conn *like, const char *target, struct dd_strv *notes, struct dd_error *err)
 {
     struct db_conn *admin = NULL;
     int rc;
@@ -280,8 +278,7 @@ static int heal_via_admin(const struct db_conn *like, const char *target, struct
     return rc;
 }
 
-int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct dd_strv *notes,
-                       struct dd_error *err)
+int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct dd_strv *notes, struct dd_error *err)
 {
     struct db_conn shell;
     char *target = NULL;
