@@ -20,7 +20,7 @@ _dbdeploy_envs()
 _dbdeploy()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="adopt apply backup backups changelog deploy gate health hook init mark new plan restore rollback status verify"
+    local commands="adopt apply backup backups changelog deploy gate health hook init log mark new plan restore rollback status verify"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -49,6 +49,7 @@ _dbdeploy()
     changelog) opts+=" --commit" ;;
     deploy) opts+=" --dry-run" ;;
     hook) opts+=" --force --chain" ;;
+    log) opts+=" --max-count" ;;
     mark) opts+=" --applied --pending" ;;
     new) opts+=" --format --timestamp" ;;
     restore) opts+=" --yes --force" ;;

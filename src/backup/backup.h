@@ -203,6 +203,7 @@ struct backup_restore_request {
     const char *password;   /* secret or NULL; handed over in a 0600 passfile */
     bool force;             /* accept an archive of another environment or database */
     uint64_t wait_ms;       /* how long other sessions get to end at the switch; 0 = 10s */
+    const char *dir;        /* [backup] dir: the password file goes under its .tmp/ (NULL: TMPDIR) */
 };
 
 struct backup_restore_result {
@@ -235,5 +236,14 @@ void backup_restore_result_release(struct backup_restore_result *r);
  * other failure leaves the target as it was too (DD_ECHILD, DD_EDB...).
  */
 int backup_restore(struct backup_restore_result *out, const struct backup_restore_request *req, struct dd_error *err);
+
+/*
+ * What killed runs left in the backup directory: password files under <dir>/.tmp/ of processes
+ * that no longer exist (wiped, then removed) and partial archives <dir>/<env>/.<name>.tmp-<pid>
+ * of such processes. A process that still exists keeps its files. One sentence per removal goes
+ * to `removed`; nothing there is an error (a missing directory is fine). Pids are of this host:
+ * a backup dir shared between hosts is not swept.
+ */
+void backup_sweep(struct dd_strv *removed, const char *dir, const char *env);
 
 #endif

@@ -168,7 +168,8 @@ void bk_major_text(char *out, size_t outsz, int major);
 /*
  * A private directory with a 0600 password file for a child (libpq's own mechanism: no password
  * in argv or the environment). Without a password nothing is created and the child keeps the
- * environment's own setup.
+ * environment's own setup. The directory is "<[backup] dir>/.tmp/pg-<pid>.XXXXXX" (.tmp is
+ * 0700), so that backup_sweep can remove the file of a run that was killed.
  */
 struct bk_passfile {
     char *dir;
@@ -178,7 +179,10 @@ struct bk_passfile {
     {                                                                                                                  \
         NULL, NULL                                                                                                     \
     }
-int bk_passfile_create(struct bk_passfile *pf, const char *password, struct dd_error *err);
+/* dir: the [backup] dir, whose .tmp/ holds the file (NULL: a directory under TMPDIR). */
+int bk_passfile_create(struct bk_passfile *pf, const char *password, const char *dir, struct dd_error *err);
+/* Under the [backup] dir: private directories of password files, "pg-<pid>.XXXXXX". */
+#define BK_TMP_DIR ".tmp"
 /* PGPASSFILE=<path> and PGPASSWORD unset, when there is a file. */
 void bk_passfile_apply(const struct bk_passfile *pf, struct dd_proc *p);
 /* Wipe and remove. */

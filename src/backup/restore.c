@@ -94,7 +94,7 @@ static int restore_into(struct backup_manifest *out, const struct backup_restore
     char *conninfo = conninfo_for(req->conninfo, into);
     int rc = -1;
 
-    if (bk_passfile_create(&pf, req->password, err) < 0)
+    if (bk_passfile_create(&pf, req->password, req->dir, err) < 0)
         goto cleanup;
     dd_strv_push(&p.argv, req->pg_restore);
     dd_strv_pushf(&p.argv, "--dbname=%s", conninfo);

@@ -159,6 +159,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         .conninfo = conninfo,
         .password = password,
         .force = o.force,
+        .dir = ctx->cfg->backup.dir,
     };
     if (backup_restore(&res, &req, &ctx->err) < 0)
         goto cleanup;

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include "backup/backup.h"
 #include "config/config.h"
 #include "db/admin.h"
 #include "db/db.h"
@@ -57,7 +58,10 @@ int cli_need_env_repo(struct cli_ctx *ctx)
 static int connect_and_clean(struct cli_ctx *ctx)
 {
     struct dd_strv notes = DD_STRV_INIT;
-    int rc = db_connect_healing(&ctx->db, ctx->cfg, &notes, &ctx->err);
+    int rc;
+
+    backup_sweep(&notes, ctx->cfg->backup.dir, ctx->cfg->env);
+    rc = db_connect_healing(&ctx->db, ctx->cfg, &notes, &ctx->err);
 
     for (size_t i = 0; i < notes.n; i++)
         log_warn("%s", notes.v[i]);

@@ -87,6 +87,7 @@ int stage_apply_undo(void *ctx, char **note, struct dd_error *err)
     req.db = d->db;
     req.conninfo = conninfo;
     req.password = password;
+    req.dir = d->cfg->backup.dir;
     if (backup_restore(&d->restore, &req, err) < 0 || ledger_is_back(d, err) < 0)
         goto failed;
     d->restored = true;
