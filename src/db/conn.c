@@ -190,6 +190,9 @@ bool db_alive(struct db_conn *c)
 
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         return false;
+    /* a failed transaction would refuse the probe; it is the caller's to roll back, not a lost session */
+    if (PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+        return true;
     /* a terminated session only shows when we next talk to it */
     res = PQexec(c->pg, "SELECT 1");
     ok = PQresultStatus(res) == PGRES_TUPLES_OK;
