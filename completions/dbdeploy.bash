@@ -89,6 +89,11 @@ _dbdeploy_spec()
         values=""
         args=""
         ;;
+    "log")
+        opts="-n --max-count"
+        values="-n --max-count"
+        args="ENV"
+        ;;
     "mark")
         opts="--applied --pending"
         values=""
@@ -138,7 +143,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init mark new plan restore rollback status verify version"
+    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init log mark new plan restore rollback status verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -176,6 +181,7 @@ _dbdeploy()
     "apply --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "backup --verify") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "deploy --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "log --max-count" | "log -n") ;;
     "new --format") COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")) ;;
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "rollback --steps") ;;

@@ -203,6 +203,7 @@ struct backup_restore_request {
     const char *password;   /* secret or NULL; handed over in a 0600 passfile */
     bool force;             /* accept an archive of another environment or database */
     uint64_t wait_ms;       /* how long other sessions get to end at the switch; 0 = 10s */
+    const char *dir;        /* [backup] dir: the password file goes under its .tmp/ (NULL: TMPDIR) */
 };
 
 struct backup_restore_result {
@@ -223,12 +224,26 @@ void backup_restore_result_release(struct backup_restore_result *r);
  * Replace the database behind req->db with the archive's contents, as described above. Needs
  * a role that may create databases and owns the target (in practice the owner with CREATEDB, or
  * a superuser when the dump holds objects of other roles), and may terminate the target's
- * sessions. Every session on the target is ended at the switch, req->db's included; req->db is
- * reconnected afterwards (to the restored database), so its advisory locks are gone.
+ * sessions. Every other session on the target is ended at the switch; req->db's own session is
+ * closed just before it and opened again afterwards on the restored database. The deployment
+ * lock, when req->db holds it, stays held throughout (it lives on a maintenance-database
+ * session, db/lock.c) and its per-database half is taken again. The side databases carry
+ * markers (db_restore_marker) so that the next command can finish or revert the switch of a
+ * killed run (db_restore_heal). Test hook points: "switch-ready", "switch-disabled",
+ * "switch-renamed".
  * Refusals, which change nothing, are DD_EBLOCKED: wrong environment or database, pg_restore
  * too old for the dump, and a damaged archive (found while streaming, before the switch). Any
  * other failure leaves the target as it was too (DD_ECHILD, DD_EDB...).
  */
 int backup_restore(struct backup_restore_result *out, const struct backup_restore_request *req, struct dd_error *err);
+
+/*
+ * What killed runs left in the backup directory: password files under <dir>/.tmp/ of processes
+ * that no longer exist (wiped, then removed) and partial archives <dir>/<env>/.<name>.tmp-<pid>
+ * of such processes. A process that still exists keeps its files. One sentence per removal goes
+ * to `removed`; nothing there is an error (a missing directory is fine). Pids are of this host:
+ * a backup dir shared between hosts is not swept.
+ */
+void backup_sweep(struct dd_strv *removed, const char *dir, const char *env);
 
 #endif

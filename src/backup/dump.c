@@ -383,7 +383,7 @@ int backup_create(struct backup_result *out, const struct backup_request *req, s
     }
     fill_header(&m, req, tv.text, s.mtime);
     dd_sha256_begin(&s.h);
-    if (bk_passfile_create(&pf, req->conninfo, req->password, err) < 0 || readback_start(&rb, tmp, err) < 0 ||
+    if (bk_passfile_create(&pf, req->conninfo, req->password, req->dir, err) < 0 || readback_start(&rb, tmp, err) < 0 ||
         write_archive(&m, &s, &p, fd, tmp, rb.tail, req, &pf, err) < 0)
         goto cleanup;
     if (fstat(fd, &st) < 0) {

@@ -170,6 +170,8 @@ void bk_major_text(char *out, size_t outsz, int major);
  * setting (sslpassword included) and, when there is a password, a 0600 password file. The child
  * is then run with --dbname=service=BK_SERVICE_NAME, so no secret is on its argv (readable by
  * anyone in /proc) or in its environment.
+ * The directory is "<[backup] dir>/.tmp/pg-<pid>.XXXXXX" (.tmp is 0700), so that backup_sweep
+ * can remove the files of a run that was killed.
  */
 #define BK_SERVICE_NAME "dbdeploy"
 struct bk_passfile {
@@ -181,8 +183,12 @@ struct bk_passfile {
     {                                                                                                                  \
         NULL, NULL, NULL                                                                                               \
     }
-/* conninfo: db_child_conninfo's string (may be NULL); password may be NULL. */
-int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, struct dd_error *err);
+/* conninfo: db_child_conninfo's string (may be NULL); password may be NULL; dir: the [backup] dir,
+ * whose .tmp/ holds the files (NULL: a directory under TMPDIR). */
+int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, const char *dir,
+                       struct dd_error *err);
+/* Under the [backup] dir: private directories of password and service files, "pg-<pid>.XXXXXX". */
+#define BK_TMP_DIR ".tmp"
 /* PGSERVICEFILE=<service> (PGSERVICE unset), PGPASSFILE=<path> and PGPASSWORD unset, for the files there are. */
 void bk_passfile_apply(const struct bk_passfile *pf, struct dd_proc *p);
 /* Wipe and remove. */

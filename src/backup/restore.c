@@ -11,30 +11,17 @@
 #include "db/admin.h"
 #include "util/clock.h"
 #include "util/interrupt.h"
+#include "util/fs.h"
 #include "util/out.h"
+#include "util/test_hook.h"
 
 #define BK_SWITCH_WAIT_MS 10000
-/* Room for the suffixes within PostgreSQL's 63-byte names. */
-#define BK_NAME_BASE_MAX 36
 
 void backup_restore_result_release(struct backup_restore_result *r)
 {
     backup_manifest_release(&r->manifest);
     free(r->database);
     *r = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
-}
-
-/* "<target>_dbdeploy_<what>_<pid>", the target cut at a character boundary to fit 63 bytes. */
-static char *side_name(const char *target, const char *what)
-{
-    size_t n = strlen(target);
-
-    if (n > BK_NAME_BASE_MAX) {
-        n = BK_NAME_BASE_MAX;
-        while (n && ((unsigned char)target[n] & 0xc0) == 0x80)
-            n--;
-    }
-    return dd_xasprintf("%.*s_dbdeploy_%s_%ld", (int)n, target, what, (long)getpid());
 }
 
 /* conninfo with the database replaced: a later keyword wins in libpq, the conninfo over the service. */
@@ -107,7 +94,7 @@ static int restore_into(struct backup_manifest *out, const struct backup_restore
     char *conninfo = conninfo_for("service=" BK_SERVICE_NAME, into);
     int rc = -1;
 
-    if (bk_passfile_create(&pf, req->conninfo, req->password, err) < 0)
+    if (bk_passfile_create(&pf, req->conninfo, req->password, req->dir, err) < 0)
         goto cleanup;
     dd_strv_push(&p.argv, req->pg_restore);
     dd_strv_pushf(&p.argv, "--dbname=%s", conninfo);
@@ -163,13 +150,65 @@ static int preflight(struct backup_manifest *h, const struct backup_restore_requ
     return check_pg_restore(req, h, err);
 }
 
+/* A marker on the side database: what it is and how far the restore got (db_restore_heal reads it). */
+static int mark(struct db_conn *admin, const char *fresh, const char *target, const char *state, const char *archive,
+                struct dd_error *err)
+{
+    char *m = db_restore_marker(target, "new", state, (long)getpid(), dd_basename(archive));
+    int rc = db_database_comment(admin, fresh, m, err);
+
+    free(m);
+    return rc;
+}
+
+/*
+ * Our own session on the target must go before the rename. It is closed, not terminated, and
+ * opened again afterwards on the restored database; the deployment lock lives on another session
+ * (db/lock.c) and stays held throughout, the per-database half of it is taken again.
+ */
+static void session_back(struct db_conn *db, bool locked)
+{
+    struct dd_error cerr = DD_ERROR_INIT;
+
+    if ((locked ? db_lock_acquire(db, BK_SWITCH_WAIT_MS, &cerr) : db_reconnect(db, &cerr)) < 0)
+        log_warn("cannot reconnect to the restored database: %s", dd_error_msg(&cerr));
+    dd_error_release(&cerr);
+}
+
+/* The switch itself and dropping the replaced database; test hook points around it. */
+static int switch_in(struct backup_restore_result *out, struct db_conn *admin, const struct backup_restore_request *req,
+                     const char *target, const char *fresh, struct dd_error *err)
+{
+    char *retired = db_restore_side_name(target, "old", (long)getpid());
+    char *marker = db_restore_marker(target, "old", "replaced", (long)getpid(), dd_basename(req->archive));
+    bool locked = db_lock_held(req->db);
+    struct dd_error derr = DD_ERROR_INIT;
+    int rc;
+
+    dd_test_hook_pause("switch-ready");
+    db_disconnect(req->db);
+    rc = db_database_switch(admin, target, fresh, retired, marker, req->wait_ms ? req->wait_ms : BK_SWITCH_WAIT_MS,
+                            &out->terminated, err);
+    if (rc == 0) {
+        dd_test_hook_pause("switch-renamed");
+        if (db_database_drop(admin, retired, &derr) < 0)
+            log_warn("the restore succeeded, but the replaced database '%s' could not be dropped: %s", retired,
+                     dd_error_msg(&derr));
+    }
+    session_back(req->db, locked);
+    dd_error_release(&derr);
+    free(marker);
+    free(retired);
+    return rc;
+}
+
 int backup_restore(struct backup_restore_result *out, const struct backup_restore_request *req, struct dd_error *err)
 {
     struct backup_manifest header = BACKUP_MANIFEST_INIT, m = BACKUP_MANIFEST_INIT;
     struct db_database_props *props = NULL;
     struct db_conn *admin = NULL;
     struct sigaction ign, old_pipe;
-    char *target = dd_xstrdup(db_name(req->db)), *fresh = NULL, *retired = NULL;
+    char *target = dd_xstrdup(db_name(req->db)), *fresh = NULL;
     uint64_t t0 = dd_now_ms();
     bool fresh_exists = false;
     int rc = -1;
@@ -183,36 +222,25 @@ int backup_restore(struct backup_restore_result *out, const struct backup_restor
 
     if (preflight(&header, req, target, err) < 0)
         goto cleanup;
-    fresh = side_name(target, "new");
-    retired = side_name(target, "old");
+    fresh = db_restore_side_name(target, "new", (long)getpid());
     if (db_admin_connect(&admin, req->db, target, err) < 0 || db_database_props_read(&props, admin, target, err) < 0)
         goto cleanup;
     if (db_database_create_like(admin, fresh, props, err) < 0)
         goto cleanup;
     fresh_exists = true;
+    if (mark(admin, fresh, target, "loading", req->archive, err) < 0)
+        goto cleanup;
     if (restore_into(&m, req, &header, fresh, err) < 0 || db_database_apply_props(admin, fresh, props, err) < 0)
         goto cleanup;
     if (dd_interrupt_pending()) {
         dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d before the switch", dd_interrupt_signal());
         goto cleanup;
     }
-    if (db_database_switch(admin, target, fresh, retired, req->wait_ms ? req->wait_ms : BK_SWITCH_WAIT_MS,
-                           &out->terminated, err) < 0)
+    /* complete and verified: from here a killed run's copy is worth switching to */
+    if (mark(admin, fresh, target, "ready", req->archive, err) < 0 ||
+        switch_in(out, admin, req, target, fresh, err) < 0)
         goto cleanup;
     fresh_exists = false;
-    {
-        struct dd_error derr = DD_ERROR_INIT;
-        if (db_database_drop(admin, retired, &derr) < 0)
-            log_warn("the restore succeeded, but the replaced database '%s' could not be dropped: %s", retired,
-                     dd_error_msg(&derr));
-        dd_error_release(&derr);
-    }
-    {
-        struct dd_error cerr = DD_ERROR_INIT;
-        if (db_reconnect(req->db, &cerr) < 0)
-            log_warn("cannot reconnect to the restored database: %s", dd_error_msg(&cerr));
-        dd_error_release(&cerr);
-    }
     out->manifest = m;
     m = (struct backup_manifest)BACKUP_MANIFEST_INIT;
     out->database = target;
@@ -235,7 +263,6 @@ cleanup:
     backup_manifest_release(&header);
     free(target);
     free(fresh);
-    free(retired);
     sigaction(SIGPIPE, &old_pipe, NULL);
     return rc;
 }

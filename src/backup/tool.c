@@ -99,6 +99,34 @@ int bk_passfile_line(struct dd_buf *out, const char *password)
 }
 
 /*
+ * "<dir>/.tmp/pg-<pid>.XXXXXX": a place the next run can find (backup_sweep) if we are killed
+ * before removing it, with our pid so it can tell a dead run's from a live one's.
+ */
+static int passfile_dir(char **out, const char *dir, struct dd_error *err)
+{
+    char *root, *tmpl;
+
+    if (!dir)
+        return dd_mkdtemp(out, "dbdeploy-pg", err);
+    root = dd_path_join(dir, BK_TMP_DIR);
+    if (dd_mkdir_p(root, 0700, err) < 0 || chmod(root, 0700) < 0) {
+        if (!dd_error_isset(err))
+            dd_error_errno(err, DD_EIO, "cannot create '%s'", root);
+        free(root);
+        return -1;
+    }
+    tmpl = dd_xasprintf("%s/pg-%ld.XXXXXX", root, (long)getpid());
+    free(root);
+    if (!mkdtemp(tmpl)) {
+        dd_error_errno(err, DD_EIO, "cannot create a private directory like '%s'", tmpl);
+        free(tmpl);
+        return -1;
+    }
+    *out = tmpl;
+    return 0;
+}
+
+/*
  * db_child_conninfo's "key='value' ..." as pg_service.conf lines. The service file has no
  * quoting: a value is the rest of its line, so a line break cannot be carried.
  */
@@ -137,7 +165,8 @@ static int write_private(char **path, const char *dir, const char *name, struct 
     return dd_write_file_atomic(*path, content->buf, content->len, 0600, err);
 }
 
-int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, struct dd_error *err)
+int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char *password, const char *dir,
+                       struct dd_error *err)
 {
     struct dd_buf line = DD_BUF_INIT, service = DD_BUF_INIT;
     int rc = -1;
@@ -156,7 +185,7 @@ int bk_passfile_create(struct bk_passfile *pf, const char *conninfo, const char 
         dd_error_hint(err, "Remove the line break from the [database] url.");
         goto cleanup;
     }
-    if (dd_mkdtemp(&pf->dir, "dbdeploy-pg", err) < 0)
+    if (passfile_dir(&pf->dir, dir, err) < 0)
         goto cleanup;
     /* every setting (sslpassword too) goes in a file: argv is world-readable in /proc */
     if (conninfo && write_private(&pf->service, pf->dir, "pg_service.conf", &service, err) < 0)

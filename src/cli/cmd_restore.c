@@ -14,10 +14,12 @@
 
 static const char details[] =
     "Replaces ENV's database with the contents of ARCHIVE: a path, a file name in\n"
-    "<[backup] dir>/ENV/, or 'latest'. The archive is verified completely first and must be a\n"
-    "backup of the same environment and database (--force skips that check). pg_restore loads it\n"
-    "into a new database; only when that succeeds are the sessions on ENV's database ended and the\n"
-    "new database renamed into its place, so a failure leaves the database as it was.\n"
+    "<[backup] dir>/ENV/, or 'latest'. It must be a backup of the same environment and database\n"
+    "(--force skips that check). pg_restore loads it into a new database while the archive is\n"
+    "verified as it streams; only when both succeed are the sessions on ENV's database ended and\n"
+    "the new database renamed into its place, so a failure leaves the database as it was. The\n"
+    "restore holds the deployment lock, like a deploy: it waits up to [database] lock-wait for a\n"
+    "running deployment, then exits 3 naming it.\n"
     "\n"
     "On a terminal the restore asks for confirmation; elsewhere it needs --yes.\n"
     "See docs/backup.md for what the restore needs and for restoring by hand.";
@@ -156,7 +158,9 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     describe(&header, archive, ctx->cfg->env, db_name(ctx->db));
     if (!o.yes && confirm(ctx, ctx->cfg->env) < 0)
         goto cleanup;
-    if (db_child_conninfo(ctx->db, &conninfo, &password, &ctx->err) < 0)
+    /* a deploy running meanwhile would undo this restore with its own, or report a state that is gone */
+    if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||
+        db_child_conninfo(ctx->db, &conninfo, &password, &ctx->err) < 0)
         goto cleanup;
     req = (struct backup_restore_request){
         .archive = archive,
@@ -166,12 +170,13 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         .conninfo = conninfo,
         .password = password,
         .force = o.force,
+        .dir = ctx->cfg->backup.dir,
     };
     if (backup_restore(&res, &req, &ctx->err) < 0)
         goto cleanup;
     dd_format_bytes(size, sizeof(size), res.manifest.dump_size);
-    log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u session%s ended, dbdeploy's own included)",
-              res.database, archive, size, res.terminated, res.terminated == 1 ? "" : "s");
+    log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u other session%s ended)", res.database,
+              archive, size, res.terminated, res.terminated == 1 ? "" : "s");
     print_result(&res, archive, ctx->cfg->env);
     rc = 0;
 cleanup:

@@ -1,8 +1,11 @@
 #include "cli/cli.h"
 
+#include "backup/backup.h"
 #include "config/config.h"
+#include "db/admin.h"
 #include "db/db.h"
 #include "git/git.h"
+#include "util/out.h"
 
 int cli_need_config(struct cli_ctx *ctx, const char *env)
 {
@@ -47,6 +50,25 @@ int cli_need_env_repo(struct cli_ctx *ctx)
     return 0;
 }
 
+/*
+ * The one place commands connect: first finish or revert what a killed dbdeploy left on this
+ * environment (a half-done restore switch, side databases, passfiles, partial archives), and
+ * say what was done.
+ */
+static int connect_and_clean(struct cli_ctx *ctx)
+{
+    struct dd_strv notes = DD_STRV_INIT;
+    int rc;
+
+    backup_sweep(&notes, ctx->cfg->backup.dir, ctx->cfg->env);
+    rc = db_connect_healing(&ctx->db, ctx->cfg, &notes, &ctx->err);
+
+    for (size_t i = 0; i < notes.n; i++)
+        log_warn("%s", notes.v[i]);
+    dd_strv_release(&notes);
+    return rc;
+}
+
 int cli_need_db(struct cli_ctx *ctx)
 {
     if (ctx->db)
@@ -59,7 +81,7 @@ int cli_need_db(struct cli_ctx *ctx)
         dd_error_hint(&ctx->err, "Set url = postgresql://user@host/db in [database], or export DATABASE_URL.");
         return -1;
     }
-    return db_connect(&ctx->db, ctx->cfg, &ctx->err);
+    return connect_and_clean(ctx);
 }
 
 void cli_ctx_release(struct cli_ctx *ctx)

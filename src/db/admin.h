@@ -17,6 +17,7 @@
  * utility statements, which take no parameters. Errors are DD_EDB with the server's message.
  */
 #include "db/db.h"
+#include "util/strv.h"
 
 struct db_database_props;
 
@@ -41,13 +42,51 @@ int db_database_apply_props(struct db_conn *admin, const char *name, const struc
 /*
  * Put `replacement` in the place of `target`: new connections to target are refused, its other
  * sessions are terminated (waiting up to wait_ms for them to end; *terminated counts them), and
- * in one transaction target is renamed to `retired` and replacement to target. On failure target
- * is as it was, connections allowed again, and replacement keeps its name.
+ * in one transaction target is renamed to `retired` and replacement to target, the database now
+ * named target gets target's comment back (replacement carried a marker) and `retired` gets
+ * `retired_marker`. On failure target is as it was, connections allowed again, and replacement
+ * keeps its name. Test hook point: "switch-disabled" (util/test_hook.h).
  */
 int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
-                       uint64_t wait_ms, unsigned *terminated, struct dd_error *err);
+                       const char *retired_marker, uint64_t wait_ms, unsigned *terminated, struct dd_error *err);
 
 /* DROP DATABASE IF EXISTS, ending its sessions first (WITH (FORCE) from PostgreSQL 13). */
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err);
+/* COMMENT ON DATABASE name IS text (NULL: no comment). */
+int db_database_comment(struct db_conn *admin, const char *name, const char *text, struct dd_error *err);
+/* ALTER DATABASE name WITH ALLOW_CONNECTIONS allow. */
+int db_database_allow_connections(struct db_conn *admin, const char *name, bool allow, struct dd_error *err);
+
+/*
+ * The marker a restore writes as the comment of its side databases, so that the next dbdeploy
+ * command can tell what a killed run left behind (db_restore_heal):
+ *   "dbdeploy restore side database; target=<db>; role=new|old; state=<s>; pid=<n>; archive=<file>"
+ * role new: the copy being loaded (state loading, then ready once complete and verified);
+ * role old: the database it replaced (state replaced). Owned by the caller.
+ */
+char *db_restore_marker(const char *target, const char *role, const char *state, long pid, const char *archive);
+/* "<target>_dbdeploy_<what>_<pid>", the target cut at a character boundary to fit 63 bytes. */
+char *db_restore_side_name(const char *target, const char *what, long pid);
+
+/*
+ * Finish or revert a restore switch that a killed dbdeploy left half-done on database `target`,
+ * and drop the side databases of dead restores. Runs only when the deployment lock of `target`
+ * is free at once (a live run owns its side databases); otherwise does nothing. Decisions, from
+ * the target's ALLOW_CONNECTIONS and the markers:
+ *   target refuses connections, a complete copy (state ready) exists -> finish the switch;
+ *   target refuses connections, no complete copy                     -> allow connections again;
+ *   target accepts connections: an unswitched copy is dropped (the restore did not happen), a
+ *   replaced database is dropped (the restore had happened).
+ * Each action adds one sentence to `notes`. Side databases without a marker naming `target`
+ * are left alone.
+ */
+int db_restore_heal(struct db_conn *admin, const char *target, struct dd_strv *notes, struct dd_error *err);
+
+/*
+ * db_connect, then db_restore_heal when needed: when the target refuses connections (connecting
+ * through a maintenance database instead), or when databases named like a restore's side
+ * databases exist (one cheap query otherwise).
+ */
+int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct dd_strv *notes, struct dd_error *err);
 
 #endif

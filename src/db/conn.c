@@ -139,7 +139,10 @@ static int open_session(struct db_conn *c, struct dd_error *err)
     }
     PQsetNoticeReceiver(c->pg, on_notice, NULL);
     c->server_version = PQserverVersion(c->pg);
-    c->lock_held = false;
+    free(c->dbname);
+    c->dbname = dd_xstrdup(PQdb(c->pg));
+    /* the per-database lock died with the old session; lock_conn's lock did not */
+    c->db_lock_held = false;
     c->cur_lock_timeout_ms = c->default_lock_timeout_ms;
     c->cur_statement_timeout_ms = c->default_statement_timeout_ms;
     rc = 0;
@@ -174,6 +177,31 @@ bool db_connected(const struct db_conn *c)
     return c->pg && PQstatus(c->pg) == CONNECTION_OK;
 }
 
+void db_disconnect(struct db_conn *c)
+{
+    if (c->pg)
+        PQfinish(c->pg);
+    c->pg = NULL;
+    c->db_lock_held = false;
+}
+
+bool db_alive(struct db_conn *c)
+{
+    PGresult *res;
+    bool ok;
+
+    if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    /* a failed transaction would refuse the probe; it is the caller's to roll back, not a lost session */
+    if (PQtransactionStatus(c->pg) == PQTRANS_INERROR)
+        return true;
+    /* a terminated session only shows when we next talk to it */
+    res = PQexec(c->pg, "SELECT 1");
+    ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    PQclear(res);
+    return ok;
+}
+
 int db_reconnect(struct db_conn *c, struct dd_error *err)
 {
     if (c->pg)
@@ -188,6 +216,8 @@ void db_free(struct db_conn *c)
         return;
     if (c->pg)
         PQfinish(c->pg);
+    db_free(c->lock_conn);
+    free(c->dbname);
     dd_free_secret(c->url);
     free(c->url_masked);
     free(c->url_origin);
@@ -201,7 +231,7 @@ int db_server_version(const struct db_conn *c)
 
 const char *db_name(const struct db_conn *c)
 {
-    return PQdb(c->pg);
+    return c->pg ? PQdb(c->pg) : c->dbname;
 }
 
 const char *db_user(const struct db_conn *c)

@@ -38,6 +38,10 @@ const char *db_name(const struct db_conn *c);
 const char *db_user(const struct db_conn *c);
 /* Whether the session is still usable (the server may have closed it). */
 bool db_connected(const struct db_conn *c);
+/* Whether the server still answers (one round trip: a terminated session shows only then). */
+bool db_alive(struct db_conn *c);
+/* Close the session (a restore does, rather than terminate it); db_reconnect opens it again. */
+void db_disconnect(struct db_conn *c);
 /* Close and reopen the session (after the server or a restore terminated it). */
 int db_reconnect(struct db_conn *c, struct dd_error *err);
 
@@ -80,17 +84,26 @@ int db_foreign_versions_read(struct db_foreign_versions *out, struct db_conn *c,
 void db_foreign_versions_release(struct db_foreign_versions *f);
 
 /*
- * The deployment lock: a session-level advisory lock on DB_LOCK_KEY, polled with
- * pg_try_advisory_lock outside any transaction (it never waits inside the server, so it cannot
- * deadlock with CREATE INDEX CONCURRENTLY, and the server frees it when we die). After wait_ms
- * it fails with DD_EBLOCKED naming the holder (pid, application, client, since).
- * wait_ms == DB_LOCK_WAIT_FOREVER (0, as "lock-wait = 0" in the config) waits without limit
- * (Ctrl-C still interrupts it).
+ * The deployment lock (db/lock.c says why it is two locks): a session-level advisory lock
+ * (DB_LOCK_CLASS, hash of the database name) on a second session connected to a maintenance
+ * database, which survives a restore's switch of the target database, and the single-key lock
+ * DB_LOCK_KEY on the target's own session, for other tools. Both are polled with
+ * pg_try_advisory_lock outside any transaction (never waiting inside the server, so no deadlock
+ * with CREATE INDEX CONCURRENTLY; the server frees them when we die). After wait_ms it fails
+ * with DD_EBLOCKED naming the holder (pid, application, client, since).
+ *
+ * db_lock_acquire may be called again while the lock is held: it first checks both sessions,
+ * reconnects a lost one and retakes what was lost with it, so after it returns 0 the session is
+ * usable and the lock held. wait_ms == DB_LOCK_WAIT_FOREVER (0, as "lock-wait = 0" in the
+ * config) waits without limit (Ctrl-C still interrupts it).
  */
 #define DB_LOCK_KEY          INT64_C(0x64626465706c6f79) /* "dbdeploy" in ASCII = 7233454338351067001 */
+#define DB_LOCK_CLASS        INT32_C(0x64626470)         /* "dbdp": first key of the maintenance-database lock */
 #define DB_LOCK_WAIT_FOREVER 0
 int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err);
 int db_lock_release(struct db_conn *c, struct dd_error *err);
 bool db_lock_held(const struct db_conn *c);
+/* One attempt at the maintenance-database lock of `dbname` on an admin session (db/admin.h). */
+int db_lock_try_named(struct db_conn *admin, const char *dbname, bool *got, struct dd_error *err);
 
 #endif

@@ -12,7 +12,10 @@ struct db_conn {
     char *url_masked; /* for messages */
     char *url_origin; /* where the url was configured, for hints */
     int server_version;
-    bool lock_held;
+    char *dbname;              /* of the last session, for db_name() while disconnected */
+    bool lock_held;            /* the deployment lock, on lock_conn (see db/lock.c) */
+    bool db_lock_held;         /* its per-database twin, on this session */
+    struct db_conn *lock_conn; /* session on a maintenance database holding the lock */
     uint64_t default_lock_timeout_ms, default_statement_timeout_ms; /* session defaults (startup options) */
     uint64_t cur_lock_timeout_ms, cur_statement_timeout_ms;         /* what the session has now */
 };

@@ -133,6 +133,12 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
 int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
                         struct dd_error *err);
 void db_deployments_release(struct db_deployments *l);
+/*
+ * (*out)[i]: the recovery method recorded for l->v[i] (NULL when none, or when the ledger has no
+ * recovery column). The array and its strings are owned by the caller (free each, then it).
+ */
+int db_deployments_recovery(char ***out, const struct db_deployments *l, struct db_conn *c, const char *schema,
+                            struct dd_error *err);
 void db_deployment_release(struct db_deployment *d);
 
 /* One statement, sent as is (autocommit unless the script opened a transaction). */

@@ -7,8 +7,9 @@
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/out.h"
+#include "util/test_hook.h"
 
-#define SWITCH_POLL_MS 100
+#define SWITCH_POLL_MS 10 /* while the target refuses connections: keep it short */
 
 struct db_setting {
     char *role; /* NULL: the whole database */
@@ -468,7 +469,11 @@ cleanup:
     return rc;
 }
 
-/* Sessions on `name` other than ours: terminate them, and say how many are left. */
+/*
+ * Sessions on `name` other than ours: terminate them, and say how many are left. All are
+ * signalled at once (pg_terminate_backend's own wait would take them one by one, 100 ms steps);
+ * the caller polls briefly for them to be gone.
+ */
 static int end_sessions(struct db_conn *admin, const char *name, unsigned *terminated, int *left, struct dd_error *err)
 {
     PGresult *res = query(admin,
@@ -481,7 +486,12 @@ static int end_sessions(struct db_conn *admin, const char *name, unsigned *termi
                            "to, a member of pg_signal_backend, or a superuser.");
         return -1;
     }
-    *terminated += (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    {
+        /* a session still exiting is signalled again on the next poll: count it once */
+        unsigned n = (unsigned)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+        if (n > *terminated)
+            *terminated = n;
+    }
     PQclear(res);
     res = query(admin,
                 "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 "
@@ -494,6 +504,17 @@ static int end_sessions(struct db_conn *admin, const char *name, unsigned *termi
     return 0;
 }
 
+int db_database_allow_connections(struct db_conn *admin, const char *name, bool allow, struct dd_error *err)
+{
+    char *q = db_quote_ident(admin, name);
+    char *sql = dd_xasprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", q, allow ? "true" : "false");
+    int rc = exec_sql(admin, sql, "cannot change whether the database accepts connections", err);
+
+    free(sql);
+    free(q);
+    return rc;
+}
+
 static int set_allow_connections(struct db_conn *admin, const char *qtarget, bool allow, struct dd_error *err)
 {
     char *sql = dd_xasprintf("ALTER DATABASE %s WITH ALLOW_CONNECTIONS %s", qtarget, allow ? "true" : "false");
@@ -503,21 +524,82 @@ static int set_allow_connections(struct db_conn *admin, const char *qtarget, boo
     return rc;
 }
 
-int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
-                       uint64_t wait_ms, unsigned *terminated, struct dd_error *err)
+/* The database's comment (NULL when none or when there is no such database). */
+static int read_comment(struct db_conn *admin, const char *name, char **out, struct dd_error *err)
+{
+    PGresult *res = query(admin,
+                          "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database "
+                          "WHERE datname = $1",
+                          name, "cannot read the database's comment", err);
+
+    *out = NULL;
+    if (!res)
+        return -1;
+    if (PQntuples(res) > 0)
+        *out = value_or_null(res, 0, 0);
+    PQclear(res);
+    return 0;
+}
+
+int db_database_comment(struct db_conn *admin, const char *name, const char *text, struct dd_error *err)
+{
+    char *qname = db_quote_ident(admin, name), *lit = text ? quote_literal(admin, text) : dd_xstrdup("NULL");
+    char *sql = dd_xasprintf("COMMENT ON DATABASE %s IS %s", qname, lit);
+    int rc = exec_sql(admin, sql, "cannot comment on the database", err);
+
+    free(sql);
+    free(lit);
+    free(qname);
+    return rc;
+}
+
+/*
+ * Both renames, the target's own comment back onto the database taking its name (the
+ * replacement carried a marker), and a marker on the retired one: one simple query is one
+ * transaction, so all of it happens or none.
+ */
+static char *swap_sql(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
+                      const char *comment, const char *retired_marker)
 {
     char *qt = db_quote_ident(admin, target), *qr = db_quote_ident(admin, replacement),
          *qo = db_quote_ident(admin, retired);
-    char *swap = dd_xasprintf("ALTER DATABASE %s RENAME TO %s; ALTER DATABASE %s RENAME TO %s", qt, qo, qr, qt);
-    uint64_t deadline = dd_now_ms() + wait_ms;
+    char *lc = comment ? quote_literal(admin, comment) : dd_xstrdup("NULL");
+    char *lm = retired_marker ? quote_literal(admin, retired_marker) : dd_xstrdup("NULL");
+    char *sql = dd_xasprintf("ALTER DATABASE %s RENAME TO %s; ALTER DATABASE %s RENAME TO %s; "
+                             "COMMENT ON DATABASE %s IS %s; COMMENT ON DATABASE %s IS %s",
+                             qt, qo, qr, qt, qt, lc, qo, lm);
+
+    free(qt);
+    free(qr);
+    free(qo);
+    free(lc);
+    free(lm);
+    return sql;
+}
+
+int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
+                       const char *retired_marker, uint64_t wait_ms, unsigned *terminated, struct dd_error *err)
+{
+    char *qt = db_quote_ident(admin, target), *comment = NULL, *swap = NULL;
+    uint64_t deadline = dd_now_ms() + wait_ms, refused_at = 0;
     bool blocked = false;
     int rc = -1;
 
     *terminated = 0;
-    /* new sessions (an application reconnecting) would otherwise race the rename */
+    if (read_comment(admin, target, &comment, err) < 0)
+        goto cleanup;
+    swap = swap_sql(admin, target, replacement, retired, comment, retired_marker);
+    /*
+     * New sessions (an application reconnecting) would otherwise race the rename. From here to
+     * the swap the target refuses connections, so nothing slow happens in between: the sessions
+     * are all signalled at once, polled for every 10 ms, and the swap follows. If we are killed
+     * here, the next dbdeploy command finishes the switch (db_restore_heal).
+     */
     if (set_allow_connections(admin, qt, false, err) < 0)
         goto cleanup;
+    refused_at = dd_now_ms();
     blocked = true;
+    dd_test_hook_pause("switch-disabled");
     for (;;) {
         struct dd_error serr = DD_ERROR_INIT;
         int left = 0;
@@ -525,7 +607,6 @@ int db_database_switch(struct db_conn *admin, const char *target, const char *re
         if (end_sessions(admin, target, terminated, &left, err) < 0)
             goto cleanup;
         if (!left) {
-            /* one simple query is one transaction: both renames happen, or neither */
             if (exec_sql(admin, swap, "cannot switch the databases", &serr) == 0) {
                 dd_error_release(&serr);
                 break;
@@ -543,6 +624,8 @@ int db_database_switch(struct db_conn *admin, const char *target, const char *re
         dd_sleep_ms(SWITCH_POLL_MS);
     }
     blocked = false;
+    log_detail("database '%s' refused new connections for %llums during the switch", target,
+               (unsigned long long)(dd_now_ms() - refused_at));
     rc = 0;
 cleanup:
     if (blocked) {
@@ -552,9 +635,8 @@ cleanup:
         dd_error_release(&e2);
     }
     free(swap);
+    free(comment);
     free(qt);
-    free(qr);
-    free(qo);
     return rc;
 }
 

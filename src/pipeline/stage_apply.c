@@ -71,12 +71,12 @@ int stage_apply_undo(void *ctx, char **note, struct dd_error *err)
         return -1;
     }
     /*
-     * Keep this session if it still works: it holds the deployment lock, so no other deployment
-     * can start on the database we are about to replace. Only a dead session is replaced, and the
-     * lock taken again.
+     * Keep this session if it still works: with it the deployment lock stays held, so no other
+     * deployment can start on the database we are about to replace. A lost session is reconnected
+     * and the lock retaken (db_lock_acquire) before anything else happens.
      */
     db_rollback_quietly(d->db);
-    if (!db_connected(d->db) && (db_reconnect(d->db, err) < 0 || db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0))
+    if (db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0)
         goto failed;
     if (db_child_conninfo(d->db, &conninfo, &password, err) < 0)
         goto failed;
@@ -87,6 +87,7 @@ int stage_apply_undo(void *ctx, char **note, struct dd_error *err)
     req.db = d->db;
     req.conninfo = conninfo;
     req.password = password;
+    req.dir = d->cfg->backup.dir;
     if (backup_restore(&d->restore, &req, err) < 0 || ledger_is_back(d, err) < 0)
         goto failed;
     d->restored = true;

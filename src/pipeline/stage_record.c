@@ -42,7 +42,9 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
     one.v = dd_xcalloc(1, sizeof(*one.v));
     one.n = 1;
     deploy_to_record(&one.v[0], d, stages.buf);
-    if (db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0 ||
+    /* held since the lock stage; after a restore the session may be new and must be checked first */
+    if ((db_lock_held(d->db) && db_lock_acquire(d->db, d->cfg->lock_wait_ms, err) < 0) ||
+        db_ledger_ensure(d->db, d->cfg->ledger_schema, err) < 0 ||
         db_deployment_insert(d->db, d->cfg->ledger_schema, &one.v[0], err) < 0)
         goto cleanup;
     d->record_id = one.v[0].id;

@@ -6,7 +6,10 @@
 
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "backup/internal.h"
 #include "util/fs.h"
@@ -66,7 +69,7 @@ static void test_passfile_is_private_and_removed(void **state)
     char *dir;
 
     (void)state;
-    assert_int_equal(bk_passfile_create(&pf, NULL, "s3cret:pw", &err), 0);
+    assert_int_equal(bk_passfile_create(&pf, NULL, "s3cret:pw", NULL, &err), 0);
     assert_int_equal(stat(pf.path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(stat(pf.dir, &st), 0);
@@ -93,12 +96,77 @@ static void test_no_password_means_no_file(void **state)
     struct dd_proc p = DD_PROC_INIT;
 
     (void)state;
-    assert_int_equal(bk_passfile_create(&pf, NULL, NULL, &err), 0);
+    assert_int_equal(bk_passfile_create(&pf, NULL, NULL, NULL, &err), 0);
     assert_null(pf.path);
     bk_passfile_apply(&pf, &p);
     assert_int_equal(p.env_set.n, 0);
     assert_int_equal(p.env_unset.n, 0);
     dd_proc_release(&p);
+}
+
+/* A pid that existed and is gone: a child that has exited and been reaped. */
+static long dead_pid(void)
+{
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(0);
+    waitpid(pid, NULL, 0);
+    return (long)pid;
+}
+
+static void test_passfile_under_backup_dir_is_swept_when_its_process_is_gone(void **state)
+{
+    struct bk_passfile pf = BK_PASSFILE_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct dd_strv removed = DD_STRV_INIT;
+    struct stat st;
+    char *root, *tmp, *prefix, *dead_dir, *dead_partial, *live_partial;
+    long dead = dead_pid();
+
+    (void)state;
+    assert_int_equal(dd_mkdtemp(&root, "dbdeploy-sweep", &err), 0);
+    assert_int_equal(bk_passfile_create(&pf, NULL, "pw", root, &err), 0);
+    tmp = dd_path_join(root, BK_TMP_DIR);
+    assert_int_equal(stat(tmp, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0700);
+    prefix = dd_xasprintf("%s/pg-%ld.", tmp, (long)getpid());
+    assert_true(strncmp(pf.path, prefix, strlen(prefix)) == 0);
+
+    /* what a killed run leaves: its passfile directory and a partial archive */
+    dead_dir = dd_xasprintf("%s/pg-%ld.AbCdEf", tmp, dead);
+    assert_int_equal(dd_mkdir_p(dead_dir, 0700, &err), 0);
+    {
+        char *f = dd_path_join(dead_dir, "pgpass");
+        assert_int_equal(dd_write_file_atomic(f, "*:*:*:*:pw\n", 11, 0600, &err), 0);
+        free(f);
+    }
+    {
+        char *env = dd_path_join(root, "dev");
+        assert_int_equal(dd_mkdir_p(env, 0700, &err), 0);
+        dead_partial = dd_xasprintf("%s/.20261121T101500Z-abc.tar.zst.tmp-%ld", env, dead);
+        live_partial = dd_xasprintf("%s/.20261121T101501Z-abc.tar.zst.tmp-%ld", env, (long)getpid());
+        assert_int_equal(dd_write_file_atomic(dead_partial, "x", 1, 0600, &err), 0);
+        assert_int_equal(dd_write_file_atomic(live_partial, "x", 1, 0600, &err), 0);
+        free(env);
+    }
+
+    backup_sweep(&removed, root, "dev");
+    assert_int_equal(removed.n, 2);
+    assert_false(dd_path_exists(dead_dir));
+    assert_false(dd_path_exists(dead_partial));
+    assert_true(dd_path_exists(pf.path)); /* ours: we are alive */
+    assert_true(dd_path_exists(live_partial));
+
+    bk_passfile_release(&pf);
+    dd_rm_rf(root);
+    dd_strv_release(&removed);
+    free(root);
+    free(tmp);
+    free(prefix);
+    free(dead_dir);
+    free(dead_partial);
+    free(live_partial);
 }
 
 static void test_check_target_refuses_other_env_and_database(void **state)
@@ -130,6 +198,7 @@ int main(void)
         cmocka_unit_test(test_passfile_line_escapes_colon_and_backslash),
         cmocka_unit_test(test_passfile_is_private_and_removed),
         cmocka_unit_test(test_no_password_means_no_file),
+        cmocka_unit_test(test_passfile_under_backup_dir_is_swept_when_its_process_is_gone),
         cmocka_unit_test(test_check_target_refuses_other_env_and_database),
     };
 

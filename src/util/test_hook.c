@@ -1,0 +1,20 @@
+#include "util/test_hook.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void dd_test_hook_pause(const char *point)
+{
+    const char *at = getenv("DBDEPLOY_TEST_PAUSE_AT");
+    struct timespec ts = {60, 0};
+
+    if (!at || strcmp(at, point) != 0)
+        return;
+    fprintf(stderr, "dbdeploy: test hook: paused at %s\n", point);
+    fflush(stderr);
+    /* uninterruptible on purpose: the test ends us with SIGKILL */
+    while (nanosleep(&ts, &ts) != 0)
+        ;
+}
