@@ -96,6 +96,21 @@ int db_ledger_remove(struct db_conn *c, const char *schema, int64_t version, str
 int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct db_ledger_entry *e,
                            struct dd_error *err);
 
+/*
+ * One transaction for a whole deployment ([apply] transaction): BEGIN, then each file with its
+ * ledger row (and RESET ALL / RESET ROLE / SET SESSION AUTHORIZATION DEFAULT, so files do not see
+ * each other's settings), then COMMIT. A failure anywhere leaves the transaction to abort:
+ * db_tx_abort rolls it back, so nothing of the deployment remains. db_tx_apply_step fills
+ * *sqlerr like db_apply_tx; *duration_ms is the file's own time. db_tx_commit records the
+ * transaction id as dbdeploy's own (db_guard.h); a failing COMMIT (deferred constraint) fills
+ * *sqlerr and has already rolled back.
+ */
+int db_tx_begin(struct db_conn *c, struct dd_error *err);
+int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
+                     int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err);
+int db_tx_commit(struct db_conn *c, struct db_sql_error *sqlerr, struct dd_error *err);
+void db_tx_abort(struct db_conn *c);
+
 /* One migration of a deployment, as it was applied (kept even when a restore rewound it). */
 struct db_deployment_migration {
     int64_t version;
