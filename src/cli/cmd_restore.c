@@ -19,7 +19,9 @@ static const char details[] =
     "into a new database; only when that succeeds are the sessions on ENV's database ended and the\n"
     "new database renamed into its place, so a failure leaves the database as it was.\n"
     "\n"
-    "On a terminal the restore asks for confirmation; elsewhere it needs --yes.\n"
+    "On a terminal the restore asks for confirmation; elsewhere it needs --yes. When a failed\n"
+    "deployment refused to restore ARCHIVE because other sessions had written since, the restore\n"
+    "needs --discard-writes: those writes are lost.\n"
     "See docs/backup.md for what the restore needs and for restoring by hand.";
 
 /* A path as given, a name inside the env's backup directory, or the newest archive. */
@@ -111,11 +113,13 @@ static void print_result(const struct backup_restore_result *r, const char *arch
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct {
-        bool yes, force;
-    } o = {false, false};
+        bool yes, force, discard_writes;
+    } o = {false, false, false};
     const struct cli_opt opts[] = {
         CLI_OPT_BOOL('y', "yes", &o.yes, "do not ask for confirmation"),
         CLI_OPT_BOOL(0, "force", &o.force, "restore an archive of another environment or database"),
+        CLI_OPT_BOOL(0, "discard-writes", &o.discard_writes,
+                     "restore although other sessions wrote since the backup (their writes are lost)"),
         CLI_OPT_END,
     };
     const struct cli_spec spec = {
@@ -141,6 +145,9 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     }
     if (cli_need_db(ctx) < 0 || backup_check_target(&header, ctx->cfg->env, db_name(ctx->db), o.force, &ctx->err) < 0)
+        goto cleanup;
+    if (!o.discard_writes &&
+        db_deployment_restore_refused(ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, archive, &ctx->err) < 0)
         goto cleanup;
     describe(&header, archive, ctx->cfg->env, db_name(ctx->db));
     if (!o.yes && confirm(ctx, ctx->cfg->env) < 0)

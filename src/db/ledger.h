@@ -133,6 +133,7 @@ struct db_deployment {
     char *stages_json; /* JSON array of {name, outcome, ms, note} (insert only) */
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
+    char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     struct db_deployment_migration *m;
     size_t n;
 };
@@ -148,6 +149,13 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
 int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
                         struct dd_error *err);
 void db_deployments_release(struct db_deployments *l);
+/*
+ * DD_EBLOCKED when env's latest deployment refused to restore `archive` because other sessions
+ * had written since the backup (recovery = refused): restoring it needs --discard-writes. 0
+ * otherwise, also when there is no ledger.
+ */
+int db_deployment_restore_refused(struct db_conn *c, const char *schema, const char *env, const char *archive,
+                                  struct dd_error *err);
 void db_deployment_release(struct db_deployment *d);
 
 /* One statement, sent as is (autocommit unless the script opened a transaction). */

@@ -12,6 +12,7 @@
 int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
 {
     struct deploy *d = ctx;
+    char *rp;
 
     if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 || deploy_plan(d, err) < 0)
         return -1;
@@ -19,8 +20,10 @@ int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
         *note = dd_xasprintf("up to date: %zu migrations applied, nothing pending", d->st.count[ENGINE_APPLIED]);
         return STAGE_FINISH;
     }
-    *note = dd_xasprintf("%zu pending (%s .. %s)%s%.7s", d->plan.n, d->plan.v[0].m->version_text,
+    rp = deploy_recovery_plan(d);
+    *note = dd_xasprintf("%zu pending (%s .. %s)%s%.7s%s; %s", d->plan.n, d->plan.v[0].m->version_text,
                          d->plan.v[d->plan.n - 1].m->version_text, d->set.commit ? " at " : " from the working tree",
-                         d->set.commit ? d->set.commit : "");
+                         d->set.commit ? d->set.commit : "", d->one_tx ? ", in one transaction" : "", rp);
+    free(rp);
     return 0;
 }
