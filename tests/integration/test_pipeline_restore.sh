@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Failures after the database changed are undone: a SQL error in the 3rd of 5 migrations (2
+# With [restore] strategy = backup and one transaction per file, failures after the database
+# changed are undone by the backup: a SQL error in the 3rd of 5 migrations (2
 # committed) and a health check failing after apply both restore the backup, exit 4, and leave
 # prod exactly as before (pg_dump equal); the failed deployment is still recorded and the
 # ledger is rewound. With backups off, the same failure exits 1 and says nothing was restored.
@@ -15,6 +16,9 @@ proj=$PWD/proj
 pipeline_project "$proj" "$staging" "$prod" "http://127.0.0.1:$staging_port/healthz"
 set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; }
 set_prod_health "$stub_port"
+# this test is about the backup rung: one transaction per file, and the backup even where down
+# files exist (test_recovery_ladder covers the other rungs)
+printf '[apply]\n\ttransaction = per-migration\n[restore]\n\tstrategy = backup\n' >>"$proj/pipeline/prod.conf"
 printf 'CREATE TABLE customers (id int PRIMARY KEY, name text);\nINSERT INTO customers VALUES (1, %s), (2, %s);\n' \
   "'ada'" "'bob'" >"$proj/migrations/0000_customers.up.sql"
 commit_all "$proj" "customers"
