@@ -197,3 +197,26 @@ void db_foreign_writes_release(struct db_foreign_writes *f)
     tables_release(f->t, f->n);
     *f = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
 }
+
+int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err)
+{
+    PGresult *res = PQexec(c->pg, "SELECT r.rolsuper, r.rolcreatedb, pg_has_role(current_user, d.datdba, 'MEMBER'), "
+                                  "r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'), "
+                                  "pg_database_size(d.oid), current_user FROM pg_roles r, pg_database d "
+                                  "WHERE r.rolname = current_user AND d.datname = current_database()");
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = db_error_from_result(err, res, c->pg, "cannot read the deploying role's privileges");
+    } else {
+        out->superuser = PQgetvalue(res, 0, 0)[0] == 't';
+        out->createdb = PQgetvalue(res, 0, 1)[0] == 't';
+        out->owner = PQgetvalue(res, 0, 2)[0] == 't';
+        out->signal = PQgetvalue(res, 0, 3)[0] == 't';
+        out->db_size = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        snprintf(out->role, sizeof(out->role), "%s", PQgetvalue(res, 0, 5));
+    }
+    PQclear(res);
+    return rc;
+}

@@ -71,4 +71,16 @@ int db_foreign_writes_find(struct db_foreign_writes *out, struct db_conn *c, con
                            const char *skip_schema, uint64_t stats_wait_ms, struct dd_error *err);
 void db_foreign_writes_release(struct db_foreign_writes *f);
 
+/* What a restore by swap needs of the connected role, and the database's size (preflight). */
+struct db_restore_rights {
+    bool superuser;
+    bool createdb;   /* CREATE DATABASE for the replacement, rename of the target */
+    bool owner;      /* member of the target database's owner */
+    bool signal;     /* may terminate other roles' sessions (superuser or pg_signal_backend) */
+    int64_t db_size; /* pg_database_size, bytes */
+    char role[64];   /* current_user */
+};
+
+int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err);
+
 #endif

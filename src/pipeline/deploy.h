@@ -141,6 +141,11 @@ int deploy_plan(struct deploy *d, struct dd_error *err);
  * destructive means that works. Called as apply's undo.
  */
 int deploy_recover(struct deploy *d, char **note, struct dd_error *err);
+/*
+ * Preflight: the rung the plan would need exists (down files; for a restore the role's CREATEDB,
+ * ownership and right to end sessions, pg_restore, free space). DD_EBLOCKED naming the fix.
+ */
+int deploy_check_way_back(struct deploy *d, struct dd_error *err);
 /* "on failure: ..." for the plan (preflight note, --dry-run, --json), owned by the caller. */
 char *deploy_recovery_plan(const struct deploy *d);
 

@@ -19,6 +19,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "util/strv.h"
 #include "util/out.h"
 
 /* How long the guard waits for the statistics to name the tables foreign writes went to. */
@@ -246,14 +247,25 @@ failed:
     return -1;
 }
 
+/* Every planned migration has a down file; *no_tx: one runs without a transaction. */
+static bool plan_has_downs(const struct deploy *d, bool *no_tx)
+{
+    bool downs = d->plan.n > 0;
+
+    *no_tx = false;
+    for (size_t i = 0; i < d->plan.n; i++) {
+        downs = downs && d->plan.v[i].m->down.present;
+        *no_tx = *no_tx || d->plan.v[i].exec.mode == MIGRATION_EXEC_NO_TX;
+    }
+    return downs;
+}
+
 /* What undoes a failure after the migrations committed. */
 static void after_commit(struct dd_buf *b, const struct deploy *d)
 {
     unsigned strat = strategy(d->cfg);
-    bool downs = d->plan.n > 0;
+    bool no_tx, downs = plan_has_downs(d, &no_tx);
 
-    for (size_t i = 0; i < d->plan.n; i++)
-        downs = downs && d->plan.v[i].m->down.present;
     if (strat == CONFIG_RESTORE_NONE)
         dd_buf_adds(b, "nothing: the database is left as it is ([restore] strategy = none)");
     else if (strat != CONFIG_RESTORE_BACKUP && downs)
@@ -276,4 +288,78 @@ char *deploy_recovery_plan(const struct deploy *d)
         dd_buf_adds(&b, "roll back the transaction; if health-after fails once it committed: ");
     after_commit(&b, d);
     return dd_buf_detach(&b, NULL);
+}
+
+/* The restore by swap: the role's rights, pg_restore, and room for the archive. */
+static int check_backup_rung(struct deploy *d, struct dd_error *err)
+{
+    struct db_restore_rights r;
+    struct dd_strv missing = DD_STRV_INIT, fixes = DD_STRV_INIT;
+    int rc = -1;
+
+    if (db_restore_rights_read(&r, d->db, err) < 0)
+        return -1;
+    if (!r.superuser && !r.createdb) {
+        dd_strv_pushf(&missing, "CREATEDB (to create the replacement database)");
+        dd_strv_pushf(&fixes, "ALTER ROLE %s CREATEDB;", r.role);
+    }
+    if (!r.superuser && !r.owner) {
+        dd_strv_pushf(&missing, "ownership of database '%s' (to rename it away)", db_name(d->db));
+        dd_strv_pushf(&fixes, "ALTER DATABASE %s OWNER TO %s;", db_name(d->db), r.role);
+    }
+    if (!r.signal) {
+        dd_strv_pushf(&missing, "the right to end other roles' sessions on it");
+        dd_strv_pushf(&fixes, "GRANT pg_signal_backend TO %s;", r.role);
+    }
+    if (missing.n) {
+        dd_error_set(err, DD_EBLOCKED,
+                     "no way back: a failure would need to restore the backup, and role '%s' lacks %s%s", r.role,
+                     missing.v[0], missing.n > 1 ? " (and more, below)" : "");
+        for (size_t i = 1; i < missing.n; i++)
+            dd_error_detail(err, "role '%s' also lacks %s", r.role, missing.v[i]);
+        {
+            char *all = dd_strv_join(&fixes, " ");
+            dd_error_hint(err,
+                          "Nothing was changed. Grant it (%s), or give every migration a down file and set "
+                          "[restore] strategy = down, or state [restore] strategy = none to deploy without an "
+                          "automatic way back.",
+                          all);
+            free(all);
+        }
+        goto cleanup;
+    }
+    if (backup_check_restorable(d->cfg->backup.pg_dump, d->cfg->backup.pg_restore, d->cfg->backup.dir,
+                                (uint64_t)r.db_size, err) < 0) {
+        dd_error_wrap(err, "no way back: a failure would need to restore the backup");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    dd_strv_release(&missing);
+    dd_strv_release(&fixes);
+    return rc;
+}
+
+int deploy_check_way_back(struct deploy *d, struct dd_error *err)
+{
+    unsigned strat = strategy(d->cfg);
+    bool no_tx, downs = plan_has_downs(d, &no_tx);
+
+    /* in one transaction, only health-after can fail after the commit */
+    if (!d->plan.n || strat == CONFIG_RESTORE_NONE || (d->one_tx && !d->cfg->health.url))
+        return 0;
+    if (strat == CONFIG_RESTORE_DOWN && !downs) {
+        for (size_t i = 0; i < d->plan.n; i++)
+            if (!d->plan.v[i].m->down.present) {
+                dd_error_set(err, DD_EBLOCKED, "no way back: [restore] strategy = down, but %s has no down file",
+                             d->plan.v[i].m->up.path);
+                break;
+            }
+        dd_error_hint(err, "Nothing was changed. Write the down file, or set [restore] strategy = auto (the backup "
+                           "where downs are missing) or strategy = none.");
+        return -1;
+    }
+    if (strat == CONFIG_RESTORE_DOWN || !d->cfg->backup.enabled || (strat == CONFIG_RESTORE_AUTO && downs && !no_tx))
+        return 0;
+    return check_backup_rung(d, err);
 }

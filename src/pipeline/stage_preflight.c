@@ -16,6 +16,8 @@ int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
 
     if (migration_set_load(&d->set, d->repo, d->cfg, err) < 0 || deploy_plan(d, err) < 0)
         return -1;
+    if (d->plan.n && deploy_check_way_back(d, err) < 0)
+        return -1;
     if (!d->plan.n) {
         *note = dd_xasprintf("up to date: %zu migrations applied, nothing pending", d->st.count[ENGINE_APPLIED]);
         return STAGE_FINISH;
