@@ -77,11 +77,21 @@ set_prod_health "$stub_port"
 expect_rc 1 -C "$proj" deploy prod
 assert_contains "$out" "the database was NOT restored" "says it was not restored"
 assert_eq "$(q "$prod" "select count(*) from dbdeploy.migrations")" "6" "migrations stay applied"
-# 4. the restore itself fails (pg_restore cannot run): exit 5, with the archive and the way out
+# 4. no pg_restore: preflight refuses before any change, since the way back would not exist
 sed -i '/^\[backup\]/,$d' "$proj/pipeline/prod.conf"
 printf '[backup]\n\tpg-restore = /nonexistent/pg_restore\n' >>"$proj/pipeline/prod.conf"
 expect_rc 0 -C "$proj" rollback prod --steps 5
 start_stub flapping3 200 503
+set_prod_health "$stub_port"
+expect_rc 3 -C "$proj" deploy prod
+assert_contains "$err" "no way back" "preflight names the missing way back"
+assert_contains "$err" "/nonexistent/pg_restore" "and the program"
+assert_eq "$(q "$prod" "select count(*) from dbdeploy.migrations")" "1" "nothing changed"
+# 5. the restore itself fails (pg_restore answers --version, then fails): exit 5, with the archive and the way out
+printf '#!/bin/sh\n[ "$1" = --version ] && exec pg_restore --version\necho "pg_restore: simulated failure" >&2\nexit 1\n' >"$PWD/bad_pg_restore"
+chmod +x "$PWD/bad_pg_restore"
+sed -i "s|/nonexistent/pg_restore|$PWD/bad_pg_restore|" "$proj/pipeline/prod.conf"
+start_stub flapping4 200 503
 set_prod_health "$stub_port"
 expect_rc 5 -C "$proj" deploy prod
 assert_contains "$err" "restore failed too" "the failed restore is reported"
