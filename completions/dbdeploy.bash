@@ -51,7 +51,7 @@ _dbdeploy()
     hook) opts+=" --force --chain" ;;
     mark) opts+=" --applied --pending" ;;
     new) opts+=" --format --timestamp" ;;
-    restore) opts+=" --yes --force" ;;
+    restore) opts+=" --yes --force --discard-writes" ;;
     rollback) opts+=" --steps --to --allow-missing-down --dry-run" ;;
     verify) opts+=" --base --allow-out-of-order" ;;
     esac

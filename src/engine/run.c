@@ -249,7 +249,12 @@ static void one_tx_failure(struct step_ctx *c, struct db_sql_error *se, size_t n
 {
     if (se->message && c->s) {
         sql_failure(err, c, se, 0, c->s->exec.text.len, NULL, 0);
-        if (strcmp(se->sqlstate, "55P03") == 0 && !se->hint)
+        if (strcmp(se->sqlstate, "53200") == 0)
+            dd_error_hint(err,
+                          "One transaction for %zu migrations needs more locks than the server's lock table "
+                          "holds: raise max_locks_per_transaction, or set [apply] transaction = per-migration.",
+                          n);
+        else if (strcmp(se->sqlstate, "55P03") == 0 && !se->hint)
             dd_error_hint(err,
                           "Another session held a lock a migration needed for longer than lock-timeout, %u "
                           "times; the deployment's transaction was rolled back each time. Retry when traffic is "
