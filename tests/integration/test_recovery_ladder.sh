@@ -131,17 +131,18 @@ dumpdb --exclude-table-data='dbdeploy.deployment*' -d "$url" >"$PWD/after.sql"
 diff -u "$PWD/before.sql" "$PWD/after.sql" >&2 || fail "prod differs from its pre-deploy dump"
 assert_eq "$(q "$url" "select recovery from dbdeploy.deployments order by id desc limit 1")" "backup" "recorded method"
 
-# (v) one row written by another session about a second before the failure is enough to refuse;
+# (v) one row written by another session a few seconds before the failure (the file sleeps 5 s so
+# that a loaded machine keeps the order) is enough to refuse;
 # a restore of that archive then needs --discard-writes
 env_conf "$ok_port" "[apply]" "transaction = per-migration"
 rm -f "$proj"/migrations/000[2-5]_*
-printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(2);\nSELECT 1/0;\n' >"$proj/migrations/0002_slow.up.sql"
+printf 'CREATE TABLE slow (id int);\nSELECT pg_sleep(5);\nSELECT 1/0;\n' >"$proj/migrations/0002_slow.up.sql"
 commit_all "$proj" "the second fails after a while"
 for write in "INSERT INTO events (note) VALUES ('one')" "UPDATE counter SET n = n + 1" "DELETE FROM events WHERE id = (SELECT min(id) FROM events)"; do
   "$DBDEPLOY_BIN" -C "$proj" deploy prod >"$PWD/v.out" 2>"$PWD/v.err" &
   dpid=$!
   for _ in $(seq 1 150); do
-    [[ $(q "$url" "select exists (select 1 from pg_stat_activity where pid <> pg_backend_pid() and query like '%pg_sleep(2)%' and state = 'active')") == t ]] && break
+    [[ $(q "$url" "select exists (select 1 from pg_stat_activity where pid <> pg_backend_pid() and query like '%pg_sleep(5)%' and state = 'active')") == t ]] && break
     kill -0 "$dpid" 2>/dev/null || fail "the deploy ended early: $(cat "$PWD/v.err")"
     sleep 0.1
   done
