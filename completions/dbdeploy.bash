@@ -110,7 +110,7 @@ _dbdeploy_spec()
         args="ENV"
         ;;
     "restore")
-        opts="-y --yes --force"
+        opts="-y --yes --force --discard-writes"
         values=""
         args="ENV ARCHIVE"
         ;;

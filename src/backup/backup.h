@@ -194,6 +194,15 @@ int backup_prune(struct dd_strv *deleted, const char *dir, const char *env, uint
 int backup_check_target(const struct backup_manifest *m, const char *env, const char *database, bool force,
                         struct dd_error *err);
 
+/*
+ * Preflight of a restore that has not happened yet (the way back must exist before the first
+ * change): pg_restore runs and reads what this pg_dump writes (its major version at least
+ * pg_dump's), and the backup directory (or its nearest existing parent) has `need` bytes free.
+ * DD_EBLOCKED naming the problem, with a hint.
+ */
+int backup_check_restorable(const char *pg_dump, const char *pg_restore, const char *dir, uint64_t need,
+                            struct dd_error *err);
+
 struct backup_restore_request {
     const char *archive;
     const char *env;

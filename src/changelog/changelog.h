@@ -36,9 +36,10 @@ struct changelog_entry {
     const char *finished_at; /* ISO 8601 UTC */
     const char *commit;      /* full id, NULL when not from a commit */
     const char *who;
-    const char *result;  /* applied, failed, restored, restore-failed; "applied outside a deployment" */
-    const char *archive; /* "prod/20261121T101500Z-1a2b3c4.tar.zst", NULL when none */
-    const char *error;   /* first error line (masked), NULL on success */
+    const char *result;   /* applied, failed, restored, restore-failed; "applied outside a deployment" */
+    const char *archive;  /* "prod/20261121T101500Z-1a2b3c4.tar.zst", NULL when none */
+    const char *error;    /* first error line (masked), NULL on success */
+    const char *recovery; /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     const struct changelog_migration *m;
     size_t n;
 };

@@ -59,6 +59,25 @@ static void duration(struct dd_buf *out, long long ms)
         dd_buf_addf(out, "%lld min %lld s", ms / 60000, (ms % 60000) / 1000);
 }
 
+/* The recovery method as a sentence; unknown names (a newer dbdeploy) as they are. */
+static const char *recovery_text(const char *method)
+{
+    static const char *const known[][2] = {
+        {"transaction", "the deployment's transaction was rolled back"},
+        {"unchanged", "nothing had been committed"},
+        {"down", "the down files of the committed migrations ran"},
+        {"backup", "the backup was restored"},
+        {"refused", "NOT restored: other sessions had written since the backup"},
+        {"off", "none ([restore] strategy = none)"},
+        {"failed", "the recovery failed"},
+    };
+
+    for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+        if (strcmp(method, known[i][0]) == 0)
+            return known[i][1];
+    return method;
+}
+
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
 {
     long long a = parse_iso_ms(e->started_at), b = parse_iso_ms(e->finished_at);
@@ -89,6 +108,8 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
         cell(out, e->error);
         dd_buf_addch(out, '\n');
     }
+    if (e->recovery)
+        dd_buf_addf(out, "- Recovery: %s\n", recovery_text(e->recovery));
     if (e->id)
         dd_buf_addf(out, "- Deployment: #%lld\n", (long long)e->id);
     dd_buf_addch(out, '\n');

@@ -21,7 +21,9 @@ static const char details[] =
     "restore holds the deployment lock, like a deploy: it waits up to [database] lock-wait for a\n"
     "running deployment, then exits 3 naming it.\n"
     "\n"
-    "On a terminal the restore asks for confirmation; elsewhere it needs --yes.\n"
+    "On a terminal the restore asks for confirmation; elsewhere it needs --yes. When a failed\n"
+    "deployment refused to restore ARCHIVE because other sessions had written since, the restore\n"
+    "needs --discard-writes: those writes are lost.\n"
     "See docs/backup.md for what the restore needs and for restoring by hand.";
 
 /* A path as given, a name inside the env's backup directory, or the newest archive. */
@@ -111,19 +113,21 @@ static void print_result(const struct backup_restore_result *r, const char *arch
 }
 
 struct restore_opts {
-    bool yes, force;
+    bool yes, force, discard_writes;
 };
 
 static const struct cli_opt restore_options[] = {
     CLI_OPT_BOOL('y', "yes", struct restore_opts, yes, "do not ask for confirmation"),
     CLI_OPT_BOOL(0, "force", struct restore_opts, force, "restore an archive of another environment or database"),
+    CLI_OPT_BOOL(0, "discard-writes", struct restore_opts, discard_writes,
+                 "restore although other sessions wrote since the backup (their writes are lost)"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_restore = {
     .brief = "replace an environment's database with a backup",
     .name = "restore",
-    .usage = "ENV ARCHIVE [--yes] [--force]",
+    .usage = "ENV ARCHIVE [--yes] [--force] [--discard-writes]",
     .summary = "replace an environment's database with a backup",
     .details = details,
     .opts = restore_options,
@@ -133,7 +137,7 @@ const struct cli_spec cli_spec_restore = {
 
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct restore_opts o = {false, false};
+    struct restore_opts o = {false, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct backup_manifest header = BACKUP_MANIFEST_INIT;
     struct backup_restore_result res = BACKUP_RESTORE_RESULT_INIT;
@@ -154,6 +158,9 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     }
     if (cli_need_db(ctx) < 0 || backup_check_target(&header, ctx->cfg->env, db_name(ctx->db), o.force, &ctx->err) < 0)
+        goto cleanup;
+    if (!o.discard_writes &&
+        db_deployment_restore_refused(ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, archive, &ctx->err) < 0)
         goto cleanup;
     describe(&header, archive, ctx->cfg->env, db_name(ctx->db));
     if (!o.yes && confirm(ctx, ctx->cfg->env) < 0)

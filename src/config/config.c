@@ -29,6 +29,7 @@ enum setting_type {
     SET_RELDIR,   /* char *, a relative directory inside the project */
     SET_ENVNAME,  /* char *, an environment name */
     SET_LEVEL,    /* uint32_t, zstd level 1..19 */
+    SET_CHOICE,   /* unsigned: the index of the value in the setting's choices */
 };
 
 struct setting {
@@ -36,43 +37,52 @@ struct setting {
     const char *key;
     enum setting_type type;
     size_t offset;
+    const char *const *choices; /* SET_CHOICE: the allowed values, NULL-terminated */
 };
 
 #define CFG(field) offsetof(struct dd_config, field)
 
+/* Same order as the enums in config.h. */
+static const char *const transaction_choices[] = {"auto", "per-deploy", "per-migration", NULL};
+static const char *const strategy_choices[] = {"auto", "down", "backup", "none", NULL};
+static const char *const foreign_choices[] = {"refuse", "restore", NULL};
+
 static const struct setting settings[] = {
-    {"database", "url", SET_SECRET, CFG(db_url)},
-    {"database", "ledger-schema", SET_SCHEMA, CFG(ledger_schema)},
-    {"database", "lock-wait", SET_DURATION, CFG(lock_wait_ms)},
-    {"database", "lock-timeout", SET_DURATION, CFG(lock_timeout_ms)},
-    {"database", "lock-retries", SET_U32, CFG(lock_retries)},
-    {"database", "statement-timeout", SET_DURATION, CFG(statement_timeout_ms)},
-    {"migrations", "dir", SET_RELDIR, CFG(migrations_dir)},
-    {"migrations", "out-of-order", SET_BOOL, CFG(out_of_order)},
-    {"migrations", "strict-transactions", SET_BOOL, CFG(strict_transactions)},
-    {"git", "allow-dirty", SET_BOOL, CFG(allow_dirty)},
-    {"git", "protected-branch", SET_STRING, CFG(protected_branch)},
-    {"backup", "enabled", SET_BOOL, CFG(backup.enabled)},
-    {"backup", "dir", SET_STRING, CFG(backup.dir)},
-    {"backup", "keep", SET_U32, CFG(backup.keep)},
-    {"backup", "pg-dump", SET_STRING, CFG(backup.pg_dump)},
-    {"backup", "pg-restore", SET_STRING, CFG(backup.pg_restore)},
-    {"backup", "compression-level", SET_LEVEL, CFG(backup.level)},
-    {"restore", "on-failure", SET_BOOL, CFG(restore.on_failure)},
-    {"health", "url", SET_SECRET, CFG(health.url)},
-    {"health", "method", SET_METHOD, CFG(health.method)},
-    {"health", "expect-status", SET_STATUS, CFG(health.expect_status)},
-    {"health", "expect-body", SET_STRING, CFG(health.expect_body)},
-    {"health", "header", SET_HEADERS, CFG(health.headers)},
-    {"health", "timeout", SET_POSITIVE, CFG(health.timeout_ms)},
-    {"health", "deadline", SET_POSITIVE, CFG(health.deadline_ms)},
-    {"health", "retries", SET_U32, CFG(health.retries)},
-    {"health", "backoff", SET_DURATION, CFG(health.backoff_ms)},
-    {"health", "max-backoff", SET_DURATION, CFG(health.max_backoff_ms)},
-    {"health", "ca-file", SET_STRING, CFG(health.ca_file)},
-    {"health", "follow-redirects", SET_BOOL, CFG(health.follow_redirects)},
-    {"gate", "requires", SET_ENVNAME, CFG(gate.requires)},
-    {"gate", "health", SET_BOOL, CFG(gate.health)},
+    {"database", "url", SET_SECRET, CFG(db_url), NULL},
+    {"database", "ledger-schema", SET_SCHEMA, CFG(ledger_schema), NULL},
+    {"database", "lock-wait", SET_DURATION, CFG(lock_wait_ms), NULL},
+    {"database", "lock-timeout", SET_DURATION, CFG(lock_timeout_ms), NULL},
+    {"database", "lock-retries", SET_U32, CFG(lock_retries), NULL},
+    {"database", "statement-timeout", SET_DURATION, CFG(statement_timeout_ms), NULL},
+    {"migrations", "dir", SET_RELDIR, CFG(migrations_dir), NULL},
+    {"migrations", "out-of-order", SET_BOOL, CFG(out_of_order), NULL},
+    {"migrations", "strict-transactions", SET_BOOL, CFG(strict_transactions), NULL},
+    {"git", "allow-dirty", SET_BOOL, CFG(allow_dirty), NULL},
+    {"git", "protected-branch", SET_STRING, CFG(protected_branch), NULL},
+    {"backup", "enabled", SET_BOOL, CFG(backup.enabled), NULL},
+    {"backup", "dir", SET_STRING, CFG(backup.dir), NULL},
+    {"backup", "keep", SET_U32, CFG(backup.keep), NULL},
+    {"backup", "pg-dump", SET_STRING, CFG(backup.pg_dump), NULL},
+    {"backup", "pg-restore", SET_STRING, CFG(backup.pg_restore), NULL},
+    {"backup", "compression-level", SET_LEVEL, CFG(backup.level), NULL},
+    {"restore", "on-failure", SET_BOOL, CFG(restore.on_failure), NULL},
+    {"restore", "strategy", SET_CHOICE, CFG(restore.strategy), strategy_choices},
+    {"restore", "on-foreign-writes", SET_CHOICE, CFG(restore.on_foreign_writes), foreign_choices},
+    {"health", "url", SET_SECRET, CFG(health.url), NULL},
+    {"health", "method", SET_METHOD, CFG(health.method), NULL},
+    {"health", "expect-status", SET_STATUS, CFG(health.expect_status), NULL},
+    {"health", "expect-body", SET_STRING, CFG(health.expect_body), NULL},
+    {"health", "header", SET_HEADERS, CFG(health.headers), NULL},
+    {"health", "timeout", SET_POSITIVE, CFG(health.timeout_ms), NULL},
+    {"health", "deadline", SET_POSITIVE, CFG(health.deadline_ms), NULL},
+    {"health", "retries", SET_U32, CFG(health.retries), NULL},
+    {"health", "backoff", SET_DURATION, CFG(health.backoff_ms), NULL},
+    {"health", "max-backoff", SET_DURATION, CFG(health.max_backoff_ms), NULL},
+    {"health", "ca-file", SET_STRING, CFG(health.ca_file), NULL},
+    {"health", "follow-redirects", SET_BOOL, CFG(health.follow_redirects), NULL},
+    {"gate", "requires", SET_ENVNAME, CFG(gate.requires), NULL},
+    {"gate", "health", SET_BOOL, CFG(gate.health), NULL},
+    {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -440,6 +450,22 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
                 d[--n] = '\0';
         }
         break;
+    case SET_CHOICE: {
+        struct dd_buf all = DD_BUF_INIT;
+        for (unsigned i = 0; s->choices[i]; i++) {
+            if (strcmp(v, s->choices[i]) == 0) {
+                *(unsigned *)dst = i;
+                rc = 0;
+            }
+            dd_buf_addf(&all, "%s%s", i ? ", " : "", s->choices[i]);
+        }
+        if (rc < 0) {
+            config_error(err, o, "'%s' is not a known value", v);
+            dd_error_hint(err, "Use one of: %s (docs/configuration.md says what each does).", all.buf);
+        }
+        dd_buf_release(&all);
+        break;
+    }
     case SET_ENVNAME:
         if (!config_env_name_valid(v)) {
             config_error(err, o, "'%s' is not an environment name", v);

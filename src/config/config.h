@@ -52,8 +52,10 @@ struct dd_config {
         char *pg_restore; /* pg-restore: default "pg_restore" */
         uint32_t level;   /* compression-level: zstd level 1..19, default 1 */
     } backup;
-    struct {             /* [restore] */
-        bool on_failure; /* on-failure: default = backup.enabled */
+    struct {                        /* [restore] */
+        bool on_failure;            /* on-failure: default = backup.enabled */
+        unsigned strategy;          /* strategy: enum config_restore_strategy, default auto (the ladder) */
+        unsigned on_foreign_writes; /* on-foreign-writes: enum config_foreign_writes, default refuse */
     } restore;
     struct {                                /* [health] */
         char *url;                          /* url, NULL = no health check; may hold secrets (registered for masking) */
@@ -74,6 +76,9 @@ struct dd_config {
         char *requires; /* requires: environment whose ledger must already have every migration */
         bool health;    /* health: that environment's health check must pass too */
     } gate;
+    struct {                  /* [apply] */
+        unsigned transaction; /* transaction: enum config_transaction, default auto */
+    } apply;
 };
 
 /*
@@ -84,6 +89,14 @@ struct dd_config {
  */
 #define CONFIG_ENV_NAME_MAX  64
 #define CONFIG_RESERVED_NAME "dbdeploy"
+
+/* [apply] transaction: one transaction for the whole deployment whenever every file allows it (auto). */
+enum config_transaction { CONFIG_TX_AUTO, CONFIG_TX_PER_DEPLOY, CONFIG_TX_PER_MIGRATION };
+/* [restore] strategy: how a failed deployment is undone (auto = the least destructive that works). */
+enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
+/* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
+enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
+
 bool config_env_name_valid(const char *env);
 /*
  * Names of the environments defined under root/pipeline (sorted). No pipeline/ directory is an

@@ -221,6 +221,7 @@ void db_free(struct db_conn *c)
     dd_free_secret(c->url);
     free(c->url_masked);
     free(c->url_origin);
+    free(c->own_xids);
     free(c);
 }
 

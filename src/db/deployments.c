@@ -4,6 +4,7 @@
 
 #include "db/internal.h"
 #include "util/buf.h"
+#include "util/fs.h"
 #include "version.h"
 
 static char *dup_value(const PGresult *res, int row, int col)
@@ -34,8 +35,8 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
     ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                       "versions, stages, archive, error, dbdeploy_version) VALUES ($1, $2, $3, $4::timestamptz, "
-                       "$5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11) RETURNING id",
+                       "versions, stages, archive, error, dbdeploy_version, recovery) VALUES ($1, $2, $3, "
+                       "$4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12) RETURNING id",
                        qs);
     ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
                          "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
@@ -45,10 +46,10 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         goto cleanup;
     PQclear(res);
     {
-        const char *params[] = {d->env,         d->git_commit, d->deployed_by,  d->started_at,
-                                d->finished_at, d->result,     versions.buf,    d->stages_json ? d->stages_json : "[]",
-                                d->archive,     d->error,      DBDEPLOY_VERSION};
-        res = PQexecParams(c->pg, ins, 11, NULL, params, NULL, NULL, 0);
+        const char *params[] = {d->env,         d->git_commit, d->deployed_by,   d->started_at,
+                                d->finished_at, d->result,     versions.buf,     d->stages_json ? d->stages_json : "[]",
+                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery};
+        res = PQexecParams(c->pg, ins, 12, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
@@ -93,7 +94,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
                       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
                       "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
-                      "error FROM %s.deployments WHERE env = $1 ORDER BY id",
+                      "error, recovery FROM %s.deployments WHERE env = $1 ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
                       "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
@@ -120,6 +121,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         d->finished_at = dup_value(res, (int)i, 5);
         d->result = dup_value(res, (int)i, 6);
         d->archive = dup_value(res, (int)i, 7);
+        d->recovery = dup_value(res, (int)i, 9);
         d->error = dup_value(res, (int)i, 8);
     }
     PQclear(res);
@@ -168,6 +170,7 @@ void db_deployment_release(struct db_deployment *d)
     free(d->result);
     free(d->stages_json);
     free(d->archive);
+    free(d->recovery);
     free(d->error);
     for (size_t k = 0; k < d->n; k++) {
         free(d->m[k].name);
@@ -185,4 +188,28 @@ void db_deployments_release(struct db_deployments *l)
         db_deployment_release(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
+}
+
+int db_deployment_restore_refused(struct db_conn *c, const char *schema, const char *env, const char *archive,
+                                  struct dd_error *err)
+{
+    struct db_deployments l = {NULL, 0};
+    const struct db_deployment *last;
+    int rc = -1;
+
+    if (db_deployments_load(&l, c, schema, env, err) < 0)
+        goto cleanup;
+    last = l.n ? &l.v[l.n - 1] : NULL;
+    rc = 0;
+    if (!last || !last->recovery || strcmp(last->recovery, "refused") != 0 || !last->archive ||
+        strcmp(dd_basename(last->archive), dd_basename(archive)) != 0)
+        goto cleanup;
+    rc = dd_error_set(err, DD_EBLOCKED,
+                      "deployment #%lld did not restore %s because other sessions had written to %s since the "
+                      "backup; restoring it now discards their writes",
+                      (long long)last->id, archive, env);
+    dd_error_hint(err, "Nothing was changed. If those writes may be lost, run again with --discard-writes.");
+cleanup:
+    db_deployments_release(&l);
+    return rc;
 }

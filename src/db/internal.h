@@ -18,7 +18,12 @@ struct db_conn {
     struct db_conn *lock_conn; /* session on a maintenance database holding the lock */
     uint64_t default_lock_timeout_ms, default_statement_timeout_ms; /* session defaults (startup options) */
     uint64_t cur_lock_timeout_ms, cur_statement_timeout_ms;         /* what the session has now */
+    int64_t *own_xids; /* transaction ids of dbdeploy's own committed writes (foreign-write guard) */
+    size_t n_own_xids, own_xids_alloc;
 };
+
+/* Remember a transaction id of this session's own writes (text from txid_current()). */
+void db_own_xid_add(struct db_conn *c, const char *xid_text);
 
 /* Fill e from a failed result (or from the connection when res carries no fields). */
 void db_sql_error_from_result(struct db_sql_error *e, const PGresult *res, const PGconn *pg);

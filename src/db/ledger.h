@@ -96,6 +96,21 @@ int db_ledger_remove(struct db_conn *c, const char *schema, int64_t version, str
 int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct db_ledger_entry *e,
                            struct dd_error *err);
 
+/*
+ * One transaction for a whole deployment ([apply] transaction): BEGIN, then each file with its
+ * ledger row (and RESET ALL / RESET ROLE / SET SESSION AUTHORIZATION DEFAULT, so files do not see
+ * each other's settings), then COMMIT. A failure anywhere leaves the transaction to abort:
+ * db_tx_abort rolls it back, so nothing of the deployment remains. db_tx_apply_step fills
+ * *sqlerr like db_apply_tx; *duration_ms is the file's own time. db_tx_commit records the
+ * transaction id as dbdeploy's own (db_guard.h); a failing COMMIT (deferred constraint) fills
+ * *sqlerr and has already rolled back.
+ */
+int db_tx_begin(struct db_conn *c, struct dd_error *err);
+int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
+                     int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err);
+int db_tx_commit(struct db_conn *c, struct db_sql_error *sqlerr, struct dd_error *err);
+void db_tx_abort(struct db_conn *c);
+
 /* One migration of a deployment, as it was applied (kept even when a restore rewound it). */
 struct db_deployment_migration {
     int64_t version;
@@ -118,6 +133,7 @@ struct db_deployment {
     char *stages_json; /* JSON array of {name, outcome, ms, note} (insert only) */
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
+    char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     struct db_deployment_migration *m;
     size_t n;
 };
@@ -139,6 +155,13 @@ void db_deployments_release(struct db_deployments *l);
  */
 int db_deployments_recovery(char ***out, const struct db_deployments *l, struct db_conn *c, const char *schema,
                             struct dd_error *err);
+/*
+ * DD_EBLOCKED when env's latest deployment refused to restore `archive` because other sessions
+ * had written since the backup (recovery = refused): restoring it needs --discard-writes. 0
+ * otherwise, also when there is no ledger.
+ */
+int db_deployment_restore_refused(struct db_conn *c, const char *schema, const char *env, const char *archive,
+                                  struct dd_error *err);
 void db_deployment_release(struct db_deployment *d);
 
 /* One statement, sent as is (autocommit unless the script opened a transaction). */

@@ -15,7 +15,28 @@ struct pq_query {
     const char *sql;
     int nparams;
     const char *const *params;
+    char **out; /* when set: the first value of the first row (caller frees) */
 };
+
+/* Ask for the transaction id inside a pipeline, so the guard knows dbdeploy's own writes. */
+#define OWN_XID_QUERY "SELECT txid_current()::text"
+
+void db_own_xid_add(struct db_conn *c, const char *xid_text)
+{
+    if (!xid_text)
+        return;
+    if (c->n_own_xids == c->own_xids_alloc) {
+        c->own_xids_alloc = c->own_xids_alloc ? c->own_xids_alloc * 2 : 16;
+        c->own_xids = dd_xrealloc(c->own_xids, c->own_xids_alloc * sizeof(*c->own_xids));
+    }
+    c->own_xids[c->n_own_xids++] = strtoll(xid_text, NULL, 10);
+}
+
+static void own_xid_keep(struct db_conn *c, char *xid_text)
+{
+    db_own_xid_add(c, xid_text);
+    free(xid_text);
+}
 
 /*
  * RESET ALL leaves the role and the session authorization alone, so a migration's SET ROLE would
@@ -23,9 +44,9 @@ struct pq_query {
  * ends a migration (in its transaction, after its text), taking us back to the deploy user.
  */
 #define DB_IDENTITY_RESET_QUERIES                                                                                      \
-    {"RESET SESSION AUTHORIZATION", 0, NULL},                                                                          \
+    {"RESET SESSION AUTHORIZATION", 0, NULL, NULL},                                                                    \
     {                                                                                                                  \
-        "RESET ROLE", 0, NULL                                                                                          \
+        "RESET ROLE", 0, NULL, NULL                                                                                    \
     }
 #define DB_IDENTITY_RESET_N 2
 
@@ -73,6 +94,8 @@ static int run_pipeline(struct db_conn *c, const struct pq_query *q, int n, int 
             PQclear(res);
             break;
         }
+        if (st == PGRES_TUPLES_OK && k < n && q[k].out && !*q[k].out && PQntuples(res) > 0)
+            *q[k].out = dd_xstrdup(PQgetvalue(res, 0, 0));
         if (st == PGRES_FATAL_ERROR && *failed_at < 0) {
             *failed_at = k;
             if (sqlerr)
@@ -190,13 +213,20 @@ static int run_with_ledger(struct db_conn *c, const char *text, const struct pq_
     if (!db_in_transaction(c))
         log_warn("%s ended the transaction itself; its ledger row is written separately", file);
     {
-        const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, *ledger, {"COMMIT", 0, NULL}, {"RESET ALL", 0, NULL}};
-        if (run_pipeline(c, q, DB_IDENTITY_RESET_N + 3, &failed_at, sqlerr, err) < 0) {
+        char *xid = NULL;
+        const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES,
+                                     *ledger,
+                                     {OWN_XID_QUERY, 0, NULL, &xid},
+                                     {"COMMIT", 0, NULL, NULL},
+                                     {"RESET ALL", 0, NULL, NULL}};
+        if (run_pipeline(c, q, DB_IDENTITY_RESET_N + 4, &failed_at, sqlerr, err) < 0) {
+            free(xid);
             /* a failing COMMIT is the migration's failure (deferred constraints); a ledger one is ours */
-            if (failed_at != DB_IDENTITY_RESET_N + 1)
+            if (failed_at != DB_IDENTITY_RESET_N + 2)
                 db_sql_error_release(sqlerr);
             goto failed;
         }
+        own_xid_keep(c, xid);
     }
     *duration_ms = (int64_t)(dd_now_ms() - start);
     return 0;
@@ -221,7 +251,7 @@ int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_en
                                 qs);
     const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
                             e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
-    const struct pq_query q = {insert, 9, params};
+    const struct pq_query q = {insert, 9, params, NULL};
     int rc;
 
     to_text(version, e->version);
@@ -239,7 +269,7 @@ int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const c
     char v[32];
     char *del = dd_xasprintf("DELETE FROM %s.migrations WHERE version = $1::bigint", qs);
     const char *params[] = {v};
-    const struct pq_query q = {del, 1, params};
+    const struct pq_query q = {del, 1, params, NULL};
     int rc;
 
     to_text(v, version);
@@ -267,16 +297,24 @@ static int ledger_exec(struct db_conn *c, const char *fmt, const char *schema, i
                        bool reset, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
-    char *sql = dd_xasprintf(fmt, qs);
-    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {sql, nparams, params}, {"RESET ALL", 0, NULL}};
+    char *sql = dd_xasprintf(fmt, qs), *xid = NULL;
+    /* one pipeline is one implicit transaction: the xid is the ledger write's */
+    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES,
+                                 {sql, nparams, params, NULL},
+                                 {OWN_XID_QUERY, 0, NULL, &xid},
+                                 {"RESET ALL", 0, NULL, NULL}};
     int failed_at, rc;
 
     if (reset)
-        rc = run_pipeline(c, q, DB_IDENTITY_RESET_N + 2, &failed_at, NULL, err);
+        rc = run_pipeline(c, q, DB_IDENTITY_RESET_N + 3, &failed_at, NULL, err);
     else
-        rc = run_pipeline(c, q + DB_IDENTITY_RESET_N, 1, &failed_at, NULL, err);
+        rc = run_pipeline(c, q + DB_IDENTITY_RESET_N, 2, &failed_at, NULL, err);
     if (rc < 0)
         dd_error_wrap(err, "writing the ledger in schema '%s'", schema);
+    else
+        own_xid_keep(c, xid);
+    if (rc < 0)
+        free(xid);
     free(sql);
     free(qs);
     return rc;
@@ -375,4 +413,85 @@ int db_ledger_mark_applied(struct db_conn *c, const char *schema, const struct d
                        "applied_by = EXCLUDED.applied_by, applied_at = now(), git_commit = EXCLUDED.git_commit, "
                        "git_blob = EXCLUDED.git_blob, dbdeploy_version = EXCLUDED.dbdeploy_version",
                        schema, 10, params, false, err);
+}
+
+/* --- one transaction for a whole deployment --- */
+
+/* The session's timeouts after a transaction ended are unknown (a rollback undoes SETs). */
+static void forget_timeouts(struct db_conn *c)
+{
+    c->cur_lock_timeout_ms = UINT64_MAX;
+    c->cur_statement_timeout_ms = UINT64_MAX;
+}
+
+int db_tx_begin(struct db_conn *c, struct dd_error *err)
+{
+    PGresult *res = PQexec(c->pg, "BEGIN");
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = db_error_from_result(err, res, c->pg, "cannot begin the deployment's transaction");
+    PQclear(res);
+    return rc;
+}
+
+int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
+                     int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char version[32], total[32], ms[32];
+    /* the duration is the file's own: measured around it, since now() is the whole deployment's start */
+    char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
+                                "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
+                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
+                                "$6, $10::bigint, $7, $8, $9)",
+                                qs);
+    const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
+                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms};
+    /* what one psql session per file would drop between files: a role the file took (dropped
+     * before the ledger row, which the deploy user writes), and SETs */
+    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 10, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
+    uint64_t start = dd_now_ms();
+    int failed_at, rc = -1;
+
+    to_text(version, e->version);
+    to_text(total, e->statements_total);
+    if (run_script(c, "", text, sqlerr, err) < 0)
+        goto cleanup;
+    if (!db_in_transaction(c)) {
+        dd_error_set(err, DD_EINPUT, "%s ended the deployment's transaction itself", e->file);
+        dd_error_hint(err, "Remove its COMMIT, or set [apply] transaction = per-migration.");
+        goto cleanup;
+    }
+    *duration_ms = (int64_t)(dd_now_ms() - start);
+    to_text(ms, *duration_ms);
+    if (run_pipeline(c, q, DB_IDENTITY_RESET_N + 2, &failed_at, NULL, err) < 0)
+        goto cleanup;
+    rc = 0;
+cleanup:
+    free(insert);
+    free(qs);
+    return rc;
+}
+
+int db_tx_commit(struct db_conn *c, struct db_sql_error *sqlerr, struct dd_error *err)
+{
+    char *xid = NULL;
+    const struct pq_query q[] = {{OWN_XID_QUERY, 0, NULL, &xid}, {"COMMIT", 0, NULL, NULL}};
+    int failed_at, rc = run_pipeline(c, q, 2, &failed_at, sqlerr, err);
+
+    forget_timeouts(c);
+    if (rc < 0) {
+        free(xid);
+        db_rollback_quietly(c);
+        return -1;
+    }
+    own_xid_keep(c, xid);
+    return 0;
+}
+
+void db_tx_abort(struct db_conn *c)
+{
+    db_rollback_quietly(c);
+    forget_timeouts(c);
 }

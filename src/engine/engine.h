@@ -64,6 +64,7 @@ struct engine_opts {
     uint64_t lock_timeout_ms;
     uint64_t statement_timeout_ms;
     const char *applied_by; /* user@host */
+    unsigned transaction;   /* enum config_transaction: one transaction for the whole plan when possible */
     engine_explain_fn explain;
     void *explain_arg;
 };
@@ -162,7 +163,18 @@ struct engine_result {
         NULL, 0, SIZE_MAX                                                                                              \
     }
 
-/* Run the plan; stops at the first failure, which names file:line:col and the server's message. */
+/*
+ * Whether the plan runs as ONE transaction (every file transactional, [apply] transaction not
+ * per-migration, and not a rollback). With per-deploy, a file that cannot run in a transaction
+ * is DD_EBLOCKED (returns -1); otherwise returns 1 (one transaction) or 0.
+ */
+int engine_plan_one_transaction(const struct engine_plan *plan, const struct engine_opts *o, struct dd_error *err);
+
+/*
+ * Run the plan; stops at the first failure, which names file:line:col and the server's message.
+ * As one transaction (engine_plan_one_transaction), a failure leaves nothing applied (res->n
+ * is 0) and a lock timeout retries the whole transaction.
+ */
 int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
                const struct engine_opts *o, const char *git_commit, struct dd_error *err);
 void engine_result_release(struct engine_result *r);

@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include "config/config.h"
 #include "util/clock.h"
 #include "util/interrupt.h"
 #include "util/mask.h"
@@ -102,6 +103,28 @@ static int set_timeouts(struct step_ctx *c, struct dd_error *err)
                            d->has_statement_timeout ? d->statement_timeout_ms : c->o->statement_timeout_ms, err);
 }
 
+/*
+ * After a lock timeout (55P03) with retries left: warn, wait (doubling) and return 1 so the
+ * caller runs again; 0 when the failure is to be reported; -1 when interrupted while waiting.
+ */
+static int lock_retry(const struct step_ctx *c, struct db_sql_error *se, uint32_t attempt, uint64_t *wait,
+                      const char *what, struct dd_error *err)
+{
+    char w[32];
+
+    if (strcmp(se->sqlstate, "55P03") != 0 || attempt >= c->o->lock_retries || dd_interrupt_pending())
+        return 0;
+    dd_format_duration(w, sizeof(w), *wait);
+    dd_error_release(err); /* this attempt's failure is retried, not reported */
+    log_warn("%s: %s; retrying%s in %s (%u of %u)", c->s->script->path, se->message, what, w, attempt + 1,
+             c->o->lock_retries);
+    db_sql_error_release(se);
+    if (dd_sleep_ms(*wait) < 0)
+        return dd_error_set(err, DD_EINTERRUPTED, "interrupted while waiting to retry %s", c->s->script->path);
+    *wait = *wait * 2 > LOCK_RETRY_MAX_MS ? LOCK_RETRY_MAX_MS : *wait * 2;
+    return 1;
+}
+
 /* A transactional migration; a lock timeout (55P03) is retried with backoff. */
 static int run_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err)
 {
@@ -122,18 +145,11 @@ static int run_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *err
             db_sql_error_release(&se);
             return -1;
         }
-        if (strcmp(se.sqlstate, "55P03") == 0 && attempt < c->o->lock_retries && !dd_interrupt_pending()) {
-            char w[32];
-            dd_format_duration(w, sizeof(w), wait);
-            dd_error_release(err); /* this attempt's failure is retried, not reported */
-            log_warn("%s: %s; retrying in %s (%u of %u)", c->s->script->path, se.message, w, attempt + 1,
-                     c->o->lock_retries);
-            db_sql_error_release(&se);
-            if (dd_sleep_ms(wait) < 0)
-                return dd_error_set(err, DD_EINTERRUPTED, "interrupted while waiting to retry %s", c->s->script->path);
-            wait = wait * 2 > LOCK_RETRY_MAX_MS ? LOCK_RETRY_MAX_MS : wait * 2;
+        rc = lock_retry(c, &se, attempt, &wait, "", err);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
             continue;
-        }
         sql_failure(err, c, &se, 0, c->s->exec.text.len, NULL, 0);
         if (strcmp(se.sqlstate, "55P03") == 0 && !se.hint)
             dd_error_hint(err,
@@ -215,11 +231,136 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
     return db_ledger_remove(c->db, c->o->schema, c->entry.version, err);
 }
 
+int engine_plan_one_transaction(const struct engine_plan *plan, const struct engine_opts *o, struct dd_error *err)
+{
+    size_t blockers = 0;
+
+    if (plan->down || !plan->n || o->transaction == CONFIG_TX_PER_MIGRATION)
+        return 0;
+    for (size_t i = 0; i < plan->n; i++)
+        blockers += plan->v[i].exec.mode != MIGRATION_EXEC_TX;
+    if (!blockers)
+        return 1;
+    if (o->transaction == CONFIG_TX_AUTO)
+        return 0;
+    dd_error_set(err, DD_EBLOCKED,
+                 "[apply] transaction = per-deploy, but %zu of the %zu migrations cannot run in a "
+                 "transaction",
+                 blockers, plan->n);
+    for (size_t i = 0; i < plan->n; i++)
+        if (plan->v[i].exec.mode != MIGRATION_EXEC_TX)
+            dd_error_detail(err, "%s: %s%s", plan->v[i].script->path,
+                            plan->v[i].exec.why_no_tx ? plan->v[i].exec.why_no_tx : "-- dbdeploy:no-transaction",
+                            plan->v[i].exec.why_no_tx ? " cannot run inside a transaction" : "");
+    dd_error_hint(err, "Deploy those files on their own, or set [apply] transaction = auto (one transaction "
+                       "per file when a file needs it).");
+    return -1;
+}
+
+/* A failure inside the deployment's transaction: report it against the file that failed. */
+static void one_tx_failure(struct step_ctx *c, struct db_sql_error *se, size_t n, struct dd_error *err)
+{
+    if (se->message && c->s) {
+        sql_failure(err, c, se, 0, c->s->exec.text.len, NULL, 0);
+        if (strcmp(se->sqlstate, "53200") == 0)
+            dd_error_hint(err,
+                          "One transaction for %zu migrations needs more locks than the server's lock table "
+                          "holds: raise max_locks_per_transaction, or set [apply] transaction = per-migration.",
+                          n);
+        else if (strcmp(se->sqlstate, "55P03") == 0 && !se->hint)
+            dd_error_hint(err,
+                          "Another session held a lock a migration needed for longer than lock-timeout, %u "
+                          "times; the deployment's transaction was rolled back each time. Retry when traffic is "
+                          "lower or raise [database] lock-timeout.",
+                          c->o->lock_retries + 1);
+    } else if (se->message) {
+        dd_error_set(err, DD_EDB, "COMMIT of the deployment's transaction failed: %s (SQLSTATE %s)", se->message,
+                     se->sqlstate);
+    }
+    if (!err->hint)
+        dd_error_hint(err,
+                      "The deployment's transaction was rolled back: none of its %zu migrations stayed applied and "
+                      "the database is as it was. Fix the file and run the command again.",
+                      n);
+}
+
+/* One attempt: BEGIN, every file with its ledger row, COMMIT. *failed is the step that failed. */
+static int one_tx_attempt(struct engine_result *res, struct step_ctx *c, const struct engine_plan *plan,
+                          const char *git_commit, struct db_sql_error *se, size_t *failed, struct dd_error *err)
+{
+    res->n = 0;
+    *failed = plan->n - 1; /* a failing COMMIT is blamed on the last file */
+    if (db_tx_begin(c->db, err) < 0)
+        return -1;
+    for (size_t i = 0; i < plan->n; i++) {
+        int64_t ms = 0;
+
+        *failed = i;
+        c->s = &plan->v[i];
+        fill_entry(c, git_commit);
+        if (dd_interrupt_pending())
+            return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d after %zu of %zu migrations",
+                                dd_interrupt_signal(), i, plan->n);
+        if (set_timeouts(c, err) < 0 ||
+            db_tx_apply_step(c->db, c->o->schema, &c->entry, c->s->exec.text.buf, &ms, se, err) < 0)
+            return -1;
+        res->v[res->n].version = c->s->m->version;
+        res->v[res->n].file = c->s->script->path;
+        res->v[res->n].duration_ms = ms;
+        res->v[res->n].no_transaction = false;
+        res->n++;
+    }
+    *failed = plan->n - 1;
+    return db_tx_commit(c->db, se, err);
+}
+
+/* The whole plan in one transaction; a lock timeout anywhere reruns all of it. */
+static int run_one_tx(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+                      const struct engine_opts *o, const char *git_commit, struct dd_error *err)
+{
+    uint64_t wait = LOCK_RETRY_FIRST_MS;
+
+    log_info("applying %zu migration%s in one transaction", plan->n, plan->n == 1 ? "" : "s");
+    for (uint32_t attempt = 0;; attempt++) {
+        struct step_ctx c = {db, o, NULL, {0}, "applying"};
+        struct db_sql_error se = DB_SQL_ERROR_INIT;
+        size_t failed;
+        int rc = one_tx_attempt(res, &c, plan, git_commit, &se, &failed, err);
+
+        if (rc == 0) {
+            for (size_t i = 0; i < res->n; i++)
+                log_info("%-10s %s  %lldms", "applied", res->v[i].file, (long long)res->v[i].duration_ms);
+            return 0;
+        }
+        db_tx_abort(db);
+        res->n = 0;
+        c.s = &plan->v[failed];
+        if (se.message) {
+            rc = lock_retry(&c, &se, attempt, &wait, " the deployment's transaction", err);
+            if (rc > 0)
+                continue;
+        }
+        if (rc == 0 || se.message)
+            one_tx_failure(&c, &se, plan->n, err);
+        db_sql_error_release(&se);
+        res->failed_index = failed;
+        dd_error_wrap(err, "applying %s to %s", migration_display(plan->v[failed].m), o->env);
+        return -1;
+    }
+}
+
 int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
                const struct engine_opts *o, const char *git_commit, struct dd_error *err)
 {
+    int one;
+
     *res = (struct engine_result)ENGINE_RESULT_INIT;
     res->v = dd_xcalloc(plan->n ? plan->n : 1, sizeof(*res->v));
+    one = engine_plan_one_transaction(plan, o, err);
+    if (one < 0)
+        return -1;
+    if (one)
+        return run_one_tx(res, db, plan, o, git_commit, err);
     for (size_t i = 0; i < plan->n; i++) {
         struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying"};
         int64_t ms = 0;

@@ -23,6 +23,7 @@ void engine_opts_from_config(struct engine_opts *o, const struct dd_config *cfg)
     o->lock_retries = cfg->lock_retries;
     o->lock_timeout_ms = cfg->lock_timeout_ms;
     o->statement_timeout_ms = cfg->statement_timeout_ms;
+    o->transaction = cfg->apply.transaction;
 }
 
 static const char *base(const char *path)

@@ -23,8 +23,8 @@ static const struct stage deploy_stages[] = {
 
 const char *deploy_result_name(enum deploy_result r)
 {
-    static const char *const names[] = {"up-to-date", "planned",  "applied",       "blocked",
-                                        "failed",     "restored", "restore-failed"};
+    static const char *const names[] = {"up-to-date", "planned",  "applied",        "blocked",
+                                        "failed",     "restored", "restore-failed", "not-restored"};
 
     return names[r];
 }
@@ -33,6 +33,8 @@ enum deploy_result deploy_result_of(const struct deploy *d)
 {
     if (!d->err || !dd_error_isset(d->err))
         return d->dry_run ? DEPLOY_PLANNED : d->applied.n ? DEPLOY_APPLIED : DEPLOY_UP_TO_DATE;
+    if (d->recovery == DEPLOY_RECOVERY_REFUSED)
+        return DEPLOY_NOT_RESTORED;
     if (d->restore_failed)
         return DEPLOY_RESTORE_FAILED;
     if (d->restored || d->restore_unneeded)
@@ -55,14 +57,22 @@ void deploy_init(struct deploy *d)
     d->restore = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
     d->run = (struct pipeline_run)PIPELINE_RUN_INIT;
     d->to_version = -1;
+    d->reverted = (struct engine_result)ENGINE_RESULT_INIT;
+    d->mark = (struct db_write_mark)DB_WRITE_MARK_INIT;
+    d->foreign = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
 }
 
 static int replan(struct deploy *d, bool lock, struct dd_error *err)
 {
     struct engine_target t = {d->db, &d->set, &d->ledger, &d->st, &d->opts, d->cfg->lock_wait_ms};
     const struct engine_goal goal = {ENGINE_GOAL_APPLY, d->to_version, 0, false};
+    int one;
 
-    return engine_replan(&d->plan, &t, &goal, lock, err);
+    if (engine_replan(&d->plan, &t, &goal, lock, err) < 0)
+        return -1;
+    one = engine_plan_one_transaction(&d->plan, &d->opts, err);
+    d->one_tx = one > 0;
+    return one < 0 ? -1 : 0;
 }
 
 int deploy_plan(struct deploy *d, struct dd_error *err)
@@ -73,6 +83,31 @@ int deploy_plan(struct deploy *d, struct dd_error *err)
 int deploy_plan_locked(struct deploy *d, struct dd_error *err)
 {
     return replan(d, true, err);
+}
+
+/* Exit 4's hint: how the database got back to its state before the deployment. */
+static void restored_hint(const struct deploy *d, struct dd_error *err)
+{
+    switch (d->recovery) {
+    case DEPLOY_RECOVERY_TRANSACTION:
+        dd_error_hint(err, "The deployment's transaction was rolled back: the database is exactly as it was before "
+                           "the deployment and no other session's writes were touched; nothing needed restoring.");
+        break;
+    case DEPLOY_RECOVERY_DOWN:
+        dd_error_hint(err,
+                      "The down files of the %zu migration%s it had committed ran, newest first; other sessions' "
+                      "writes were kept.",
+                      d->reverted.n, d->reverted.n == 1 ? "" : "s");
+        break;
+    case DEPLOY_RECOVERY_BACKUP:
+        dd_error_hint(err, "The database was restored from %s and is exactly as it was before the deployment.",
+                      d->backup.path);
+        break;
+    default:
+        dd_error_hint(err, "No migration had been committed, so the database is as it was before the "
+                           "deployment; nothing needed restoring.");
+        break;
+    }
 }
 
 int deploy_run(struct deploy *d, struct dd_error *err)
@@ -96,14 +131,14 @@ int deploy_run(struct deploy *d, struct dd_error *err)
         char *archive = d->backup.path;
         if (d->result == DEPLOY_RESTORED) {
             dd_error_recode(err, DD_ERESTORED);
-            if (d->restore_unneeded)
-                dd_error_hint(err, "No migration had been committed, so the database is as it was before the "
-                                   "deployment; nothing needed restoring.");
-            else
-                dd_error_hint(err,
-                              "The database was restored from %s and is exactly as it was before the "
-                              "deployment.",
-                              archive);
+            restored_hint(d, err);
+        } else if (d->result == DEPLOY_NOT_RESTORED) {
+            dd_error_recode(err, DD_ERESTOREFAIL);
+            dd_error_hint(err,
+                          "Other sessions wrote to the database after the backup, so it was NOT restored and keeps "
+                          "this deployment's changes: act now. Fix forward, or discard those writes with "
+                          "'dbdeploy restore %s %s --yes --discard-writes'.",
+                          d->cfg->env, archive);
         } else if (d->result == DEPLOY_RESTORE_FAILED) {
             dd_error_recode(err, DD_ERESTOREFAIL);
             if (archive)
@@ -148,6 +183,11 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
         for (size_t i = 0; i < d->plan.n; i++)
             dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,
                         d->plan.v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
+        {
+            char *rp = deploy_recovery_plan(d);
+            dd_buf_addf(b, "%s\n", rp);
+            free(rp);
+        }
         if (d->show_sql)
             for (size_t i = 0; i < d->plan.n; i++)
                 plan_sql_text(b, &d->plan.v[i]);
@@ -164,7 +204,17 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
                     d->db_changed ? "; the database was NOT restored" : "; nothing was changed");
         break;
     case DEPLOY_RESTORED:
-        dd_buf_addf(b, "deployment to %s failed; the database is back to its state before the deployment\n",
+        dd_buf_addf(b, "deployment to %s failed; the database is back to its state before the deployment (%s)\n",
+                    d->cfg->env,
+                    d->recovery == DEPLOY_RECOVERY_TRANSACTION ? "the transaction was rolled back"
+                    : d->recovery == DEPLOY_RECOVERY_DOWN      ? "the down files ran"
+                    : d->recovery == DEPLOY_RECOVERY_BACKUP    ? "the backup was restored"
+                                                               : "nothing had been committed");
+        break;
+    case DEPLOY_NOT_RESTORED:
+        dd_buf_addf(b,
+                    "deployment to %s failed and was NOT restored: other sessions wrote since the backup; act "
+                    "now (see the error)\n",
                     d->cfg->env);
         break;
     case DEPLOY_RESTORE_FAILED:
@@ -193,6 +243,43 @@ void deploy_stages_json(struct dd_json *j, const char *key, const struct pipelin
         dd_json_obj_end(j);
     }
     dd_json_arr_end(j);
+}
+
+/* recovery: {method, plan, archive, reverted, foreign_writes, restore_command} */
+static void recovery_json(struct dd_json *j, const struct deploy *d)
+{
+    char *rp = deploy_recovery_plan(d);
+
+    dd_json_obj_begin(j, "recovery");
+    dd_json_str(j, "method", deploy_recovery_name(d->recovery));
+    dd_json_str(j, "plan", rp);
+    dd_json_bool(j, "one_transaction", d->one_tx);
+    if (d->recovery == DEPLOY_RECOVERY_BACKUP)
+        dd_json_str(j, "archive", d->backup.path);
+    if (d->recovery == DEPLOY_RECOVERY_DOWN || d->reverted.n)
+        engine_result_json(j, "reverted", &d->reverted);
+    if (d->recovery == DEPLOY_RECOVERY_REFUSED || d->foreign.n_xids) {
+        char *cmd = dd_xasprintf("dbdeploy restore %s %s --yes --discard-writes", d->cfg->env, d->backup.path);
+        dd_json_obj_begin(j, "foreign_writes");
+        dd_json_int(j, "transactions", d->foreign.n_xids);
+        dd_json_bool(j, "at_least", d->foreign.capped);
+        dd_json_arr_begin(j, "tables");
+        for (size_t i = 0; i < d->foreign.n; i++) {
+            dd_json_obj_begin(j, NULL);
+            dd_json_str(j, "table", d->foreign.t[i].name);
+            dd_json_int(j, "inserted", d->foreign.t[i].ins);
+            dd_json_int(j, "updated", d->foreign.t[i].upd);
+            dd_json_int(j, "deleted", d->foreign.t[i].del);
+            dd_json_bool(j, "new", d->foreign.t[i].is_new);
+            dd_json_obj_end(j);
+        }
+        dd_json_arr_end(j);
+        dd_json_obj_end(j);
+        dd_json_str(j, "restore_command", cmd);
+        free(cmd);
+    }
+    dd_json_obj_end(j);
+    free(rp);
 }
 
 static void json_report(struct dd_buf *b, const struct deploy *d)
@@ -232,6 +319,7 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     dd_json_bool(&j, "restored", d->result == DEPLOY_RESTORED);
     dd_json_bool(&j, "restore_ran", d->restored);
     dd_json_bool(&j, "restore_failed", d->restore_failed);
+    recovery_json(&j, d);
     if (d->record_id)
         dd_json_int(&j, "deployment_id", d->record_id);
     else
@@ -271,6 +359,9 @@ void deploy_release(struct deploy *d)
     health_result_release(&d->health_after);
     backup_result_release(&d->backup);
     backup_restore_result_release(&d->restore);
+    engine_result_release(&d->reverted);
+    db_write_mark_release(&d->mark);
+    db_foreign_writes_release(&d->foreign);
     pipeline_run_release(&d->run);
     free(d->gate_env);
     free(d->error);

@@ -11,7 +11,9 @@
  *   health-before  the application must be healthy before anything changes
  *   lock           the deployment lock, then everything re-checked under it
  *   backup         a verified archive ([backup] enabled)
- *   apply          the pending migrations; undo = auto-restore ("restore" line)
+ *   apply          the pending migrations; undo = the recovery ladder ("restore" line,
+ *                  pipeline/recover.c): roll back the one transaction, else run the down
+ *                  files, else restore the backup, unless other sessions wrote since it
  *   health-after   the application must be healthy afterwards
  *   record         a row in <schema>.deployments and a changelog entry, written after any
  *                  restore so the history of a failure survives it
@@ -22,6 +24,7 @@
 #include <time.h>
 
 #include "backup/backup.h"
+#include "db/guard.h"
 #include "engine/engine.h"
 #include "health/health.h"
 #include "pipeline/runner.h"
@@ -37,7 +40,22 @@ enum deploy_result {
     DEPLOY_FAILED,         /* failed; nothing was changed, or no restore was possible */
     DEPLOY_RESTORED,       /* failed and the database is back to its pre-deploy state */
     DEPLOY_RESTORE_FAILED, /* failed and the restore failed too */
+    DEPLOY_NOT_RESTORED,   /* failed; a restore was refused because other sessions wrote since the backup */
 };
+
+/* How a failed deployment was undone (the rung of the recovery ladder that was used). */
+enum deploy_recovery {
+    DEPLOY_RECOVERY_NONE,        /* nothing failed, or nothing was tried */
+    DEPLOY_RECOVERY_TRANSACTION, /* the deployment's one transaction was rolled back */
+    DEPLOY_RECOVERY_UNCHANGED,   /* nothing had been committed */
+    DEPLOY_RECOVERY_DOWN,        /* the down files of the committed migrations ran */
+    DEPLOY_RECOVERY_BACKUP,      /* the backup was restored */
+    DEPLOY_RECOVERY_REFUSED,     /* the backup restore was refused: foreign writes */
+    DEPLOY_RECOVERY_OFF,         /* [restore] strategy = none / on-failure = false */
+    DEPLOY_RECOVERY_FAILED,      /* the chosen rung failed */
+};
+
+const char *deploy_recovery_name(enum deploy_recovery r);
 
 const char *deploy_result_name(enum deploy_result r);
 
@@ -66,7 +84,13 @@ struct deploy {
     struct backup_result backup; /* path NULL when no backup was taken */
     struct backup_restore_result restore;
     bool restored, restore_failed, restore_unneeded;
-    char *gate_env; /* the environment the gate checked */
+    bool one_tx;                   /* apply ran (or would run) as one transaction */
+    enum deploy_recovery recovery; /* what undid the failure */
+    struct engine_result reverted; /* down files run by the ladder */
+    struct db_write_mark mark;     /* taken just before the backup's pg_dump */
+    bool have_mark;
+    struct db_foreign_writes foreign; /* what the guard found */
+    char *gate_env;                   /* the environment the gate checked */
     struct pipeline_run run;
     enum deploy_result result;
     char *error;          /* first line of the failure, masked, for the record */
@@ -115,6 +139,19 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
  */
 int deploy_plan(struct deploy *d, struct dd_error *err);
 int deploy_plan_locked(struct deploy *d, struct dd_error *err);
+
+/*
+ * The recovery ladder (pipeline/recover.c): undo a failed apply or health-after by the least
+ * destructive means that works. Called as apply's undo.
+ */
+int deploy_recover(struct deploy *d, char **note, struct dd_error *err);
+/*
+ * Preflight: the rung the plan would need exists (down files; for a restore the role's CREATEDB,
+ * ownership and right to end sessions, pg_restore, free space). DD_EBLOCKED naming the fix.
+ */
+int deploy_check_way_back(struct deploy *d, struct dd_error *err);
+/* "on failure: ..." for the plan (preflight note, --dry-run, --json), owned by the caller. */
+char *deploy_recovery_plan(const struct deploy *d);
 
 /* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
 int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);

@@ -46,6 +46,7 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
         out->archive = hold->v[hold->n - 1];
     }
     out->error = dep->error;
+    out->recovery = dep->recovery;
     for (size_t i = 0; i < dep->n; i++) {
         struct repo_commit_info ci = REPO_COMMIT_INFO_INIT;
         struct dd_error ignored = DD_ERROR_INIT;
@@ -87,6 +88,7 @@ static void push_migration(struct db_deployment *dep, const struct migration *m,
 void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const char *stages_json)
 {
     char started[32], finished[32];
+    /* "restored": undone by any rung of the recovery ladder */
     const char *done_status = d->result == DEPLOY_RESTORED ? "restored" : "applied";
 
     memset(dep, 0, sizeof(*dep));
@@ -101,6 +103,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
     dep->stages_json = dd_xstrdup(stages_json);
     dep->archive = d->backup.path ? dd_xstrdup(d->backup.path) : NULL;
     dep->error = d->error ? dd_xstrdup(d->error) : NULL;
+    dep->recovery = d->recovery != DEPLOY_RECOVERY_NONE ? dd_xstrdup(deploy_recovery_name(d->recovery)) : NULL;
     for (size_t i = 0; i < d->applied.n; i++) {
         const struct migration *m = NULL;
         for (size_t k = 0; k < d->plan.n && !m; k++)

@@ -19,8 +19,10 @@ int stage_backup_run(void *ctx, char **note, struct dd_error *err)
         *note = dd_xstrdup("disabled ([backup] enabled = false)");
         return STAGE_SKIPPED;
     }
-    if (db_child_conninfo(d->db, &conninfo, &password, err) < 0)
+    /* before pg_dump's snapshot: the guard looks for foreign writes from here on */
+    if (db_write_mark_take(&d->mark, d->db, err) < 0 || db_child_conninfo(d->db, &conninfo, &password, err) < 0)
         goto cleanup;
+    d->have_mark = true;
     applied = dd_xcalloc(d->ledger.n ? d->ledger.n : 1, sizeof(*applied));
     for (size_t i = 0; i < d->ledger.n; i++)
         if (d->ledger.rows[i].state == DB_LEDGER_APPLIED)

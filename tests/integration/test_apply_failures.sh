@@ -42,6 +42,14 @@ CREATE TABLE t3 (id int);
 INSERT INTO t3 VALUES (1);
 SELECT * FROM   no_such_table;
 SQL
+# by default all five run in one transaction: nothing stays
+expect_rc 1 -C "$proj" apply dev
+assert_contains "$err" 'error: migrations/0003_t3.sql:3:17: relation "no_such_table" does not exist (SQLSTATE 42P01)' "error names file:line:col (one transaction)"
+assert_contains "$err" "none of its 5 migrations stayed applied" "says nothing stayed"
+assert_eq "$(q "$url" "select count(*) from dbdeploy.migrations")" "0" "ledger empty"
+assert_eq "$(q "$url" "select to_regclass('t1') is null, to_regclass('t3') is null")" "t|t" "no table of the deployment"
+# one transaction per file keeps what committed
+write_env "$proj" dev "$url" "[git]" "allow-dirty = true" "[apply]" "transaction = per-migration"
 expect_rc 1 -C "$proj" apply dev
 assert_contains "$err" 'error: migrations/0003_t3.sql:3:17: relation "no_such_table" does not exist (SQLSTATE 42P01)' "error names file:line:col"
 assert_contains "$err" "while applying 0003_t3.sql to dev" "context line"

@@ -64,7 +64,7 @@ psql -X -q -d "$url" -c "begin" -c "lock table t" -c "select pg_sleep(2)" -c "co
 locker=$!
 wait_for "$url" "select exists (select 1 from pg_locks where relation = 't'::regclass and mode = 'AccessExclusiveLock' and granted)"
 expect_rc 0 -C "$proj" apply dev
-assert_contains "$err" "canceling statement due to lock timeout; retrying in 1s" "retry announced"
+assert_contains "$err" "canceling statement due to lock timeout; retrying the deployment's transaction in 1s" "retry announced (the whole transaction)"
 assert_eq "$(q "$url" "select count(*) from information_schema.columns where table_name = 't' and column_name = 'c'")" "1" "applied after retry"
 wait $locker
 

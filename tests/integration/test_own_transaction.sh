@@ -25,6 +25,13 @@ commit_all "$proj" "wrapped"
 expect_rc 1 -C "$proj" apply dev
 assert_not_contains "$err" "there is already a transaction in progress" "no double BEGIN warning"
 assert_contains "$err" "migrations/000002_fails_inside.up.sql:3:1: division by zero (SQLSTATE 22012)" "error located"
+# one transaction for the whole deployment ([apply] transaction = auto): nothing stayed
+assert_contains "$err" "none of its 2 migrations stayed applied" "whole deployment rolled back"
+assert_eq "$(q "$url" "select to_regclass('w') is null, to_regclass('x') is null")" "t|t" "nothing of either file"
+# one transaction per file: the first stays
+write_env "$proj" dev "$url" "[apply]" "transaction = per-migration"
+expect_rc 1 -C "$proj" apply dev
+assert_contains "$err" "migrations/000002_fails_inside.up.sql:3:1: division by zero (SQLSTATE 22012)" "error located"
 assert_eq "$(q "$url" "select w_count(), to_regclass('x') is null")" "0|t" "first applied; second left nothing"
 assert_eq "$(q "$url" "select transactional from dbdeploy.migrations where version = 1")" "t" "ran in dbdeploy's transaction"
 assert_eq "$(q "$url" "select count(*) from dbdeploy.migrations")" "1" "ledger consistent"

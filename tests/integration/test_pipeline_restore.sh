@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Failures after the database changed are undone: a SQL error in the 3rd of 5 migrations (2
+# With [restore] strategy = backup and one transaction per file, failures after the database
+# changed are undone by the backup: a SQL error in the 3rd of 5 migrations (2
 # committed) and a health check failing after apply both restore the backup, exit 4, and leave
 # prod exactly as before (pg_dump equal); the failed deployment is still recorded and the
 # ledger is rewound. With backups off, the same failure exits 1 and says nothing was restored.
@@ -15,6 +16,9 @@ proj=$PWD/proj
 pipeline_project "$proj" "$staging" "$prod" "http://127.0.0.1:$staging_port/healthz"
 set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; }
 set_prod_health "$stub_port"
+# this test is about the backup rung: one transaction per file, and the backup even where down
+# files exist (test_recovery_ladder covers the other rungs)
+printf '[apply]\n\ttransaction = per-migration\n[restore]\n\tstrategy = backup\n' >>"$proj/pipeline/prod.conf"
 printf 'CREATE TABLE customers (id int PRIMARY KEY, name text);\nINSERT INTO customers VALUES (1, %s), (2, %s);\n' \
   "'ada'" "'bob'" >"$proj/migrations/0000_customers.up.sql"
 commit_all "$proj" "customers"
@@ -73,11 +77,21 @@ set_prod_health "$stub_port"
 expect_rc 1 -C "$proj" deploy prod
 assert_contains "$out" "the database was NOT restored" "says it was not restored"
 assert_eq "$(q "$prod" "select count(*) from dbdeploy.migrations")" "6" "migrations stay applied"
-# 4. the restore itself fails (pg_restore cannot run): exit 5, with the archive and the way out
+# 4. no pg_restore: preflight refuses before any change, since the way back would not exist
 sed -i '/^\[backup\]/,$d' "$proj/pipeline/prod.conf"
 printf '[backup]\n\tpg-restore = /nonexistent/pg_restore\n' >>"$proj/pipeline/prod.conf"
 expect_rc 0 -C "$proj" rollback prod --steps 5
 start_stub flapping3 200 503
+set_prod_health "$stub_port"
+expect_rc 3 -C "$proj" deploy prod
+assert_contains "$err" "no way back" "preflight names the missing way back"
+assert_contains "$err" "/nonexistent/pg_restore" "and the program"
+assert_eq "$(q "$prod" "select count(*) from dbdeploy.migrations")" "1" "nothing changed"
+# 5. the restore itself fails (pg_restore answers --version, then fails): exit 5, with the archive and the way out
+printf '#!/bin/sh\n[ "$1" = --version ] && exec pg_restore --version\necho "pg_restore: simulated failure" >&2\nexit 1\n' >"$PWD/bad_pg_restore"
+chmod +x "$PWD/bad_pg_restore"
+sed -i "s|/nonexistent/pg_restore|$PWD/bad_pg_restore|" "$proj/pipeline/prod.conf"
+start_stub flapping4 200 503
 set_prod_health "$stub_port"
 expect_rc 5 -C "$proj" deploy prod
 assert_contains "$err" "restore failed too" "the failed restore is reported"

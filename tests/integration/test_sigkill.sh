@@ -6,7 +6,7 @@ source "$DD_SUPPORT/lib.sh"
 url=$(new_db killed)
 proj=$PWD/proj
 git_init "$proj"
-write_env "$proj" dev "$url"
+write_env "$proj" dev "$url" "[apply]" "transaction = per-migration"
 m=$proj/migrations
 mkdir -p "$m"
 echo 'CREATE TABLE first (id int);' >"$m/0001_first.sql"

@@ -232,6 +232,31 @@ static void test_health_headers_are_secret(void **state)
     free(masked);
 }
 
+static void test_recovery_choices(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = x\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->apply.transaction, CONFIG_TX_AUTO);
+    assert_int_equal(cfg->restore.strategy, CONFIG_RESTORE_AUTO);
+    assert_int_equal(cfg->restore.on_foreign_writes, CONFIG_FOREIGN_REFUSE);
+    config_free(cfg);
+    cfg = NULL;
+    write_conf("prod.conf", "[database]\n\turl = x\n[apply]\n\ttransaction = per-migration\n[restore]\n\tstrategy = "
+                            "none\n\ton-foreign-writes = restore\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->apply.transaction, CONFIG_TX_PER_MIGRATION);
+    assert_int_equal(cfg->restore.strategy, CONFIG_RESTORE_NONE);
+    assert_int_equal(cfg->restore.on_foreign_writes, CONFIG_FOREIGN_RESTORE);
+    config_free(cfg);
+    cfg = NULL;
+    write_conf("prod.conf", "[database]\n\turl = x\n[restore]\n\tstrategy = restore-everything\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err),
+                        "pipeline/prod.conf: [restore] strategy: 'restore-everything' is not a known value");
+    assert_non_null(strstr(err.hint, "auto, down, backup, none"));
+}
+
 static void test_gate_cannot_require_itself(void **state)
 {
     (void)state;
@@ -278,6 +303,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_defaults_and_override_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_recovery_choices, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_key_names_file_section_and_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_section, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_duration_value, setup, teardown),

@@ -1,0 +1,222 @@
+#include "db/guard.h"
+
+#include <stdio.h>
+
+#include "db/internal.h"
+#include "util/buf.h"
+#include "util/clock.h"
+
+#define STATS_POLL_MS 500
+
+static const char stats_sql[] = "SELECT relid::bigint, schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del, "
+                                "schemaname FROM pg_stat_user_tables ORDER BY relid";
+
+static void tables_release(struct db_table_writes *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(t[i].name);
+    free(t);
+}
+
+/* Every user table's write counters; rows of skip_schema (may be NULL) are left out. */
+static int read_stats(struct db_table_writes **out, size_t *n, struct db_conn *c, const char *skip_schema,
+                      struct dd_error *err)
+{
+    PGresult *res = PQexec(c->pg, stats_sql);
+    size_t k = 0;
+
+    *out = NULL;
+    *n = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error_from_result(err, res, c->pg, "cannot read the table statistics");
+        PQclear(res);
+        return -1;
+    }
+    *out = dd_xcalloc((size_t)PQntuples(res) + 1, sizeof(**out));
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct db_table_writes *t = &(*out)[k];
+        if (skip_schema && strcmp(PQgetvalue(res, i, 5), skip_schema) == 0)
+            continue;
+        t->relid = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        t->name = dd_xstrdup(PQgetvalue(res, i, 1));
+        t->ins = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        t->upd = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        t->del = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        k++;
+    }
+    *n = k;
+    PQclear(res);
+    return 0;
+}
+
+static void parse_ids(int64_t **out, size_t *n, const char *list)
+{
+    const char *p = list;
+
+    *out = dd_xcalloc(strlen(list) / 2 + 1, sizeof(**out));
+    *n = 0;
+    while (*p) {
+        char *end;
+        long long v = strtoll(p, &end, 10);
+        if (end == p)
+            break;
+        (*out)[(*n)++] = v;
+        p = *end == ',' ? end + 1 : end;
+    }
+}
+
+int db_write_mark_take(struct db_write_mark *out, struct db_conn *c, struct dd_error *err)
+{
+    PGresult *res;
+
+    db_write_mark_release(out);
+    /* counters first: a write between the two shows as a (harmless) extra table later */
+    if (read_stats(&out->t, &out->n, c, NULL, err) < 0)
+        return -1;
+    res = PQexec(c->pg, "SELECT txid_snapshot_xmax(s), coalesce(array_to_string(array(SELECT "
+                        "txid_snapshot_xip(s)), ','), '') FROM txid_current_snapshot() s");
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        db_error_from_result(err, res, c->pg, "cannot read the transaction snapshot");
+        PQclear(res);
+        db_write_mark_release(out);
+        return -1;
+    }
+    out->xmax = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    parse_ids(&out->xip, &out->n_xip, PQgetvalue(res, 0, 1));
+    PQclear(res);
+    return 0;
+}
+
+void db_write_mark_release(struct db_write_mark *m)
+{
+    free(m->xip);
+    tables_release(m->t, m->n);
+    *m = (struct db_write_mark)DB_WRITE_MARK_INIT;
+}
+
+static void id_array(struct dd_buf *b, const int64_t *v, size_t n)
+{
+    dd_buf_addch(b, '{');
+    for (size_t i = 0; i < n; i++)
+        dd_buf_addf(b, "%s%lld", i ? "," : "", (long long)v[i]);
+    dd_buf_addch(b, '}');
+}
+
+/* Committed transactions since the mark that are not dbdeploy's own. */
+static int count_foreign_ids(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *m,
+                             struct dd_error *err)
+{
+    struct dd_buf xip = DD_BUF_INIT, own = DD_BUF_INIT;
+    char from[32], *now = NULL, *count = NULL;
+    int rc = -1;
+
+    if (db_query_value(c, &now, "SELECT txid_snapshot_xmax(txid_current_snapshot())", 0, NULL, err) < 0 || !now)
+        goto cleanup;
+    if (strtoll(now, NULL, 10) - m->xmax > DB_GUARD_MAX_IDS) {
+        out->capped = true;
+        out->n_xids = strtoll(now, NULL, 10) - m->xmax;
+        rc = 0;
+        goto cleanup;
+    }
+    snprintf(from, sizeof(from), "%lld", (long long)m->xmax);
+    id_array(&xip, m->xip, m->n_xip);
+    id_array(&own, c->own_xids, c->n_own_xids);
+    {
+        const char *params[] = {xip.buf, from, now, own.buf};
+        if (db_query_value(c, &count,
+                           "SELECT count(*) FROM (SELECT unnest($1::bigint[]) UNION ALL SELECT "
+                           "generate_series($2::bigint, $3::bigint - 1)) s(x) WHERE x <> ALL ($4::bigint[]) AND "
+                           "txid_status(x) = 'committed'",
+                           4, params, err) < 0)
+            goto cleanup;
+    }
+    out->n_xids = count ? strtoll(count, NULL, 10) : 0;
+    rc = 0;
+cleanup:
+    free(now);
+    free(count);
+    dd_buf_release(&xip);
+    dd_buf_release(&own);
+    return rc;
+}
+
+/* Tables whose counters grew since the mark, as deltas. */
+static int table_deltas(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *m,
+                        const char *skip_schema, struct dd_error *err)
+{
+    struct db_table_writes *now = NULL;
+    size_t n = 0, k = 0;
+
+    tables_release(out->t, out->n);
+    out->t = NULL;
+    out->n = 0;
+    if (read_stats(&now, &n, c, skip_schema, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const struct db_table_writes *was = NULL;
+        for (size_t j = 0; j < m->n && !was; j++)
+            if (m->t[j].relid == now[i].relid)
+                was = &m->t[j];
+        if (was) {
+            now[i].ins -= was->ins;
+            now[i].upd -= was->upd;
+            now[i].del -= was->del;
+        } else {
+            now[i].is_new = true;
+        }
+        if (now[i].ins <= 0 && now[i].upd <= 0 && now[i].del <= 0) {
+            free(now[i].name);
+            continue;
+        }
+        now[k++] = now[i];
+    }
+    out->t = now;
+    out->n = k;
+    return 0;
+}
+
+int db_foreign_writes_find(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *m,
+                           const char *skip_schema, uint64_t stats_wait_ms, struct dd_error *err)
+{
+    uint64_t until = dd_now_ms() + stats_wait_ms;
+
+    db_foreign_writes_release(out);
+    if (count_foreign_ids(out, c, m, err) < 0 || table_deltas(out, c, m, skip_schema, err) < 0)
+        return -1;
+    while (out->n_xids && !out->n && dd_now_ms() < until) {
+        if (dd_sleep_ms(STATS_POLL_MS) < 0)
+            break;
+        if (table_deltas(out, c, m, skip_schema, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+void db_foreign_writes_release(struct db_foreign_writes *f)
+{
+    tables_release(f->t, f->n);
+    *f = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
+}
+
+int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err)
+{
+    PGresult *res = PQexec(c->pg, "SELECT r.rolsuper, r.rolcreatedb, pg_has_role(current_user, d.datdba, 'MEMBER'), "
+                                  "r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'), "
+                                  "pg_database_size(d.oid), current_user FROM pg_roles r, pg_database d "
+                                  "WHERE r.rolname = current_user AND d.datname = current_database()");
+    int rc = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+        rc = db_error_from_result(err, res, c->pg, "cannot read the deploying role's privileges");
+    } else {
+        out->superuser = PQgetvalue(res, 0, 0)[0] == 't';
+        out->createdb = PQgetvalue(res, 0, 1)[0] == 't';
+        out->owner = PQgetvalue(res, 0, 2)[0] == 't';
+        out->signal = PQgetvalue(res, 0, 3)[0] == 't';
+        out->db_size = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
+        snprintf(out->role, sizeof(out->role), "%s", PQgetvalue(res, 0, 5));
+    }
+    PQclear(res);
+    return rc;
+}

@@ -1,0 +1,86 @@
+#ifndef DBDEPLOY_DB_GUARD_H
+#define DBDEPLOY_DB_GUARD_H
+
+/*
+ * The foreign-write guard: did any session other than dbdeploy's own commit a write to the
+ * database after a backup was taken? A restore would silently discard such writes, so the
+ * pipeline refuses to restore when the answer is yes (or cannot be proven no).
+ *
+ * How. db_write_mark_take, run just before pg_dump starts, records the server's transaction
+ * snapshot (txid_current_snapshot: xmax and the transactions in progress) and the write counters
+ * of every table (pg_stat_user_tables). Every transaction that pg_dump's later snapshot cannot see
+ * is either in progress at the mark or has an id at or above the mark's xmax. Before a restore,
+ * db_foreign_writes_find asks the server for the commit status (txid_status) of each such id,
+ * skipping the ids of dbdeploy's own transactions (recorded by db/migrate.c as it commits them):
+ * any other committed id is a write nobody but the backup's restore would undo. This needs only
+ * default settings (no track_commit_timestamp, no logical decoding).
+ *
+ * Limits, all on the side of false positives: transaction ids are cluster-wide, so a write to
+ * another database of the same server, autovacuum's ANALYZE, or a statement of a no-transaction
+ * migration (whose ids dbdeploy does not collect) also count. More than DB_GUARD_MAX_IDS new ids
+ * are not checked one by one: they are assumed to hold foreign writes. The tables are named from
+ * the statistics counters, which a backend flushes up to ~10 s late (PostgreSQL 15), so the
+ * search waits for them a little when ids were found but no table yet; counts include dbdeploy's
+ * own writes to the same tables, and rows of rolled-back transactions.
+ */
+#include "db/db.h"
+
+#define DB_GUARD_MAX_IDS INT64_C(5000000)
+
+struct db_table_writes {
+    int64_t relid;
+    char *name; /* schema.table */
+    int64_t ins, upd, del;
+    bool is_new; /* created after the mark */
+};
+
+struct db_write_mark {
+    int64_t xmax;
+    int64_t *xip; /* in progress at the mark */
+    size_t n_xip;
+    struct db_table_writes *t; /* counters at the mark */
+    size_t n;
+};
+
+#define DB_WRITE_MARK_INIT                                                                                             \
+    {                                                                                                                  \
+        0, NULL, 0, NULL, 0                                                                                            \
+    }
+
+int db_write_mark_take(struct db_write_mark *out, struct db_conn *c, struct dd_error *err);
+void db_write_mark_release(struct db_write_mark *m);
+
+struct db_foreign_writes {
+    int64_t n_xids;            /* committed foreign transaction ids found (or new ids, when capped) */
+    bool capped;               /* too many new ids to check; assumed foreign */
+    struct db_table_writes *t; /* tables whose counters grew since the mark (deltas) */
+    size_t n;
+};
+
+#define DB_FOREIGN_WRITES_INIT                                                                                         \
+    {                                                                                                                  \
+        0, false, NULL, 0                                                                                              \
+    }
+
+/*
+ * Look for committed foreign writes since the mark (see above). Tables of `skip_schema` (the
+ * ledger) are not named. When ids are found but no table has moved yet, re-reads the counters
+ * for up to stats_wait_ms.
+ */
+int db_foreign_writes_find(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *m,
+                           const char *skip_schema, uint64_t stats_wait_ms, struct dd_error *err);
+void db_foreign_writes_release(struct db_foreign_writes *f);
+
+/* What a restore by swap needs of the connected role, and the database's size (preflight). */
+struct db_restore_rights {
+    bool superuser;
+    bool createdb;   /* CREATE DATABASE for the replacement, rename of the target */
+    bool owner;      /* member of the target database's owner */
+    bool signal;     /* may terminate other roles' sessions (superuser or pg_signal_backend) */
+    int64_t db_size; /* pg_database_size, bytes */
+    char role[64];   /* current_user */
+};
+
+int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err);
+
+#endif
