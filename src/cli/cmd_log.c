@@ -23,7 +23,7 @@ static void versions_text(struct dd_buf *b, const struct db_deployment *d)
         dd_buf_addf(b, "%s%lld", k ? "," : "", (long long)d->m[k].version);
 }
 
-static void render_text(struct dd_buf *b, const struct db_deployments *l, char **recovery, size_t first)
+static void render_text(struct dd_buf *b, const struct db_deployments *l, size_t first)
 {
     if (first == l->n) {
         dd_buf_adds(b, "no deployments recorded\n");
@@ -35,14 +35,13 @@ static void render_text(struct dd_buf *b, const struct db_deployments *l, char *
                     d->deployed_by ? d->deployed_by : "?", d->git_commit ? d->git_commit : "-",
                     d->result ? d->result : "?");
         versions_text(b, d);
-        if (recovery[i])
-            dd_buf_addf(b, "  recovery: %s", recovery[i]);
+        if (l->v[i].recovery)
+            dd_buf_addf(b, "  recovery: %s", l->v[i].recovery);
         dd_buf_addch(b, '\n');
     }
 }
 
-static void render_json(struct dd_buf *b, const struct db_deployments *l, char **recovery, size_t first,
-                        const char *env)
+static void render_json(struct dd_buf *b, const struct db_deployments *l, size_t first, const char *env)
 {
     struct dd_json j;
 
@@ -62,7 +61,7 @@ static void render_json(struct dd_buf *b, const struct db_deployments *l, char *
         for (size_t k = 0; k < d->n; k++)
             dd_json_int(&j, NULL, d->m[k].version);
         dd_json_arr_end(&j);
-        dd_json_str(&j, "recovery", recovery[i]);
+        dd_json_str(&j, "recovery", l->v[i].recovery);
         dd_json_str(&j, "archive", d->archive);
         dd_json_str(&j, "error", d->error);
         dd_json_obj_end(&j);
@@ -97,7 +96,6 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
     struct dd_strv args = DD_STRV_INIT;
     struct db_deployments l = {NULL, 0};
     struct dd_buf b = DD_BUF_INIT;
-    char **recovery = NULL;
     size_t first;
     int rc = -1, parsed = cli_parse(ctx, &cli_spec_log, &o, argc, argv, &args);
 
@@ -106,20 +104,16 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
         goto cleanup;
     }
     if (cli_need_config(ctx, args.v[0]) < 0 || cli_need_db(ctx) < 0 ||
-        db_deployments_load(&l, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0 ||
-        db_deployments_recovery(&recovery, &l, ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
+        db_deployments_load(&l, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0)
         goto cleanup;
     first = o.limit && o.limit < l.n ? l.n - o.limit : 0;
     if (out_json())
-        render_json(&b, &l, recovery, first, ctx->cfg->env);
+        render_json(&b, &l, first, ctx->cfg->env);
     else
-        render_text(&b, &l, recovery, first);
+        render_text(&b, &l, first);
     out_result_buf(&b);
     rc = 0;
 cleanup:
-    for (size_t i = 0; recovery && i < l.n; i++)
-        free(recovery[i]);
-    free(recovery);
     dd_buf_release(&b);
     db_deployments_release(&l);
     dd_strv_release(&args);

@@ -91,10 +91,12 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
+    /* to_jsonb(d) ->> 'recovery' is NULL on a ledger from before that column (read-only commands
+     * such as log and changelog do not upgrade the ledger) */
     q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
                       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
                       "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
-                      "error, recovery FROM %s.deployments WHERE env = $1 ORDER BY id",
+                      "error, to_jsonb(d) ->> 'recovery' FROM %s.deployments d WHERE env = $1 ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
                       "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "

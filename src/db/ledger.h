@@ -150,12 +150,6 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
                         struct dd_error *err);
 void db_deployments_release(struct db_deployments *l);
 /*
- * (*out)[i]: the recovery method recorded for l->v[i] (NULL when none, or when the ledger has no
- * recovery column). The array and its strings are owned by the caller (free each, then it).
- */
-int db_deployments_recovery(char ***out, const struct db_deployments *l, struct db_conn *c, const char *schema,
-                            struct dd_error *err);
-/*
  * DD_EBLOCKED when env's latest deployment refused to restore `archive` because other sessions
  * had written since the backup (recovery = refused): restoring it needs --discard-writes. 0
  * otherwise, also when there is no ledger.

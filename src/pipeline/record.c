@@ -112,6 +112,11 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
         if (m)
             push_migration(dep, m, d->applied.v[i].duration_ms, done_status);
     }
+    /* one transaction for the deployment: what ran before the failure was rolled back with it
+     * ("restored", as every rung of the recovery ladder records it) */
+    if (d->one_tx && !d->applied.n)
+        for (size_t k = 0; k < d->applied.failed_index && k < d->plan.n; k++)
+            push_migration(dep, d->plan.v[k].m, 0, "restored");
     if (d->applied.failed_index < d->plan.n)
         push_migration(dep, d->plan.v[d->applied.failed_index].m, 0, "failed");
 }
