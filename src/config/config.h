@@ -74,6 +74,10 @@ struct dd_config {
         char *requires; /* requires: environment whose ledger must already have every migration */
         bool health;    /* health: that environment's health check must pass too */
     } gate;
+    struct {                  /* [lint] */
+        struct dd_strv rules; /* RULE-ID = error|warning|off, kept as "RULE-ID=severity" */
+        uint32_t small_table; /* small-table: rows below which lock rules stay silent, default 10000 */
+    } lint;
 };
 
 /* Environment names: [A-Za-z0-9][A-Za-z0-9_-]*, so they are safe in paths. */
