@@ -32,6 +32,7 @@ const struct cli_command cli_commands[] = {
     {"health", cmd_health, "check that an environment's application answers its health check"},
     {"hook", cmd_hook, "install or run the git pre-push hook that protects published migrations"},
     {"init", cmd_init, "create pipeline/, migrations/ and changelog/ in a project"},
+    {"lint", cmd_lint, "check migrations for locks on big tables, data loss and breaking changes"},
     {"mark", cmd_mark, "record a migration as applied or pending (the way out of a dirty state)"},
     {"new", cmd_new, "create the next migration files"},
     {"plan", cmd_plan, "show what a deploy would do, changing nothing"},

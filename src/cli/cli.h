@@ -145,6 +145,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_health(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_mark(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_new(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv);

@@ -200,10 +200,14 @@ void lint_emit(struct lint_file *f, int rule, const char *table, const char *fmt
         return;
     if (lint_rules[rule].cls != LINT_CLASS_OTHER && lint_table_is_new(r, table))
         return; /* nothing to lock or lose in a table this run created */
-    if (lint_rules[rule].cls == LINT_CLASS_LOCK && table && r->have_catalog) {
+    if (lint_rules[rule].cls != LINT_CLASS_OTHER && table && r->have_catalog) {
         st = table_stat(r, table);
-        if (!st || st->rows < (double)r->small_table)
-            return; /* small (or not in the target at all): the lock is brief */
+        if (!st)
+            return; /* not in the target at all: nothing to lock, lose or break */
+        if (lint_rules[rule].cls == LINT_CLASS_LOCK && st->rows < (double)r->small_table)
+            return; /* small: the lock is brief */
+        if (lint_rules[rule].cls != LINT_CLASS_LOCK)
+            st = NULL; /* sizes only matter in lock messages */
     }
     if (suppressed(f, rule))
         return;

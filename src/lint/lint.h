@@ -6,7 +6,7 @@
  * each script into parse trees, and rules classify statements from the trees, never from
  * tokens. A run lints scripts in the order they would be applied and keeps context: a table
  * created (or renamed into being) by an earlier script of the run, or earlier in the same
- * script, is new, so no lock rule and no data-loss rule fires on it. With catalog statistics
+ * script, is new, so no lock, data-loss or breaking-change rule fires on it. With catalog statistics
  * (lint_run_add_table), tables below small_table rows do not trigger lock rules either, and
  * messages on other tables carry their size.
  *
@@ -24,6 +24,7 @@ enum lint_severity { LINT_OFF, LINT_WARNING, LINT_ERROR };
 enum lint_rule_class {
     LINT_CLASS_LOCK,      /* takes a lock that blocks the application on a big table */
     LINT_CLASS_DATA_LOSS, /* destroys data */
+    LINT_CLASS_BREAKING,  /* breaks the application running against the old schema */
     LINT_CLASS_OTHER,
 };
 

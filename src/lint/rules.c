@@ -50,9 +50,9 @@ const struct lint_rule lint_rules[] = {
      "Add a WHERE clause naming the rows to delete."},
     {"update-without-where", LINT_ERROR, LINT_CLASS_DATA_LOSS, "UPDATE without WHERE overwrites every row",
      "Add a WHERE clause, and backfill big tables in batches."},
-    {"rename-table", LINT_ERROR, LINT_CLASS_OTHER, "RENAME of a table breaks the running application",
+    {"rename-table", LINT_ERROR, LINT_CLASS_BREAKING, "RENAME of a table breaks the running application",
      "Create the new table (or a view with the new name) and move the application over before dropping the old name."},
-    {"rename-column", LINT_ERROR, LINT_CLASS_OTHER, "RENAME of a column breaks the running application",
+    {"rename-column", LINT_ERROR, LINT_CLASS_BREAKING, "RENAME of a column breaks the running application",
      "Add a new column, write both, backfill, switch reads, then drop the old column."},
     {"cascade", LINT_WARNING, LINT_CLASS_OTHER, "CASCADE also drops or empties objects the statement does not name",
      "Name every object to drop or truncate explicitly."},
@@ -436,9 +436,9 @@ void lint_rules_check(struct lint_file *f, const struct lj_node *tag)
     if (strcmp(t, "CreateStmt") == 0) {
         created(f, lj_get(s, "relation"));
     } else if (strcmp(t, "CreateTableAsStmt") == 0) {
-        created(f, lj_get(lj_get(lj_get(s, "into"), "IntoClause"), "rel"));
+        created(f, lj_get(lj_get(s, "into"), "rel"));
     } else if (strcmp(t, "SelectStmt") == 0 && lj_get(s, "intoClause")) {
-        created(f, lj_get(lj_get(lj_get(s, "intoClause"), "IntoClause"), "rel"));
+        created(f, lj_get(lj_get(s, "intoClause"), "rel"));
     } else if (strcmp(t, "IndexStmt") == 0) {
         check_index(f, s);
     } else if (strcmp(t, "DropStmt") == 0) {
