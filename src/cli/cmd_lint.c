@@ -44,6 +44,20 @@ static void lint_migration(struct lint_run *r, const struct migration *m, bool s
     dd_error_release(&ignored);
 }
 
+/* A FILE argument, relative to the project root (-C) like every path dbdeploy takes. */
+static int read_arg(struct dd_buf *out, struct cli_ctx *ctx, const char *file)
+{
+    char *path = file[0] == '/' ? dd_xstrdup(file) : dd_path_join(ctx->root, file);
+    int rc = dd_read_file(out, path, &ctx->err);
+
+    free(path);
+    if (rc < 0) {
+        dd_error_recode(&ctx->err, DD_EINPUT);
+        dd_error_hint(&ctx->err, "Name migration files relative to the project directory (-C), or by absolute path.");
+    }
+    return rc;
+}
+
 /*
  * FILEs named on the command line: migrations among them are ordered by version (dbmate
  * sections split as for a deploy); other .sql files are linted as they are, after them.
@@ -62,7 +76,7 @@ static int lint_files(struct lint_run *r, struct cli_ctx *ctx, const struct dd_s
         char why[128], *d = dd_dirname(files->v[i]);
         int kind = migration_name_parse(&n, dd_basename(files->v[i]), why, sizeof(why));
 
-        if (dd_read_file(&data, files->v[i], &ctx->err) < 0) {
+        if (read_arg(&data, ctx, files->v[i]) < 0) {
             free(d);
             goto cleanup;
         }
@@ -84,7 +98,7 @@ static int lint_files(struct lint_run *r, struct cli_ctx *ctx, const struct dd_s
         lint_migration(r, &set.v[i], strict);
     for (size_t i = 0; i < plain.n; i++) {
         struct dd_buf data = DD_BUF_INIT;
-        if (dd_read_file(&data, plain.v[i], &ctx->err) < 0)
+        if (read_arg(&data, ctx, plain.v[i]) < 0)
             goto cleanup;
         lint_script(r, plain.v[i], data.buf, data.len, true);
         dd_buf_release(&data);

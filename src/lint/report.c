@@ -41,7 +41,7 @@ void lint_render_github(struct dd_buf *out, const struct lint_run *r)
         gh_escape(out, lint_rules[x->rule].id, true);
         dd_buf_adds(out, "::");
         gh_escape(out, x->message, false);
-        dd_buf_adds(out, "\nhint: ");
+        dd_buf_adds(out, "%0Ahint: "); /* one annotation: message, then the hint on its own line */
         gh_escape(out, lint_rules[x->rule].hint, false);
         dd_buf_addch(out, '\n');
     }
