@@ -20,7 +20,7 @@ _dbdeploy_envs()
 _dbdeploy()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local commands="adopt apply backup backups changelog deploy gate health hook init mark new plan restore rollback status verify"
+    local commands="adopt apply backup backups changelog deploy gate health hook init lint mark new plan restore rollback status verify"
     local cmd="" i
     for ((i = 1; i < COMP_CWORD; i++)); do
         case ${COMP_WORDS[i]} in
@@ -49,6 +49,7 @@ _dbdeploy()
     changelog) opts+=" --commit" ;;
     deploy) opts+=" --dry-run" ;;
     hook) opts+=" --force --chain" ;;
+    lint) opts+=" --format --json" ;;
     mark) opts+=" --applied --pending" ;;
     new) opts+=" --format --timestamp" ;;
     restore) opts+=" --yes --force" ;;
@@ -57,7 +58,7 @@ _dbdeploy()
     esac
     case $prev in
     --from) COMPREPLY=($(compgen -W "golang-migrate dbmate" -- "$cur")); return ;;
-    --format) COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")); return ;;
+    --format) [[ $cmd == lint ]] && COMPREPLY=($(compgen -W "text github json" -- "$cur")) || COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")); return ;;
     --verify) COMPREPLY=($(compgen -f -- "$cur")); return ;;
     esac
     if [[ $cur == -* ]]; then

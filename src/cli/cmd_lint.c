@@ -60,7 +60,8 @@ static int read_arg(struct dd_buf *out, struct cli_ctx *ctx, const char *file)
 
 /*
  * FILEs named on the command line: migrations among them are ordered by version (dbmate
- * sections split as for a deploy); other .sql files are linted as they are, after them.
+ * sections split as for a deploy), then the down files among them, newest first; other .sql
+ * files are linted as they are, after them.
  */
 static int lint_files(struct lint_run *r, struct cli_ctx *ctx, const struct dd_strv *files, bool strict)
 {
@@ -96,6 +97,10 @@ static int lint_files(struct lint_run *r, struct cli_ctx *ctx, const struct dd_s
         goto cleanup;
     for (size_t i = 0; i < set.n; i++)
         lint_migration(r, &set.v[i], strict);
+    /* down files named on the command line, in the order a rollback runs them */
+    for (size_t i = set.n; i-- > 0;)
+        if (set.v[i].down.present)
+            lint_script(r, set.v[i].down.path, set.v[i].down.sql.buf, set.v[i].down.sql.len, true);
     for (size_t i = 0; i < plain.n; i++) {
         struct dd_buf data = DD_BUF_INIT;
         if (read_arg(&data, ctx, plain.v[i]) < 0)
