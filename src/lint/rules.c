@@ -71,6 +71,7 @@ const struct lint_rule lint_rules[] = {
 const size_t lint_rule_count = DD_ARRAY_SIZE(lint_rules);
 
 _Static_assert(DD_ARRAY_SIZE(lint_rules) == R_COUNT, "rule table and enum differ");
+_Static_assert(R_COUNT <= DD_ARRAY_SIZE(((struct lint_run *)0)->sev), "lint_run.sev is too small");
 
 /* "schema.name" unless the schema is public or absent: the key tables are known by. */
 static void name_key(char *out, size_t n, const char *schema, const char *name)
