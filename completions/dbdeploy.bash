@@ -89,6 +89,11 @@ _dbdeploy_spec()
         values=""
         args=""
         ;;
+    "lint")
+        opts="--format --json"
+        values="--format"
+        args="ENV"
+        ;;
     "log")
         opts="-n --max-count"
         values="-n --max-count"
@@ -143,7 +148,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init log mark new plan restore rollback status verify version"
+    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback status verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -181,6 +186,7 @@ _dbdeploy()
     "apply --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "backup --verify") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "deploy --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "lint --format") ;;
     "log --max-count" | "log -n") ;;
     "new --format") COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")) ;;
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;

@@ -8,6 +8,7 @@ packages=(
   libpq-dev libgit2-dev libcurl4-openssl-dev libarchive-dev libcmocka-dev libssl-dev
   postgresql postgresql-contrib postgresql-client
   jq zstd tar time python3 python3-yaml groff-base zsh
+  libpg-query-dev
 )
 # scripts/fuzz.sh (clang with libFuzzer) and scripts/coverage.sh (gcovr)
 packages+=(clang libclang-rt-dev gcovr)

@@ -218,6 +218,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_health(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_hook(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_lint(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_log(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_mark(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_new(struct cli_ctx *ctx, int argc, char **argv);
@@ -235,8 +236,8 @@ int cmd_man_commands(struct cli_ctx *ctx, int argc, char **argv);
 /* Each command's spec, next to its code in cmd_<name>.c. */
 extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cli_spec_backups, cli_spec_changelog,
     cli_spec_deploy, cli_spec_envs, cli_spec_gate, cli_spec_health, cli_spec_hook, cli_spec_hook_install,
-    cli_spec_hook_pre_push, cli_spec_init, cli_spec_log, cli_spec_mark, cli_spec_new, cli_spec_plan, cli_spec_restore,
-    cli_spec_rollback, cli_spec_status, cli_spec_verify, cli_spec_help, cli_spec_version, cli_spec_completion,
-    cli_spec_complete, cli_spec_man_commands;
+    cli_spec_hook_pre_push, cli_spec_init, cli_spec_lint, cli_spec_log, cli_spec_mark, cli_spec_new, cli_spec_plan,
+    cli_spec_restore, cli_spec_rollback, cli_spec_status, cli_spec_verify, cli_spec_help, cli_spec_version,
+    cli_spec_completion, cli_spec_complete, cli_spec_man_commands;
 
 #endif

@@ -28,6 +28,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_help, cmd_help, 0, "COMMAND"},
     {&cli_spec_hook, cmd_hook, CLI_NEEDS_REPO, NULL},
     {&cli_spec_init, cmd_init, CLI_JSON, NULL},
+    {&cli_spec_lint, cmd_lint, CLI_MAYBE_REPO | CLI_JSON, "ENV"},
     {&cli_spec_log, cmd_log, ENV_DB | CLI_JSON, "ENV"},
     {&cli_spec_mark, cmd_mark, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV VERSION"},
     {&cli_spec_new, cmd_new, CLI_MAYBE_REPO | CLI_JSON, "NAME"},

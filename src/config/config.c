@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "git/git.h"
+#include "lint/lint.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/mask.h"
@@ -30,6 +31,7 @@ enum setting_type {
     SET_ENVNAME,  /* char *, an environment name */
     SET_LEVEL,    /* uint32_t, zstd level 1..19 */
     SET_CHOICE,   /* unsigned: the index of the value in the setting's choices */
+    SET_LINTRULE, /* struct dd_strv of "RULE-ID=severity"; key "*" matches any rule id */
 };
 
 struct setting {
@@ -83,6 +85,8 @@ static const struct setting settings[] = {
     {"gate", "requires", SET_ENVNAME, CFG(gate.requires), NULL},
     {"gate", "health", SET_BOOL, CFG(gate.health), NULL},
     {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
+    {"lint", "small-table", SET_U32, CFG(lint.small_table), NULL},
+    {"lint", "*", SET_LINTRULE, CFG(lint.rules), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -224,7 +228,8 @@ static int expand_vars(char **out, const char *value, const struct origin *o, st
 static const struct setting *find_setting(const char *section, const char *key)
 {
     for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++)
-        if (strcmp(settings[i].section, section) == 0 && strcmp(settings[i].key, key) == 0)
+        if (strcmp(settings[i].section, section) == 0 &&
+            (strcmp(settings[i].key, key) == 0 || (strcmp(settings[i].key, "*") == 0 && lint_rule_index(key) >= 0)))
             return &settings[i];
     return NULL;
 }
@@ -243,7 +248,8 @@ static void hint_known_keys(struct dd_error *err, const char *section)
 
     for (size_t i = 0; i < DD_ARRAY_SIZE(settings); i++)
         if (strcmp(settings[i].section, section) == 0)
-            dd_buf_addf(&b, "%s%s", b.len ? ", " : "", settings[i].key);
+            dd_buf_addf(&b, "%s%s", b.len ? ", " : "",
+                        strcmp(settings[i].key, "*") == 0 ? "a rule id from docs/lint.md" : settings[i].key);
     dd_error_hint(err, "Settings in [%s] are: %s.", section, b.buf);
     dd_buf_release(&b);
 }
@@ -466,6 +472,17 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         dd_buf_release(&all);
         break;
     }
+    case SET_LINTRULE: {
+        enum lint_severity sev;
+        if (lint_severity_parse(v, &sev) < 0) {
+            config_error(err, o, "'%s' is not a severity", v);
+            dd_error_hint(err, "Use error, warning or off.");
+            goto cleanup;
+        }
+        dd_strv_pushf(dst, "%s=%s", o->key, v);
+        rc = 0;
+        break;
+    }
     case SET_ENVNAME:
         if (!config_env_name_valid(v)) {
             config_error(err, o, "'%s' is not an environment name", v);
@@ -500,6 +517,7 @@ static void set_defaults(struct dd_config *cfg)
     cfg->health.retries = 10;
     cfg->health.backoff_ms = 500;
     cfg->health.max_backoff_ms = 5000;
+    cfg->lint.small_table = 10000;
 }
 
 static int apply_file(struct dd_config *cfg, const char *rel, bool *restore_set, struct dd_error *err)
@@ -666,5 +684,6 @@ void config_free(struct dd_config *cfg)
     dd_strv_release(&cfg->health.headers);
     free(cfg->health.ca_file);
     free(cfg->gate.requires);
+    dd_strv_release(&cfg->lint.rules);
     free(cfg);
 }

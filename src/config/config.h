@@ -79,6 +79,10 @@ struct dd_config {
     struct {                  /* [apply] */
         unsigned transaction; /* transaction: enum config_transaction, default auto */
     } apply;
+    struct {                  /* [lint] */
+        struct dd_strv rules; /* RULE-ID = error|warning|off, kept as "RULE-ID=severity" */
+        uint32_t small_table; /* small-table: rows below which lock rules stay silent, default 10000 */
+    } lint;
 };
 
 /*

@@ -106,4 +106,21 @@ bool db_lock_held(const struct db_conn *c);
 /* One attempt at the maintenance-database lock of `dbname` on an admin session (db/admin.h). */
 int db_lock_try_named(struct db_conn *admin, const char *dbname, bool *got, struct dd_error *err);
 
+/* Every table's row estimate and size, for lint: "orders", or "schema.orders" outside public. */
+struct db_table_size {
+    char *name;
+    double rows;   /* planner's estimate (reltuples), or the live-tuple count before the first ANALYZE */
+    int64_t bytes; /* pg_total_relation_size */
+};
+struct db_table_sizes {
+    struct db_table_size *v;
+    size_t n;
+};
+#define DB_TABLE_SIZES_INIT                                                                                            \
+    {                                                                                                                  \
+        NULL, 0                                                                                                        \
+    }
+int db_table_sizes_read(struct db_table_sizes *out, struct db_conn *c, struct dd_error *err);
+void db_table_sizes_release(struct db_table_sizes *s);
+
 #endif

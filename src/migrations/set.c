@@ -179,6 +179,8 @@ static int parse_directives(struct migration_script *sc, struct dd_error *err)
         snprintf(item, sizeof(item), "%.*s", (int)(end - p), p);
         for (size_t k = strlen(item); k && isspace((unsigned char)item[k - 1]); k--)
             item[k - 1] = '\0';
+        if (strncmp(item, "allow", 5) == 0 && (!item[5] || isspace((unsigned char)item[5])))
+            continue; /* lint suppressions (lint/), allowed anywhere */
         if (in_body)
             return directive_error(err, sc->path, lineno,
                                    "directive 'dbdeploy:%s' must come before the first statement", item);

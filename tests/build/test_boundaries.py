@@ -22,13 +22,21 @@ import sys
 import tempfile
 
 # The policy itself, written independently of the CMake code that implements it.
-OWNERS = {"db": "libpq", "git": "libgit2", "health": "libcurl", "backup": "libarchive", "util": "openssl"}
+OWNERS = {
+    "db": "libpq",
+    "git": "libgit2",
+    "health": "libcurl",
+    "backup": "libarchive",
+    "util": "openssl",
+    "lint": "libpg_query",
+}
 PROBES = {
     "libpq": ["libpq-fe.h"],
     "libgit2": ["git2.h", "git2/repository.h"],
     "libcurl": ["curl/curl.h"],
     "libarchive": ["archive.h", "archive_entry.h"],
     "openssl": ["openssl/evp.h", "openssl/sha.h"],
+    "libpg_query": ["pg_query.h"],
 }
 
 failures = []
