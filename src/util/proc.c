@@ -175,38 +175,50 @@ static int interrupted(struct dd_proc *p, struct dd_error *err)
                         dd_proc_name(p));
 }
 
-int dd_proc_read(struct dd_proc *p, void *buf, size_t len, size_t *nread, struct dd_error *err)
+/*
+ * Wait until fd is ready for `events`, draining the child's stderr meanwhile: a child blocked on
+ * a full stderr pipe would never read or write again. 0 when ready; -1 on an error or a signal.
+ */
+static int wait_ready(struct dd_proc *p, int fd, short events, struct dd_error *err)
 {
-    *nread = 0;
-    if (p->stdout_fd < 0)
-        return 0;
     for (;;) {
-        struct pollfd fds[2] = {{p->stdout_fd, POLLIN, 0}, {p->stderr_fd, POLLIN, 0}};
+        struct pollfd fds[2] = {{fd, events, 0}, {p->stderr_fd, POLLIN, 0}};
         nfds_t nfds = p->stderr_fd >= 0 ? 2 : 1;
-        int r;
 
         if (dd_interrupt_pending())
             return interrupted(p, err);
-        r = poll(fds, nfds, 250);
-        if (r < 0) {
+        if (poll(fds, nfds, 250) < 0) {
             if (errno == EINTR)
                 continue;
             return dd_error_errno(err, DD_ECHILD, "cannot poll '%s'", dd_proc_name(p));
         }
         if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
             drain_stderr_once(p);
-        if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            ssize_t n = read(p->stdout_fd, buf, len);
-            if (n < 0) {
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                return dd_error_errno(err, DD_ECHILD, "cannot read from '%s'", dd_proc_name(p));
-            }
-            if (n == 0)
-                close_fd(&p->stdout_fd);
-            *nread = (size_t)n;
+        if (fds[0].revents & (events | POLLHUP | POLLERR))
             return 0;
+    }
+}
+
+int dd_proc_read(struct dd_proc *p, void *buf, size_t len, size_t *nread, struct dd_error *err)
+{
+    *nread = 0;
+    if (p->stdout_fd < 0)
+        return 0;
+    for (;;) {
+        ssize_t n;
+
+        if (wait_ready(p, p->stdout_fd, POLLIN, err) < 0)
+            return -1;
+        n = read(p->stdout_fd, buf, len);
+        if (n < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return dd_error_errno(err, DD_ECHILD, "cannot read from '%s'", dd_proc_name(p));
         }
+        if (n == 0)
+            close_fd(&p->stdout_fd);
+        *nread = (size_t)n;
+        return 0;
     }
 }
 
@@ -239,38 +251,26 @@ int dd_proc_write(struct dd_proc *p, const void *data, size_t len, struct dd_err
     if (p->stdin_fd < 0)
         DD_BUG("dd_proc_write without a stdin pipe");
     while (len) {
-        struct pollfd fds[2] = {{p->stdin_fd, POLLOUT, 0}, {p->stderr_fd, POLLIN, 0}};
-        nfds_t nfds = p->stderr_fd >= 0 ? 2 : 1;
-        int r;
+        ssize_t n;
 
-        if (dd_interrupt_pending())
-            return interrupted(p, err);
-        r = poll(fds, nfds, 250);
-        if (r < 0) {
-            if (errno == EINTR)
+        if (wait_ready(p, p->stdin_fd, POLLOUT, err) < 0)
+            return -1;
+        n = write(p->stdin_fd, d, len);
+        if (n < 0) {
+            struct dd_buf msg = DD_BUF_INIT;
+            if (errno == EINTR || errno == EAGAIN)
                 continue;
-            return dd_error_errno(err, DD_ECHILD, "cannot poll '%s'", dd_proc_name(p));
+            dd_buf_addf(&msg, "cannot write to '%s': %s", dd_proc_name(p), strerror(errno));
+            /* the child probably died; its stderr says why */
+            while (p->stderr_fd >= 0 && drain_stderr_once(p))
+                ;
+            add_stderr_tail(p, &msg);
+            dd_error_set(err, DD_ECHILD, "%s", msg.buf);
+            dd_buf_release(&msg);
+            return -1;
         }
-        if (nfds == 2 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
-            drain_stderr_once(p);
-        if (fds[0].revents & (POLLOUT | POLLERR | POLLHUP)) {
-            ssize_t n = write(p->stdin_fd, d, len);
-            if (n < 0) {
-                struct dd_buf msg = DD_BUF_INIT;
-                if (errno == EINTR || errno == EAGAIN)
-                    continue;
-                dd_buf_addf(&msg, "cannot write to '%s': %s", dd_proc_name(p), strerror(errno));
-                /* the child probably died; its stderr says why */
-                while (p->stderr_fd >= 0 && drain_stderr_once(p))
-                    ;
-                add_stderr_tail(p, &msg);
-                dd_error_set(err, DD_ECHILD, "%s", msg.buf);
-                dd_buf_release(&msg);
-                return -1;
-            }
-            d += n;
-            len -= (size_t)n;
-        }
+        d += n;
+        len -= (size_t)n;
     }
     return 0;
 }
