@@ -173,8 +173,6 @@ static int decide(struct undo *u, int64_t id, struct dd_error *err)
     if (!(d = choose(&deps, u->t.ledger, id, u->cfg->env, err)) || check(u, &deps, d, u->t.ledger, err) < 0)
         goto cleanup;
     u->id = d->id;
-    free(u->archive);
-    u->archive = d->archive ? dd_xstrdup(d->archive) : NULL;
     rc = 0;
 cleanup:
     db_deployments_release(&deps);
@@ -202,20 +200,6 @@ static int plan_matches(const struct undo *u, struct dd_error *err)
     return -1;
 }
 
-static void push(struct db_deployment *dep, const struct migration *m, int64_t ms)
-{
-    struct db_deployment_migration *x;
-
-    dep->m = dd_xrealloc(dep->m, (dep->n + 1) * sizeof(*dep->m));
-    x = &dep->m[dep->n++];
-    x->version = m->version;
-    x->name = dd_xstrdup(m->name);
-    x->file = dd_xstrdup(m->up.path);
-    x->checksum = dd_xstrdup(m->checksum);
-    x->duration_ms = ms;
-    x->status = dd_xstrdup("restored");
-}
-
 /* The undo as a deployment of its own, and its changelog entry (the same bytes `changelog` renders). */
 static int record(struct undo *u, uint64_t started_ms, struct dd_error *err)
 {
@@ -240,7 +224,7 @@ static int record(struct undo *u, uint64_t started_ms, struct dd_error *err)
     dep.recovery = dd_xstrdup("down");
     /* ascending, as the ledger reads them back: the changelog must regenerate the same bytes */
     for (size_t i = u->reverted.n < u->plan.n ? u->reverted.n : u->plan.n; i-- > 0;)
-        push(&dep, u->plan.v[i].m, u->reverted.v[i].duration_ms);
+        deploy_record_migration(&dep, u->plan.v[i].m, u->reverted.v[i].duration_ms, "restored");
     if (db_deployment_insert(u->t.db, u->cfg->ledger_schema, &dep, err) < 0)
         goto cleanup;
     u->record_id = dep.id;
@@ -278,11 +262,9 @@ int undo_run(struct undo *u, struct dd_error *err)
 void undo_release(struct undo *u)
 {
     free(u->versions);
-    free(u->archive);
     free(u->changelog_path);
     engine_plan_release(&u->plan);
     engine_result_release(&u->reverted);
     u->versions = NULL;
-    u->archive = NULL;
     u->changelog_path = NULL;
 }

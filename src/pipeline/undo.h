@@ -23,7 +23,6 @@ struct undo {
     int64_t id;        /* the deployment undone */
     int64_t *versions; /* the versions it applied, ascending */
     size_t n;
-    char *archive; /* its backup archive, NULL when none */
     /* filled by undo_run */
     struct engine_plan plan;
     struct engine_result reverted;
