@@ -129,6 +129,11 @@ _dbdeploy_spec()
         values=""
         args="ENV"
         ;;
+    "undo")
+        opts="--deployment -y --yes"
+        values="--deployment"
+        args="ENV"
+        ;;
     "verify")
         opts="--base --allow-out-of-order"
         values="--base"
@@ -148,7 +153,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback status verify version"
+    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -192,6 +197,7 @@ _dbdeploy()
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "rollback --steps") ;;
     "rollback --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "undo --deployment") ;;
     "verify --base") ;;
         esac
         return

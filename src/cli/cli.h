@@ -110,6 +110,8 @@ int cli_need_config(struct cli_ctx *ctx, const char *env);
 int cli_need_repo(struct cli_ctx *ctx);
 /* Open the repository if there is one; a missing repository is not an error (ctx->repo stays NULL). */
 void cli_want_repo(struct cli_ctx *ctx);
+/* Ask to type env's name on a terminal (verb: "restore"); elsewhere fail with no_tty_code. */
+int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_errcode no_tty_code);
 /*
  * The repository an environment deploys from: required, unless the environment has [git]
  * allow-dirty (then only wanted: it adds blob ids and authors). Needs the config.
@@ -225,6 +227,7 @@ int cmd_new(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_undo(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
@@ -239,5 +242,6 @@ extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cl
     cli_spec_hook_pre_push, cli_spec_init, cli_spec_lint, cli_spec_log, cli_spec_mark, cli_spec_new, cli_spec_plan,
     cli_spec_restore, cli_spec_rollback, cli_spec_status, cli_spec_verify, cli_spec_help, cli_spec_version,
     cli_spec_completion, cli_spec_complete, cli_spec_man_commands;
+extern const struct cli_spec cli_spec_undo;
 
 #endif

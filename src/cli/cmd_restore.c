@@ -65,17 +65,16 @@ static void describe(const struct backup_manifest *h, const char *archive, const
              h->database, h->started_at, commit, h->n_applied, h->n_applied == 1 ? "" : "s");
 }
 
-/* Ask on a terminal; refuse anywhere else, since nobody could have answered. */
-static int confirm(struct cli_ctx *ctx, const char *env)
+/* Ask on a terminal; refuse anywhere else (no_tty_code), since nobody could have answered. */
+int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_errcode no_tty_code)
 {
     char answer[128];
     size_t n;
 
     if (!isatty(STDIN_FILENO)) {
-        dd_error_set(&ctx->err, DD_EBLOCKED,
-                     "refusing to restore without confirmation: standard input is not a "
-                     "terminal");
-        dd_error_hint(&ctx->err, "Pass --yes to restore without asking.");
+        dd_error_set(&ctx->err, no_tty_code, "refusing to %s without confirmation: standard input is not a terminal",
+                     verb);
+        dd_error_hint(&ctx->err, "Pass --yes to %s without asking.", verb);
         return -1;
     }
     log_warn("type '%s' to go ahead, anything else to stop:", env);
@@ -85,7 +84,7 @@ static int confirm(struct cli_ctx *ctx, const char *env)
     answer[n] = '\0';
     if (strcmp(answer, env) == 0)
         return 0;
-    dd_error_set(&ctx->err, DD_EBLOCKED, "restore of %s not confirmed; nothing was changed", env);
+    dd_error_set(&ctx->err, DD_EBLOCKED, "%s of %s not confirmed; nothing was changed", verb, env);
     return -1;
 }
 
@@ -163,7 +162,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         db_deployment_restore_refused(ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, archive, &ctx->err) < 0)
         goto cleanup;
     describe(&header, archive, ctx->cfg->env, db_name(ctx->db));
-    if (!o.yes && confirm(ctx, ctx->cfg->env) < 0)
+    if (!o.yes && cli_confirm(ctx, "restore", ctx->cfg->env, DD_EBLOCKED) < 0)
         goto cleanup;
     /* a deploy running meanwhile would undo this restore with its own, or report a state that is gone */
     if (db_lock_acquire(ctx->db, ctx->cfg->lock_wait_ms, &ctx->err) < 0 ||

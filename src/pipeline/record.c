@@ -70,7 +70,7 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
     out->n = dep->n;
 }
 
-static void push_migration(struct db_deployment *dep, const struct migration *m, int64_t ms, const char *status)
+void deploy_record_migration(struct db_deployment *dep, const struct migration *m, int64_t ms, const char *status)
 {
     struct db_deployment_migration *x;
 
@@ -110,15 +110,15 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
             if (d->plan.v[k].m->version == d->applied.v[i].version)
                 m = d->plan.v[k].m;
         if (m)
-            push_migration(dep, m, d->applied.v[i].duration_ms, done_status);
+            deploy_record_migration(dep, m, d->applied.v[i].duration_ms, done_status);
     }
     /* one transaction for the deployment: what ran before the failure was rolled back with it
      * ("restored", as every rung of the recovery ladder records it) */
     if (d->one_tx && !d->applied.n)
         for (size_t k = 0; k < d->applied.failed_index && k < d->plan.n; k++)
-            push_migration(dep, d->plan.v[k].m, 0, "restored");
+            deploy_record_migration(dep, d->plan.v[k].m, 0, "restored");
     if (d->applied.failed_index < d->plan.n)
-        push_migration(dep, d->plan.v[d->applied.failed_index].m, 0, "failed");
+        deploy_record_migration(dep, d->plan.v[d->applied.failed_index].m, 0, "failed");
 }
 
 int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct dd_error *err)
