@@ -9,6 +9,9 @@
 #   scripts/fuzz.sh                      every harness
 #   scripts/fuzz.sh sql_split mask       only these
 #   FUZZ_SECONDS=600 scripts/fuzz.sh     longer runs; FUZZ_SECONDS=0 only replays regressions
+#   FUZZ_RUNS=50000 scripts/fuzz.sh      a fixed number of runs from seed 1 instead of a time: the
+#                                        same inputs on every machine (what CI runs, so that a CI
+#                                        verdict does not depend on the runner's speed or luck)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$root/build-fuzz
@@ -64,9 +67,15 @@ for name in "${names[@]}"; do
     fi
   fi
   ((seconds > 0)) || continue
-  echo "== fuzz $name for ${seconds}s"
+  if [[ -n ${FUZZ_RUNS:-} ]]; then
+    limit=(-runs="$FUZZ_RUNS" -seed=1)
+    echo "== fuzz $name for $FUZZ_RUNS runs from seed 1"
+  else
+    limit=(-max_total_time="$seconds")
+    echo "== fuzz $name for ${seconds}s"
+  fi
   mapfile -t seed_dirs < <(seeds "$name")
-  if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
+  if "$bin" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$dir/findings/$name/" "$dir/corpus/$name" "${seed_dirs[@]}" >"$log" 2>&1; then
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
