@@ -54,6 +54,9 @@ static char *url_password(const char *url)
         return NULL;
     u += 3;
     end = u + strcspn(u, "/?#");
+    /* a URL with white space in its authority is not a URL libpq takes; the masker ends it there */
+    if (memchr(u, ' ', (size_t)(end - u)) || memchr(u, '\t', (size_t)(end - u)))
+        return NULL;
     for (const char *c = u; c < end; c++)
         if (*c == '@') {
             /* Known gap, issue 11 item 7: a password with an unencoded '@' ("p@ss") is split at
