@@ -186,7 +186,8 @@ static void test_env_name_rule_reserves_dbdeploy_and_is_ascii(void **state)
     assert_true(config_env_name_valid("dbdeploy-ci"));
     assert_false(config_env_name_valid("_prod"));
     assert_false(config_env_name_valid("prod.eu"));
-    assert_false(config_env_name_valid("pr\xc3\xb6" "d"));
+    assert_false(config_env_name_valid("pr\xc3\xb6"
+                                       "d"));
     assert_false(config_env_name_valid(NULL));
     memset(longest, 'a', CONFIG_ENV_NAME_MAX);
     longest[CONFIG_ENV_NAME_MAX] = '\0';
