@@ -213,6 +213,15 @@ struct backup_restore_request {
     bool force;             /* accept an archive of another environment or database */
     uint64_t wait_ms;       /* how long other sessions get to end at the switch; 0 = 10s */
     const char *dir;        /* [backup] dir: the password file goes under its .tmp/ (NULL: TMPDIR) */
+    /*
+     * The foreign-write guard's late check (db/guard.h), or NULL. Called on `db` when the copy
+     * is loaded, before the switch (final = false, the target's other sessions still running),
+     * and again inside the switch once every other session on the target has ended and before
+     * the rename (final = true). Failing refuses the restore: the copy is dropped and the target
+     * is left as it was (connections allowed again; the sessions the switch ended stay ended).
+     */
+    int (*late_check)(void *arg, struct db_conn *db, bool final, struct dd_error *err);
+    void *late_check_arg;
 };
 
 struct backup_restore_result {

@@ -113,6 +113,7 @@ static int restore_into(struct backup_manifest *out, const struct backup_restore
         dd_error_hint(err, "Install the PostgreSQL client programs, or set [backup] pg-restore to its path.");
         goto cleanup;
     }
+    dd_test_hook_pause("restore-loading");
     if (bk_scan(out, req->archive, NULL, &bs, err) < 0 || bk_manifest_match(header, out, req->archive, err) < 0) {
         if (err->code == DD_EINPUT) {
             dd_error_recode(err, DD_EBLOCKED);
@@ -175,6 +176,17 @@ static void session_back(struct db_conn *db, bool locked)
     dd_error_release(&cerr);
 }
 
+/* The late check's last look, inside the switch: then our session goes, so the rename can happen. */
+static int final_check(void *arg, struct dd_error *err)
+{
+    const struct backup_restore_request *req = arg;
+
+    if (req->late_check(req->late_check_arg, req->db, true, err) < 0)
+        return -1;
+    db_disconnect(req->db);
+    return 0;
+}
+
 /* The switch itself and dropping the replaced database; test hook points around it. */
 static int switch_in(struct backup_restore_result *out, struct db_conn *admin, const struct backup_restore_request *req,
                      const char *target, const char *fresh, struct dd_error *err)
@@ -182,13 +194,21 @@ static int switch_in(struct backup_restore_result *out, struct db_conn *admin, c
     char *retired = db_restore_side_name(target, "old", (long)getpid());
     char *marker = db_restore_marker(target, "old", "replaced", (long)getpid(), dd_basename(req->archive));
     bool locked = db_lock_held(req->db);
+    struct db_switch_check check = {db_backend_pid(req->db), final_check, (void *)req};
+    uint64_t wait_ms = req->wait_ms ? req->wait_ms : BK_SWITCH_WAIT_MS;
     struct dd_error derr = DD_ERROR_INIT;
     int rc;
 
     dd_test_hook_pause("switch-ready");
-    db_disconnect(req->db);
-    rc = db_database_switch(admin, target, fresh, retired, marker, req->wait_ms ? req->wait_ms : BK_SWITCH_WAIT_MS,
-                            &out->terminated, err);
+    /* a cheap first look while the applications still run: most late writes show here already */
+    if (req->late_check && req->late_check(req->late_check_arg, req->db, false, err) < 0) {
+        rc = -1;
+        goto cleanup;
+    }
+    if (!req->late_check)
+        db_disconnect(req->db);
+    rc = db_database_switch_checked(admin, target, fresh, retired, marker, wait_ms, req->late_check ? &check : NULL,
+                                    &out->terminated, err);
     if (rc == 0) {
         dd_test_hook_pause("switch-renamed");
         if (db_database_drop(admin, retired, &derr) < 0)
@@ -196,6 +216,7 @@ static int switch_in(struct backup_restore_result *out, struct db_conn *admin, c
                      dd_error_msg(&derr));
     }
     session_back(req->db, locked);
+cleanup:
     dd_error_release(&derr);
     free(marker);
     free(retired);

@@ -50,6 +50,25 @@ int db_database_apply_props(struct db_conn *admin, const char *name, const struc
 int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
                        const char *retired_marker, uint64_t wait_ms, unsigned *terminated, struct dd_error *err);
 
+/*
+ * db_database_switch with a last check: once every other session on target has ended (and
+ * before the rename), check->fn runs once; failing, it stops the switch as any failure does
+ * (target as it was, connections allowed again). keep_pid (0: none) is a session of ours on
+ * target that is not terminated, so that fn can look at the target through it; fn must close
+ * it before returning 0, since a database with sessions cannot be renamed.
+ */
+struct db_switch_check {
+    int keep_pid;
+    int (*fn)(void *arg, struct dd_error *err);
+    void *arg;
+};
+
+int db_database_switch_checked(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
+                               const char *retired_marker, uint64_t wait_ms, const struct db_switch_check *check,
+                               unsigned *terminated, struct dd_error *err);
+/* The server process id of c's session (0 when not connected). */
+int db_backend_pid(const struct db_conn *c);
+
 /* DROP DATABASE IF EXISTS, ending its sessions first (WITH (FORCE) from PostgreSQL 13). */
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err);
 /* COMMENT ON DATABASE name IS text (NULL: no comment). */

@@ -8,8 +8,10 @@
 
 #define STATS_POLL_MS 500
 
-static const char stats_sql[] = "SELECT relid::bigint, schemaname || '.' || relname, n_tup_ins, n_tup_upd, n_tup_del, "
-                                "schemaname FROM pg_stat_user_tables ORDER BY relid";
+static const char stats_sql[] =
+    "SELECT s.relid::bigint, s.schemaname || '.' || s.relname, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, s.schemaname, "
+    "c.relfilenode::bigint, c.xmin::text::bigint FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+    "ORDER BY s.relid";
 
 static void tables_release(struct db_table_writes *t, size_t n)
 {
@@ -42,6 +44,8 @@ static int read_stats(struct db_table_writes **out, size_t *n, struct db_conn *c
         t->ins = strtoll(PQgetvalue(res, i, 2), NULL, 10);
         t->upd = strtoll(PQgetvalue(res, i, 3), NULL, 10);
         t->del = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+        t->filenode = strtoll(PQgetvalue(res, i, 6), NULL, 10);
+        t->cls_xmin = strtoll(PQgetvalue(res, i, 7), NULL, 10);
         k++;
     }
     *n = k;
@@ -196,6 +200,88 @@ void db_foreign_writes_release(struct db_foreign_writes *f)
 {
     tables_release(f->t, f->n);
     *f = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
+}
+
+/* A statement whose result does not matter. */
+static int run(struct db_conn *c, const char *sql, struct dd_error *err)
+{
+    char *v = NULL;
+    int rc = db_query_value(c, &v, sql, 0, NULL, err);
+
+    free(v);
+    return rc;
+}
+
+/* "schema.table" is in schema `skip` (may be NULL). */
+static bool in_schema(const char *name, const char *skip)
+{
+    size_t n = skip ? strlen(skip) : 0;
+
+    return skip && strncmp(name, skip, n) == 0 && name[n] == '.';
+}
+
+int db_write_recheck_begin(struct db_write_mark *out, struct db_conn *c, struct dd_error *err)
+{
+    /*
+     * Our own writes since the session's last statistics flush would otherwise be flushed after
+     * the baseline and look like someone else's. pg_stat_force_next_flush (15+) makes the flush
+     * happen as this statement ends, before the next one reads the counters.
+     */
+    if (c->server_version >= 150000 && run(c, "SELECT pg_stat_force_next_flush()", err) < 0)
+        return -1;
+    db_write_mark_release(out);
+    return read_stats(&out->t, &out->n, c, NULL, err);
+}
+
+static void add_change(struct db_foreign_writes *out, const struct db_table_writes *t, bool altered)
+{
+    struct db_table_writes *dst;
+
+    out->t = dd_xrealloc(out->t, (out->n + 1) * sizeof(*out->t));
+    dst = &out->t[out->n++];
+    *dst = *t;
+    dst->name = dd_xstrdup(t->name);
+    dst->altered = altered;
+}
+
+int db_foreign_writes_recheck(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *base,
+                              const char *skip_schema, struct dd_error *err)
+{
+    struct db_table_writes *now = NULL;
+    size_t n = 0;
+
+    db_foreign_writes_release(out);
+    out->late = true;
+    /* stats_fetch_consistency may cache: counters as of now, not of this session's first read */
+    if (run(c, "SELECT pg_stat_clear_snapshot()", err) < 0 || read_stats(&now, &n, c, skip_schema, err) < 0)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        struct db_table_writes d = now[i];
+        const struct db_table_writes *was = NULL;
+        for (size_t j = 0; j < base->n && !was; j++)
+            if (base->t[j].relid == now[i].relid)
+                was = &base->t[j];
+        if (was) {
+            d.ins -= was->ins;
+            d.upd -= was->upd;
+            d.del -= was->del;
+        }
+        d.is_new = !was;
+        if (!was || d.ins > 0 || d.upd > 0 || d.del > 0 || was->filenode != d.filenode || was->cls_xmin != d.cls_xmin)
+            add_change(out, &d, was && (was->filenode != d.filenode || was->cls_xmin != d.cls_xmin));
+    }
+    for (size_t j = 0; j < base->n; j++) {
+        bool gone = !in_schema(base->t[j].name, skip_schema);
+        for (size_t i = 0; i < n && gone; i++)
+            gone = now[i].relid != base->t[j].relid;
+        if (gone) {
+            struct db_table_writes d = base->t[j];
+            d.ins = d.upd = d.del = 0;
+            add_change(out, &d, true);
+        }
+    }
+    tables_release(now, n);
+    return 0;
 }
 
 int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err)

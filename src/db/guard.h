@@ -31,7 +31,10 @@ struct db_table_writes {
     int64_t relid;
     char *name; /* schema.table */
     int64_t ins, upd, del;
-    bool is_new; /* created after the mark */
+    bool is_new;      /* created after the mark */
+    int64_t filenode; /* pg_class.relfilenode: a TRUNCATE or a rewrite changes it */
+    int64_t cls_xmin; /* pg_class row's xmin: any DDL on the table changes it */
+    bool altered;     /* late check: truncated, rewritten, altered or dropped since the baseline */
 };
 
 struct db_write_mark {
@@ -53,13 +56,14 @@ void db_write_mark_release(struct db_write_mark *m);
 struct db_foreign_writes {
     int64_t n_xids;            /* committed foreign transaction ids found (or new ids, when capped) */
     bool capped;               /* too many new ids to check; assumed foreign */
+    bool late;                 /* found by the late check (db_foreign_writes_recheck) */
     struct db_table_writes *t; /* tables whose counters grew since the mark (deltas) */
     size_t n;
 };
 
 #define DB_FOREIGN_WRITES_INIT                                                                                         \
     {                                                                                                                  \
-        0, false, NULL, 0                                                                                              \
+        0, false, false, NULL, 0                                                                                       \
     }
 
 /*
@@ -70,6 +74,25 @@ struct db_foreign_writes {
 int db_foreign_writes_find(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *m,
                            const char *skip_schema, uint64_t stats_wait_ms, struct dd_error *err);
 void db_foreign_writes_release(struct db_foreign_writes *f);
+
+/*
+ * The late check, for the window between db_foreign_writes_find and a restore's switch, while
+ * pg_restore loads the copy. Transaction ids cannot tell that window's writes apart: pg_restore's
+ * own transactions (in the side database) take ids from the same cluster-wide counter, and a
+ * sequence's setval among them leaves no row to recognise it by. So the late check compares
+ * per-table evidence instead, against a baseline taken right after the first check:
+ *   - the write counters (pg_stat_user_tables), which PostgreSQL 15+ flushes when a session
+ *     ends: checked after the switch has ended every other session on the target, they count
+ *     every INSERT, UPDATE and DELETE committed (or rolled back) since the baseline;
+ *   - each table's pg_class row (relfilenode and xmin), which a TRUNCATE, a rewrite or any DDL
+ *     changes at once, and the set of tables (created, dropped).
+ * db_write_recheck_begin flushes this session's own pending statistics first, so that its own
+ * earlier writes cannot show up as late ones. Tables of skip_schema (the ledger) are ignored.
+ * out->late is set; out->n_xids stays 0; out->t lists the tables that changed.
+ */
+int db_write_recheck_begin(struct db_write_mark *out, struct db_conn *c, struct dd_error *err);
+int db_foreign_writes_recheck(struct db_foreign_writes *out, struct db_conn *c, const struct db_write_mark *base,
+                              const char *skip_schema, struct dd_error *err);
 
 /* What a restore by swap needs of the connected role, and the database's size (preflight). */
 struct db_restore_rights {

@@ -474,12 +474,16 @@ cleanup:
  * signalled at once (pg_terminate_backend's own wait would take them one by one, 100 ms steps);
  * the caller polls briefly for them to be gone.
  */
-static int end_sessions(struct db_conn *admin, const char *name, unsigned *terminated, int *left, struct dd_error *err)
+static int end_sessions(struct db_conn *admin, const char *name, int keep_pid, unsigned *terminated, int *left,
+                        struct dd_error *err)
 {
-    PGresult *res = query(admin,
-                          "SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid)) FROM "
-                          "pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()",
-                          name, "cannot terminate the sessions on the database", err);
+    char *sql = dd_xasprintf("SELECT count(*) FILTER (WHERE pg_catalog.pg_terminate_backend(pid)) FROM "
+                             "pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid() "
+                             "AND pid <> %d",
+                             keep_pid);
+    PGresult *res = query(admin, sql, name, "cannot terminate the sessions on the database", err);
+
+    free(sql);
 
     if (!res) {
         dd_error_hint(err, "A restore ends every session on the database; run it as the role the sessions belong "
@@ -493,10 +497,11 @@ static int end_sessions(struct db_conn *admin, const char *name, unsigned *termi
             *terminated = n;
     }
     PQclear(res);
-    res = query(admin,
-                "SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 "
-                "AND pid <> pg_catalog.pg_backend_pid()",
-                name, "cannot list the sessions on the database", err);
+    sql = dd_xasprintf("SELECT count(*) FROM pg_catalog.pg_stat_activity WHERE datname = $1 "
+                       "AND pid <> pg_catalog.pg_backend_pid() AND pid <> %d",
+                       keep_pid);
+    res = query(admin, sql, name, "cannot list the sessions on the database", err);
+    free(sql);
     if (!res)
         return -1;
     *left = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
@@ -577,9 +582,23 @@ static char *swap_sql(struct db_conn *admin, const char *target, const char *rep
     return sql;
 }
 
+int db_backend_pid(const struct db_conn *c)
+{
+    return c && c->pg ? PQbackendPID(c->pg) : 0;
+}
+
 int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
                        const char *retired_marker, uint64_t wait_ms, unsigned *terminated, struct dd_error *err)
 {
+    return db_database_switch_checked(admin, target, replacement, retired, retired_marker, wait_ms, NULL, terminated,
+                                      err);
+}
+
+int db_database_switch_checked(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
+                               const char *retired_marker, uint64_t wait_ms, const struct db_switch_check *check,
+                               unsigned *terminated, struct dd_error *err)
+{
+    bool checked = !check;
     char *qt = db_quote_ident(admin, target), *comment = NULL, *swap = NULL;
     uint64_t deadline = dd_now_ms() + wait_ms, refused_at = 0;
     bool blocked = false;
@@ -604,8 +623,14 @@ int db_database_switch(struct db_conn *admin, const char *target, const char *re
         struct dd_error serr = DD_ERROR_INIT;
         int left = 0;
 
-        if (end_sessions(admin, target, terminated, &left, err) < 0)
+        if (end_sessions(admin, target, check ? check->keep_pid : 0, terminated, &left, err) < 0)
             goto cleanup;
+        if (!left && !checked) {
+            /* nobody else is left to write: the last look before the point of no return */
+            checked = true;
+            if (check->fn(check->arg, err) < 0)
+                goto cleanup;
+        }
         if (!left) {
             if (exec_sql(admin, swap, "cannot switch the databases", &serr) == 0) {
                 dd_error_release(&serr);

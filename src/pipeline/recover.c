@@ -132,13 +132,20 @@ static int refuse(struct deploy *d, struct dd_error *err)
     const struct db_foreign_writes *f = &d->foreign;
 
     d->recovery = DEPLOY_RECOVERY_REFUSED;
-    dd_error_set(err, DD_ERESTOREFAIL,
-                 "not restored: %s%lld transaction%s of other sessions committed after the backup",
-                 f->capped ? "more than " : "", (long long)f->n_xids, f->n_xids == 1 ? "" : "s");
+    if (f->late)
+        dd_error_set(err, DD_ERESTOREFAIL,
+                     "not restored: other sessions wrote to %zu table%s while the backup was being loaded", f->n,
+                     f->n == 1 ? "" : "s");
+    else
+        dd_error_set(err, DD_ERESTOREFAIL,
+                     "not restored: %s%lld transaction%s of other sessions committed after the backup",
+                     f->capped ? "more than " : "", (long long)f->n_xids, f->n_xids == 1 ? "" : "s");
     for (size_t i = 0; i < f->n; i++)
         dd_error_detail(err, "writes to %s: %lld inserted, %lld updated, %lld deleted%s", f->t[i].name,
                         (long long)f->t[i].ins, (long long)f->t[i].upd, (long long)f->t[i].del,
-                        f->t[i].is_new ? " (a table created after the backup)" : "");
+                        f->t[i].is_new    ? " (a table created after the backup)"
+                        : f->t[i].altered ? " (truncated, rewritten, altered or dropped)"
+                                          : "");
     if (!f->n)
         dd_error_detail(err, "no table named: the statistics had not caught up, or the writes went to another "
                              "database of the same server");
@@ -150,10 +157,31 @@ static int refuse(struct deploy *d, struct dd_error *err)
     return -1;
 }
 
+/* The guard's late check (db/guard.h), for writes committed while pg_restore loads the copy. */
+struct late_guard {
+    struct deploy *d;
+    struct db_write_mark base; /* right after the first check */
+};
+
+static int late_check(void *arg, struct db_conn *db, bool final, struct dd_error *err)
+{
+    struct late_guard *g = arg;
+
+    if (db_foreign_writes_recheck(&g->d->foreign, db, &g->base, g->d->cfg->ledger_schema, err) < 0)
+        return dd_error_wrap(err, "not restored: cannot tell whether other sessions wrote during the restore");
+    if (g->d->foreign.n)
+        return refuse(g->d, err);
+    if (final)
+        log_detail("the foreign-write guard found no writes during the restore");
+    return 0;
+}
+
 /* Rung 3: the backup, after the foreign-write guard. */
 static int restore_backup(struct deploy *d, char **note, struct dd_error *err)
 {
     struct backup_restore_request req;
+    struct late_guard guard = {d, DB_WRITE_MARK_INIT};
+    bool late = false;
     char *conninfo = NULL, *password = NULL;
     int rc = -1;
 
@@ -165,12 +193,22 @@ static int restore_backup(struct deploy *d, char **note, struct dd_error *err)
     if (session_ready(d, err) < 0)
         return -1;
     if (d->have_mark) {
+        /*
+         * The late check's baseline comes first: a write committed between it and the id check
+         * below is then seen by one or the other (a write already counted in the baseline but
+         * committed after the id check would be missed the other way round).
+         */
+        late = d->cfg->restore.on_foreign_writes == CONFIG_FOREIGN_REFUSE;
+        if (late && db_write_recheck_begin(&guard.base, d->db, err) < 0)
+            goto cleanup;
         if (db_foreign_writes_find(&d->foreign, d->db, &d->mark, d->cfg->ledger_schema, GUARD_STATS_WAIT_MS, err) < 0) {
             dd_error_wrap(err, "not restored: cannot tell whether other sessions wrote since the backup");
-            return -1;
+            goto cleanup;
         }
-        if (d->foreign.n_xids && d->cfg->restore.on_foreign_writes == CONFIG_FOREIGN_REFUSE)
-            return refuse(d, err);
+        if (d->foreign.n_xids && d->cfg->restore.on_foreign_writes == CONFIG_FOREIGN_REFUSE) {
+            refuse(d, err);
+            goto cleanup;
+        }
         if (d->foreign.n_xids)
             log_warn("restoring anyway ([restore] on-foreign-writes = restore): the writes of %lld transaction%s of "
                      "other sessions since the backup are discarded",
@@ -186,11 +224,14 @@ static int restore_backup(struct deploy *d, char **note, struct dd_error *err)
     req.conninfo = conninfo;
     req.password = password;
     req.dir = d->cfg->backup.dir;
+    req.late_check = late ? late_check : NULL;
+    req.late_check_arg = &guard;
     if (backup_restore(&d->restore, &req, err) < 0 || ledger_is_back(d, "restore", err) < 0)
         goto cleanup;
     *note = dd_xasprintf("from %s", d->backup.path);
     rc = 0;
 cleanup:
+    db_write_mark_release(&guard.base);
     free(conninfo);
     dd_free_secret(password);
     return rc;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 void dd_test_hook_pause(const char *point)
 {
@@ -14,6 +15,13 @@ void dd_test_hook_pause(const char *point)
         return;
     fprintf(stderr, "dbdeploy: test hook: paused at %s\n", point);
     fflush(stderr);
+    if (getenv("DBDEPLOY_TEST_RESUME_FILE")) {
+        /* the test does something at this point, then lets us go on by creating the file */
+        struct timespec poll = {0, 50 * 1000 * 1000};
+        while (access(getenv("DBDEPLOY_TEST_RESUME_FILE"), F_OK) != 0)
+            nanosleep(&poll, NULL);
+        return;
+    }
     /* uninterruptible on purpose: the test ends us with SIGKILL */
     while (nanosleep(&ts, &ts) != 0)
         ;
