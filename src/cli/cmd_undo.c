@@ -1,4 +1,4 @@
-/* dbdeploy undo ENV [--deployment N] [--yes] */
+/* dbdeploy undo ENV [--deployment N] [--yes] [--discard-writes] */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -18,10 +18,16 @@ static const char details[] =
     "downs do not touch are kept. The undo holds the deployment lock and is recorded as a deployment\n"
     "of its own (result undone, recovery down) with a changelog entry.\n"
     "\n"
+    "When one of its migrations has no down file, the deployment's pre-deploy backup is restored\n"
+    "instead (recovery backup), under the foreign-write guard: if any other session committed a\n"
+    "write since that backup (or while it is being restored), nothing is changed (exit 3) and the\n"
+    "tables are named; --discard-writes restores anyway. Only the newest deployment of ENV can be\n"
+    "undone through its backup. The deployment history in the ledger is kept across the restore.\n"
+    "\n"
     "Nothing is changed (exit 3) when a later deployment applied migrations on top of it (undo those\n"
     "first), when its migrations are no longer applied as it recorded them, or when one of them has\n"
-    "no down file (restore its backup with 'dbdeploy restore' instead). On a terminal the undo asks\n"
-    "for confirmation; elsewhere it needs --yes (exit 2 without).";
+    "no down file and the backup cannot be used. On a terminal the undo asks for confirmation;\n"
+    "elsewhere it needs --yes (exit 2 without).";
 
 static void report(const struct cli_ctx *ctx, const struct undo *u, uint64_t ms)
 {
@@ -34,11 +40,16 @@ static void report(const struct cli_ctx *ctx, const struct undo *u, uint64_t ms)
         dd_json_str(&j, "result", "undone");
         dd_json_int(&j, "deployment", u->id);
         dd_json_int(&j, "recorded_as", u->record_id);
-        dd_json_str(&j, "recovery", "down");
+        dd_json_str(&j, "recovery", u->archive ? "backup" : "down");
+        if (u->archive)
+            dd_json_str(&j, "archive", u->archive);
         engine_result_json(&j, "reverted", &u->reverted);
         dd_json_str(&j, "changelog", u->changelog_path);
         dd_json_uint(&j, "duration_ms", ms);
         dd_json_obj_end(&j);
+    } else if (u->archive) {
+        dd_buf_addf(&b, "undid deployment #%lld on %s: restored its backup %s in %.1fs; recorded as deployment #%lld\n",
+                    (long long)u->id, ctx->cfg->env, u->archive, (double)ms / 1000.0, (long long)u->record_id);
     } else {
         dd_buf_addf(&b,
                     "undid deployment #%lld on %s: ran the down files of %zu migration%s in %.1fs; recorded as "
@@ -52,21 +63,23 @@ static void report(const struct cli_ctx *ctx, const struct undo *u, uint64_t ms)
 
 struct undo_opts {
     uint32_t deployment;
-    bool yes;
+    bool yes, discard_writes;
 };
 
 static const struct cli_opt undo_options[] = {
     CLI_OPT_U32(0, "deployment", struct undo_opts, deployment, "N",
                 "undo deployment N of 'dbdeploy log ENV' (default: the newest still applied)"),
     CLI_OPT_BOOL('y', "yes", struct undo_opts, yes, "do not ask for confirmation"),
+    CLI_OPT_BOOL(0, "discard-writes", struct undo_opts, discard_writes,
+                 "undo through the backup even if other sessions wrote since it (their writes are lost)"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_undo = {
-    .brief = "undo a past deployment with its down files",
+    .brief = "undo a past deployment (down files, else its backup)",
     .name = "undo",
-    .usage = "ENV [--deployment N] [--yes]",
-    .summary = "Undo a past deployment of ENV by running the down files of the migrations it applied.",
+    .usage = "ENV [--deployment N] [--yes] [--discard-writes]",
+    .summary = "Undo a past deployment of ENV with the down files of the migrations it applied, or its backup.",
     .details = details,
     .opts = undo_options,
     .min_args = 1,
@@ -75,7 +88,7 @@ const struct cli_spec cli_spec_undo = {
 
 int cmd_undo(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct undo_opts o = {0, false};
+    struct undo_opts o = {0, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct undo u;
@@ -85,6 +98,8 @@ int cmd_undo(struct cli_ctx *ctx, int argc, char **argv)
     memset(&u, 0, sizeof(u));
     u.plan = (struct engine_plan)ENGINE_PLAN_INIT;
     u.reverted = (struct engine_result)ENGINE_RESULT_INIT;
+    u.foreign = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
+    u.restore = (struct backup_restore_result)BACKUP_RESTORE_RESULT_INIT;
     p = cli_parse(ctx, &cli_spec_undo, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
@@ -97,10 +112,15 @@ int cmd_undo(struct cli_ctx *ctx, int argc, char **argv)
     u.repo = ctx->repo;
     u.t = (struct engine_target){ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
     u.who = e.whoami;
+    u.discard_writes = o.discard_writes;
     if (undo_prepare(&u, o.deployment, &ctx->err) < 0)
         goto cleanup;
-    log_warn("deployment #%lld of %s will be undone: the down files of %lld..%lld run, newest first", (long long)u.id,
-             ctx->cfg->env, (long long)u.versions[0], (long long)u.versions[u.n - 1]);
+    if (u.archive)
+        log_warn("deployment #%lld of %s will be undone by restoring its backup %s%s", (long long)u.id, ctx->cfg->env,
+                 u.archive, o.discard_writes ? ", discarding other sessions' writes since" : "");
+    else
+        log_warn("deployment #%lld of %s will be undone: the down files of %lld..%lld run, newest first",
+                 (long long)u.id, ctx->cfg->env, (long long)u.versions[0], (long long)u.versions[u.n - 1]);
     if (!o.yes && cli_confirm(ctx, "undo", ctx->cfg->env, DD_EUSAGE) < 0)
         goto cleanup;
     if (undo_run(&u, &ctx->err) < 0)

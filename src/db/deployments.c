@@ -35,8 +35,11 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
     ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                       "versions, stages, archive, error, dbdeploy_version, recovery) VALUES ($1, $2, $3, "
-                       "$4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12) RETURNING id",
+                       "versions, stages, archive, error, dbdeploy_version, recovery, guard) VALUES ($1, $2, $3, "
+                       "$4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12, "
+                       /* this transaction is dbdeploy's own too: a later undo must not count it as foreign */
+                       "$13::jsonb || jsonb_build_object('record_xid', txid_current(), 'ledger_xid', "
+                       "nullif(current_setting('dbdeploy.ledger_xid', true), '')::bigint)) RETURNING id",
                        qs);
     ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
                          "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
@@ -48,8 +51,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
     {
         const char *params[] = {d->env,         d->git_commit, d->deployed_by,   d->started_at,
                                 d->finished_at, d->result,     versions.buf,     d->stages_json ? d->stages_json : "[]",
-                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery};
-        res = PQexecParams(c->pg, ins, 12, NULL, params, NULL, NULL, 0);
+                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery,
+                                d->guard_json};
+        res = PQexecParams(c->pg, ins, 13, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
@@ -174,6 +178,7 @@ void db_deployment_release(struct db_deployment *d)
     free(d->archive);
     free(d->recovery);
     free(d->error);
+    free(d->guard_json);
     for (size_t k = 0; k < d->n; k++) {
         free(d->m[k].name);
         free(d->m[k].file);
@@ -213,5 +218,57 @@ int db_deployment_restore_refused(struct db_conn *c, const char *schema, const c
     dd_error_hint(err, "Nothing was changed. If those writes may be lost, run again with --discard-writes.");
 cleanup:
     db_deployments_release(&l);
+    return rc;
+}
+
+int db_deployments_snapshot(char **out_deployments, char **out_migrations, struct db_conn *c, const char *schema,
+                            struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *q1 =
+        dd_xasprintf("SELECT coalesce(jsonb_agg(to_jsonb(d) ORDER BY id), '[]')::text FROM %s.deployments d", qs);
+    char *q2 = dd_xasprintf("SELECT coalesce(jsonb_agg(to_jsonb(m)), '[]')::text FROM %s.deployment_migrations m", qs);
+    int rc = -1;
+
+    *out_deployments = *out_migrations = NULL;
+    if (db_query_value(c, out_deployments, q1, 0, NULL, err) < 0 ||
+        db_query_value(c, out_migrations, q2, 0, NULL, err) < 0) {
+        free(*out_deployments);
+        *out_deployments = NULL;
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    free(q1);
+    free(q2);
+    free(qs);
+    return rc;
+}
+
+int db_deployments_carry(struct db_conn *c, const char *schema, const char *deployments, const char *migrations,
+                         struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    /* one statement, one transaction: the history comes back whole or not at all */
+    char *sql =
+        dd_xasprintf("WITH gone AS (SELECT r.* FROM jsonb_populate_recordset(NULL::%1$s.deployments, $1::jsonb) r "
+                     "WHERE NOT EXISTS (SELECT 1 FROM %1$s.deployments x WHERE x.id = r.id)), "
+                     "d AS (INSERT INTO %1$s.deployments SELECT * FROM gone RETURNING id), "
+                     "m AS (INSERT INTO %1$s.deployment_migrations SELECT r.* FROM "
+                     "jsonb_populate_recordset(NULL::%1$s.deployment_migrations, $2::jsonb) r WHERE r.deployment_id IN "
+                     "(SELECT id FROM gone) RETURNING 1) "
+                     "SELECT setval(pg_get_serial_sequence('%1$s.deployments', 'id'), "
+                     "greatest((SELECT max(id) FROM gone), (SELECT max(id) FROM %1$s.deployments), 1)) "
+                     "FROM (SELECT count(*) FROM d) a, (SELECT count(*) FROM m) b",
+                     qs);
+    const char *params[] = {deployments, migrations};
+    char *v = NULL;
+    int rc = db_query_value(c, &v, sql, 2, params, err);
+
+    if (rc < 0)
+        dd_error_wrap(err, "cannot carry the deployment history across the restore");
+    free(v);
+    free(sql);
+    free(qs);
     return rc;
 }

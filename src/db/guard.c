@@ -5,6 +5,7 @@
 #include "db/internal.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/json.h"
 
 #define STATS_POLL_MS 500
 
@@ -91,8 +92,94 @@ int db_write_mark_take(struct db_write_mark *out, struct db_conn *c, struct dd_e
     return 0;
 }
 
+static void ids_json(struct dd_buf *b, const char *key, const int64_t *a, size_t na, const int64_t *c, size_t nc)
+{
+    dd_buf_addf(b, ",\"%s\":[", key);
+    for (size_t i = 0; i < na + nc; i++)
+        dd_buf_addf(b, "%s%lld", i ? "," : "", (long long)(i < na ? a[i] : c[i - na]));
+    dd_buf_addch(b, ']');
+}
+
+char *db_write_mark_json(const struct db_write_mark *m, const struct db_conn *c)
+{
+    struct dd_buf b = DD_BUF_INIT;
+
+    dd_buf_addf(&b, "{\"xmax\":%lld", (long long)m->xmax);
+    ids_json(&b, "xip", m->xip, m->n_xip, NULL, 0);
+    ids_json(&b, "own", m->own, m->n_own, c->own_xids, c->n_own_xids);
+    dd_buf_adds(&b, ",\"tables\":[");
+    for (size_t i = 0; i < m->n; i++) {
+        dd_buf_addf(&b, "%s{\"relid\":%lld,\"name\":", i ? "," : "", (long long)m->t[i].relid);
+        dd_json_escape(&b, m->t[i].name);
+        dd_buf_addf(&b, ",\"ins\":%lld,\"upd\":%lld,\"del\":%lld}", (long long)m->t[i].ins, (long long)m->t[i].upd,
+                    (long long)m->t[i].del);
+    }
+    dd_buf_adds(&b, "]}");
+    return dd_buf_detach(&b, NULL);
+}
+
+int db_write_mark_load(struct db_write_mark *out, bool *found, struct db_conn *c, const char *schema, int64_t id,
+                       struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema), *sql = NULL, idtext[32];
+    const char *params[] = {idtext};
+    PGresult *res = NULL;
+    int rc = -1;
+
+    db_write_mark_release(out);
+    *found = false;
+    snprintf(idtext, sizeof(idtext), "%lld", (long long)id);
+    /* to_jsonb(d): a ledger from before the guard column reads as no mark */
+    sql =
+        dd_xasprintf("SELECT g->>'xmax', coalesce((SELECT string_agg(x, ',') FROM jsonb_array_elements_text(g->'xip') "
+                     "x), ''), concat_ws(',', (SELECT string_agg(x, ',') FROM jsonb_array_elements_text(g->'own') x), "
+                     "g->>'record_xid', g->>'ledger_xid') FROM (SELECT to_jsonb(d)->'guard' g FROM %s.deployments d "
+                     "WHERE id = $1) s "
+                     "WHERE g IS NOT NULL AND jsonb_typeof(g) = 'object'",
+                     qs);
+    res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        db_error_from_result(err, res, c->pg, "cannot read the deployment's foreign-write guard mark");
+        goto cleanup;
+    }
+    rc = 0;
+    if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
+        goto cleanup;
+    out->xmax = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    parse_ids(&out->xip, &out->n_xip, PQgetvalue(res, 0, 1));
+    parse_ids(&out->own, &out->n_own, PQgetvalue(res, 0, 2));
+    PQclear(res);
+    free(sql);
+    sql = dd_xasprintf("SELECT t.relid, t.name, t.ins, t.upd, t.del FROM %s.deployments d, "
+                       "jsonb_to_recordset(to_jsonb(d)->'guard'->'tables') AS t(relid bigint, name text, ins bigint, "
+                       "upd bigint, del bigint) WHERE d.id = $1",
+                       qs);
+    res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = db_error_from_result(err, res, c->pg, "cannot read the deployment's foreign-write guard mark");
+        db_write_mark_release(out);
+        goto cleanup;
+    }
+    out->t = dd_xcalloc((size_t)PQntuples(res) + 1, sizeof(*out->t));
+    for (int i = 0; i < PQntuples(res); i++) {
+        struct db_table_writes *t = &out->t[out->n++];
+        t->relid = strtoll(PQgetvalue(res, i, 0), NULL, 10);
+        t->name = dd_xstrdup(PQgetvalue(res, i, 1));
+        t->ins = strtoll(PQgetvalue(res, i, 2), NULL, 10);
+        t->upd = strtoll(PQgetvalue(res, i, 3), NULL, 10);
+        t->del = strtoll(PQgetvalue(res, i, 4), NULL, 10);
+    }
+    *found = true;
+cleanup:
+    PQclear(res);
+    free(sql);
+    free(qs);
+    return rc;
+}
+
 void db_write_mark_release(struct db_write_mark *m)
 {
+    free(m->own);
     free(m->xip);
     tables_release(m->t, m->n);
     *m = (struct db_write_mark)DB_WRITE_MARK_INIT;
@@ -125,12 +212,24 @@ static int count_foreign_ids(struct db_foreign_writes *out, struct db_conn *c, c
     snprintf(from, sizeof(from), "%lld", (long long)m->xmax);
     id_array(&xip, m->xip, m->n_xip);
     id_array(&own, c->own_xids, c->n_own_xids);
+    if (m->n_own) {
+        /* both lists: the ids recorded with the mark, then this session's own */
+        dd_buf_release(&own);
+        id_array(&own, m->own, m->n_own);
+        if (c->n_own_xids) {
+            struct dd_buf more = DD_BUF_INIT;
+            id_array(&more, c->own_xids, c->n_own_xids);
+            own.buf[own.len - 1] = ',';
+            dd_buf_adds(&own, more.buf + 1);
+            dd_buf_release(&more);
+        }
+    }
     {
         const char *params[] = {xip.buf, from, now, own.buf};
         if (db_query_value(c, &count,
                            "SELECT count(*) FROM (SELECT unnest($1::bigint[]) UNION ALL SELECT "
                            "generate_series($2::bigint, $3::bigint - 1)) s(x) WHERE x <> ALL ($4::bigint[]) AND "
-                           "txid_status(x) = 'committed'",
+                           "coalesce(txid_status(x), 'committed') = 'committed'",
                            4, params, err) < 0)
             goto cleanup;
     }

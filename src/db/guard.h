@@ -12,7 +12,8 @@
  * is either in progress at the mark or has an id at or above the mark's xmax. Before a restore,
  * db_foreign_writes_find asks the server for the commit status (txid_status) of each such id,
  * skipping the ids of dbdeploy's own transactions (recorded by db/migrate.c as it commits them):
- * any other committed id is a write nobody but the backup's restore would undo. This needs only
+ * any other committed id is a write nobody but the backup's restore would undo (an id whose status
+ * the server no longer keeps counts as committed). This needs only
  * default settings (no track_commit_timestamp, no logical decoding).
  *
  * Limits, all on the side of false positives: transaction ids are cluster-wide, so a write to
@@ -43,14 +44,28 @@ struct db_write_mark {
     size_t n_xip;
     struct db_table_writes *t; /* counters at the mark */
     size_t n;
+    int64_t *own; /* dbdeploy's own transactions after the mark, when read back from the ledger */
+    size_t n_own;
 };
 
 #define DB_WRITE_MARK_INIT                                                                                             \
     {                                                                                                                  \
-        0, NULL, 0, NULL, 0                                                                                            \
+        0, NULL, 0, NULL, 0, NULL, 0                                                                                   \
     }
 
 int db_write_mark_take(struct db_write_mark *out, struct db_conn *c, struct dd_error *err);
+/*
+ * The mark as JSON for the deployment's ledger row (column guard), with the ids of the
+ * transactions c committed since (dbdeploy's own): {"xmax", "xip", "own", "tables": [{relid, name,
+ * ins, upd, del}]}. db_deployment_insert adds "record_xid", the id of the transaction recording it,
+ * and "ledger_xid", that of the session's last db_ledger_ensure (which writes too).
+ * Transaction ids are the 64-bit, epoch-qualified ones (txid_current, as xid8), so they do not
+ * wrap around. Owned by the caller.
+ */
+char *db_write_mark_json(const struct db_write_mark *m, const struct db_conn *c);
+/* The mark stored with deployment `id` (own: its "own" ids and record_xid); *found false when none. */
+int db_write_mark_load(struct db_write_mark *out, bool *found, struct db_conn *c, const char *schema, int64_t id,
+                       struct dd_error *err);
 void db_write_mark_release(struct db_write_mark *m);
 
 struct db_foreign_writes {

@@ -136,6 +136,7 @@ struct db_deployment {
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     struct db_deployment_migration *m;
     size_t n;
+    char *guard_json; /* the foreign-write guard's mark (db_write_mark_json; insert only), NULL when none */
 };
 
 struct db_deployments {
@@ -157,6 +158,17 @@ void db_deployments_release(struct db_deployments *l);
 int db_deployment_restore_refused(struct db_conn *c, const char *schema, const char *env, const char *archive,
                                   struct dd_error *err);
 void db_deployment_release(struct db_deployment *d);
+
+/*
+ * Carrying the deployment history across a restore (undo by backup): db_deployments_snapshot
+ * copies every row of deployments and deployment_migrations as two JSON arrays (owned by the
+ * caller); db_deployments_carry inserts, in one transaction, the rows the restored ledger does
+ * not hold (same ids and columns) and moves the id sequence past them.
+ */
+int db_deployments_snapshot(char **out_deployments, char **out_migrations, struct db_conn *c, const char *schema,
+                            struct dd_error *err);
+int db_deployments_carry(struct db_conn *c, const char *schema, const char *deployments, const char *migrations,
+                         struct dd_error *err);
 
 /* One statement, sent as is (autocommit unless the script opened a transaction). */
 int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr,

@@ -56,6 +56,8 @@ enum deploy_recovery {
 };
 
 const char *deploy_recovery_name(enum deploy_recovery r);
+/* The foreign-write guard's refusal as an error of `code`: what was found, table by table. -1. */
+int deploy_foreign_writes_error(const struct db_foreign_writes *f, enum dd_errcode code, struct dd_error *err);
 
 const char *deploy_result_name(enum deploy_result r);
 

@@ -126,19 +126,13 @@ cleanup:
     return rc;
 }
 
-/* The guard said no: leave the database as it is and say exactly what a restore would discard. */
-static int refuse(struct deploy *d, struct dd_error *err)
+int deploy_foreign_writes_error(const struct db_foreign_writes *f, enum dd_errcode code, struct dd_error *err)
 {
-    const struct db_foreign_writes *f = &d->foreign;
-
-    d->recovery = DEPLOY_RECOVERY_REFUSED;
     if (f->late)
-        dd_error_set(err, DD_ERESTOREFAIL,
-                     "not restored: other sessions wrote to %zu table%s while the backup was being loaded", f->n,
-                     f->n == 1 ? "" : "s");
+        dd_error_set(err, code, "not restored: other sessions wrote to %zu table%s while the backup was being loaded",
+                     f->n, f->n == 1 ? "" : "s");
     else
-        dd_error_set(err, DD_ERESTOREFAIL,
-                     "not restored: %s%lld transaction%s of other sessions committed after the backup",
+        dd_error_set(err, code, "not restored: %s%lld transaction%s of other sessions committed after the backup",
                      f->capped ? "more than " : "", (long long)f->n_xids, f->n_xids == 1 ? "" : "s");
     for (size_t i = 0; i < f->n; i++)
         dd_error_detail(err, "writes to %s: %lld inserted, %lld updated, %lld deleted%s", f->t[i].name,
@@ -149,6 +143,14 @@ static int refuse(struct deploy *d, struct dd_error *err)
     if (!f->n)
         dd_error_detail(err, "no table named: the statistics had not caught up, or the writes went to another "
                              "database of the same server");
+    return -1;
+}
+
+/* The guard said no: leave the database as it is and say exactly what a restore would discard. */
+static int refuse(struct deploy *d, struct dd_error *err)
+{
+    d->recovery = DEPLOY_RECOVERY_REFUSED;
+    deploy_foreign_writes_error(&d->foreign, DD_ERESTOREFAIL, err);
     dd_error_hint(err,
                   "A restore would discard those writes, so the database was left as it is, with this "
                   "deployment's changes. Fix forward, or restore anyway, discarding them: dbdeploy restore %s %s "

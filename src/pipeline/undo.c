@@ -8,6 +8,10 @@
 #include "pipeline/deploy.h"
 #include "util/buf.h"
 #include "util/clock.h"
+#include "util/common.h"
+
+/* How long the guard waits for the statistics to name the tables foreign writes went to. */
+#define UNDO_STATS_WAIT_MS 11000
 
 static bool applied_status(const struct db_deployment_migration *m)
 {
@@ -115,6 +119,36 @@ static int blocked_by_newer(const struct db_deployments *deps, const struct db_d
     return -1;
 }
 
+/* Without down files: the deployment's own backup, if it has one and nothing was deployed since. */
+static int via_backup(struct undo *u, const struct db_deployments *deps, const struct db_deployment *d,
+                      const char *no_down, struct dd_error *err)
+{
+    const struct db_deployment *last = &deps->v[deps->n - 1];
+
+    if (!d->archive) {
+        dd_error_set(err, DD_EBLOCKED,
+                     "deployment #%lld cannot be undone: %s has no down file and the deployment took no backup",
+                     (long long)d->id, no_down);
+        dd_error_hint(err, "Nothing was changed. Write the down file and run the undo again.");
+        return -1;
+    }
+    if (last->id != d->id) {
+        /* their transactions would look like foreign writes to the guard, and their changes would be lost */
+        dd_error_set(err, DD_EBLOCKED,
+                     "deployment #%lld cannot be undone through its backup: %s has no down file, and deployment "
+                     "#%lld (%s) ran after it",
+                     (long long)d->id, no_down, (long long)last->id, last->result);
+        dd_error_hint(err,
+                      "Nothing was changed. Write the down file, or restore the backup by hand, discarding "
+                      "everything since: dbdeploy restore %s %s",
+                      u->cfg->env, d->archive);
+        return -1;
+    }
+    free(u->archive);
+    u->archive = dd_xstrdup(d->archive);
+    return 0;
+}
+
 /* d can be undone with down files against ledger l; fills u->versions. */
 static int check(struct undo *u, const struct db_deployments *deps, const struct db_deployment *d,
                  const struct db_ledger *l, struct dd_error *err)
@@ -148,16 +182,11 @@ static int check(struct undo *u, const struct db_deployments *deps, const struct
         for (size_t i = 0; i < u->t.set->n && !m; i++)
             if (u->t.set->v[i].version == u->versions[k])
                 m = &u->t.set->v[i];
-        if (!m || !m->down.present) {
-            dd_error_set(err, DD_EBLOCKED, "deployment #%lld cannot be undone with down files: %s has no down file",
-                         (long long)d->id, m ? m->up.path : d->m[k].file);
-            dd_error_hint(err,
-                          "Nothing was changed. Write the down file, or restore the deployment's backup%s%s "
-                          "(dbdeploy restore %s ARCHIVE).",
-                          d->archive ? " " : "", d->archive ? d->archive : "", env);
-            return -1;
-        }
+        if (!m || !m->down.present)
+            return via_backup(u, deps, d, m ? m->up.path : d->m[k].file, err);
     }
+    free(u->archive);
+    u->archive = NULL;
     return 0;
 }
 
@@ -221,10 +250,19 @@ static int record(struct undo *u, uint64_t started_ms, struct dd_error *err)
     dep.result = dd_xstrdup("undone");
     dep.stages_json =
         dd_xasprintf("[{\"name\":\"undo\",\"outcome\":\"ok\",\"note\":\"deployment #%lld\"}]", (long long)u->id);
-    dep.recovery = dd_xstrdup("down");
+    dep.recovery = dd_xstrdup(u->archive ? "backup" : "down");
+    dep.archive = u->archive ? dd_xstrdup(u->archive) : NULL;
     /* ascending, as the ledger reads them back: the changelog must regenerate the same bytes */
     for (size_t i = u->reverted.n < u->plan.n ? u->reverted.n : u->plan.n; i-- > 0;)
         deploy_record_migration(&dep, u->plan.v[i].m, u->reverted.v[i].duration_ms, "restored");
+    for (size_t k = 0; u->archive && k < u->n; k++) {
+        const struct migration *m = NULL;
+        for (size_t i = 0; i < u->t.set->n && !m; i++)
+            if (u->t.set->v[i].version == u->versions[k])
+                m = &u->t.set->v[i];
+        if (m)
+            deploy_record_migration(&dep, m, 0, "restored");
+    }
     if (db_deployment_insert(u->t.db, u->cfg->ledger_schema, &dep, err) < 0)
         goto cleanup;
     u->record_id = dep.id;
@@ -238,6 +276,108 @@ cleanup:
     return rc;
 }
 
+/* The guard's late check during the restore (db/guard.h): writes while pg_restore loads. */
+struct undo_late {
+    struct undo *u;
+    struct db_write_mark base;
+};
+
+static int refuse(struct undo *u, struct dd_error *err)
+{
+    deploy_foreign_writes_error(&u->foreign, DD_EBLOCKED, err);
+    dd_error_hint(err,
+                  "Nothing was changed: restoring the backup of deployment #%lld would discard those writes. Write "
+                  "the down files, or undo it anyway, discarding them: dbdeploy undo %s --deployment %lld --yes "
+                  "--discard-writes",
+                  (long long)u->id, u->cfg->env, (long long)u->id);
+    return -1;
+}
+
+static int undo_late_check(void *arg, struct db_conn *db, bool final, struct dd_error *err)
+{
+    struct undo_late *g = arg;
+
+    (void) final;
+    if (db_foreign_writes_recheck(&g->u->foreign, db, &g->base, g->u->cfg->ledger_schema, err) < 0)
+        return dd_error_wrap(err, "not restored: cannot tell whether other sessions wrote during the restore");
+    return g->u->foreign.n ? refuse(g->u, err) : 0;
+}
+
+/* Before the restore: the mark stored with the deployment, and who committed since. */
+static int guard_first(struct undo *u, struct undo_late *late, struct dd_error *err)
+{
+    struct db_write_mark mark = DB_WRITE_MARK_INIT;
+    bool found = false;
+    int rc = -1;
+
+    if (db_write_mark_load(&mark, &found, u->t.db, u->cfg->ledger_schema, u->id, err) < 0)
+        goto cleanup;
+    if (!found) {
+        dd_error_set(err, DD_EBLOCKED,
+                     "not restored: deployment #%lld stored no foreign-write guard mark (an older dbdeploy recorded "
+                     "it), so other sessions' writes since its backup cannot be ruled out",
+                     (long long)u->id);
+        dd_error_hint(err,
+                      "Nothing was changed. If writes since %s may be lost: dbdeploy undo %s --deployment %lld "
+                      "--yes --discard-writes",
+                      u->archive, u->cfg->env, (long long)u->id);
+        goto cleanup;
+    }
+    /* the late check's baseline first, as in the recovery ladder (pipeline/recover.c) */
+    if (db_write_recheck_begin(&late->base, u->t.db, err) < 0 ||
+        db_foreign_writes_find(&u->foreign, u->t.db, &mark, u->cfg->ledger_schema, UNDO_STATS_WAIT_MS, err) < 0)
+        goto cleanup;
+    rc = u->foreign.n_xids ? refuse(u, err) : 0;
+cleanup:
+    db_write_mark_release(&mark);
+    return rc;
+}
+
+/* Rung backup: restore the deployment's archive, carrying the deployment history across. */
+static int undo_backup(struct undo *u, struct dd_error *err)
+{
+    struct undo_late late = {u, DB_WRITE_MARK_INIT};
+    struct backup_restore_request req;
+    char *conninfo = NULL, *password = NULL, *deps = NULL, *migs = NULL;
+    int rc = -1;
+
+    if (!u->discard_writes && guard_first(u, &late, err) < 0)
+        goto cleanup;
+    if (db_deployments_snapshot(&deps, &migs, u->t.db, u->cfg->ledger_schema, err) < 0 ||
+        db_child_conninfo(u->t.db, &conninfo, &password, err) < 0)
+        goto cleanup;
+    memset(&req, 0, sizeof(req));
+    req.archive = u->archive;
+    req.env = u->cfg->env;
+    req.pg_restore = u->cfg->backup.pg_restore;
+    req.db = u->t.db;
+    req.conninfo = conninfo;
+    req.password = password;
+    req.dir = u->cfg->backup.dir;
+    req.late_check = u->discard_writes ? NULL : undo_late_check;
+    req.late_check_arg = &late;
+    if (backup_restore(&u->restore, &req, err) < 0) {
+        if (err->code != DD_EBLOCKED)
+            dd_error_hint(err, "The database was not changed. Deployment #%lld is still applied.", (long long)u->id);
+        goto cleanup;
+    }
+    /* the archive predates the ledger rows written since: put them back (a ledger from an
+     * older dbdeploy gets the newer columns first) */
+    if (db_ledger_ensure(u->t.db, u->cfg->ledger_schema, err) < 0 ||
+        db_deployments_carry(u->t.db, u->cfg->ledger_schema, deps, migs, err) < 0) {
+        dd_error_wrap(err, "restored the backup of deployment #%lld, but", (long long)u->id);
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    db_write_mark_release(&late.base);
+    free(conninfo);
+    dd_free_secret(password);
+    free(deps);
+    free(migs);
+    return rc;
+}
+
 int undo_run(struct undo *u, struct dd_error *err)
 {
     struct engine_goal g = {ENGINE_GOAL_ROLLBACK, -1, 0, false};
@@ -246,6 +386,8 @@ int undo_run(struct undo *u, struct dd_error *err)
     /* under the lock the ledger is read again: another run may have changed it meanwhile */
     if (engine_lock(&u->t, false, err) < 0 || decide(u, u->id, err) < 0)
         return -1;
+    if (u->archive)
+        return undo_backup(u, err) < 0 ? -1 : record(u, started, err);
     g.steps = (uint32_t)u->n;
     engine_plan_release(&u->plan);
     if (engine_decide(&u->plan, u->t.st, u->t.opts, &g, err) < 0 || plan_matches(u, err) < 0)
@@ -261,6 +403,10 @@ int undo_run(struct undo *u, struct dd_error *err)
 
 void undo_release(struct undo *u)
 {
+    free(u->archive);
+    u->archive = NULL;
+    db_foreign_writes_release(&u->foreign);
+    backup_restore_result_release(&u->restore);
     free(u->versions);
     free(u->changelog_path);
     engine_plan_release(&u->plan);
