@@ -62,13 +62,15 @@ assert_contains "$err" "no longer applied" "already undone"
 expect_rc 3 -C "$proj" undo dev --deployment 3 --yes
 assert_contains "$err" "did not apply" "an undo is not undone"
 
-# a migration without a down file (deploy applies 2 and 3 again with it): nothing changed
+# a migration without a down file (deploy applies 2 and 3 again with it) and no backup to
+# restore instead (test_undo_backup.sh has the backup): nothing changed
 echo 'CREATE TABLE c (id int);' >"$m/0004_c.sql"
+write_env "$proj" dev "$url" "[backup]" "enabled = false"
 commit_all "$proj" "c"
 expect_rc 0 -C "$proj" deploy dev
 before=$(dump "$url")
 expect_rc 3 -C "$proj" undo dev --yes
-assert_contains "$err" "0004_c.sql has no down file" "names the file"
+assert_contains "$err" "0004_c.sql has no down file and the deployment took no backup" "names the file"
 assert_eq "$(dump "$url")" "$before" "nothing changed"
 
 expect_rc 3 -C "$proj" undo dev --deployment 1 --yes

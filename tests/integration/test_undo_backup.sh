@@ -8,6 +8,7 @@
 #       --discard-writes command named, nothing changed
 #   (c) --discard-writes: restored, the row is gone
 #   (d) a newer deployment exists: refused, exit 3
+#   (e) a write committed while pg_restore loads the copy: refused at the switch, exit 3, the row kept
 source "$DD_SUPPORT/lib.sh"
 
 url=$(new_db undob)
@@ -79,4 +80,25 @@ assert_contains "$out" "ran the down files" "(d) the newest one has down files"
 expect_rc 3 -C "$proj" undo dev --yes
 assert_contains "$err" "ran after it" "(d) a deployment after it blocks the backup"
 assert_eq "$(q "$url" "select to_regclass('t2') is not null")" "t" "(d) nothing changed"
+
+# (e) a write while the undo's pg_restore loads the copy (test hook pause)
+echo 'CREATE TABLE t4 (id int);' >"$m/0004_t4.up.sql"
+commit_all "$proj" "t4, no down file"
+expect_rc 0 -C "$proj" deploy dev
+resume=$PWD/resume
+DBDEPLOY_TEST_PAUSE_AT=restore-loading DBDEPLOY_TEST_RESUME_FILE=$resume \
+  "$DBDEPLOY_BIN" -C "$proj" undo dev --yes >/dev/null 2>"$PWD/e.err" &
+upid=$!
+for _ in $(seq 1 600); do grep -q "paused at restore-loading" "$PWD/e.err" && break; sleep 0.1; done
+grep -q "paused at restore-loading" "$PWD/e.err" || fail "(e) never paused while loading: $(cat "$PWD/e.err")"
+q "$url" "INSERT INTO app (id) VALUES (5)" >/dev/null
+touch "$resume"
+rc=0
+wait "$upid" || rc=$?
+assert_eq "$rc" "3" "(e) refused: exit 3"
+assert_contains "$(cat "$PWD/e.err")" "while the backup was being loaded" "(e) the late check refused"
+assert_contains "$(cat "$PWD/e.err")" "writes to public.app" "(e) names the table"
+assert_eq "$(q "$url" "select count(*) from app where id = 5")" "1" "(e) the row survives"
+assert_eq "$(q "$url" "select to_regclass('t4') is not null")" "t" "(e) nothing undone"
+assert_eq "$(q postgres "select count(*) from pg_database where datname like 'undob\\_dbdeploy\\_%'")" "0" "(e) side database dropped"
 pass "undo through the backup, under the guard, keeping the history"
