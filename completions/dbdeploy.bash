@@ -130,7 +130,7 @@ _dbdeploy_spec()
         args="ENV"
         ;;
     "undo")
-        opts="--deployment -y --yes"
+        opts="--deployment -y --yes --discard-writes"
         values="--deployment"
         args="ENV"
         ;;
