@@ -16,9 +16,10 @@ void dd_test_hook_pause(const char *point)
     fprintf(stderr, "dbdeploy: test hook: paused at %s\n", point);
     fflush(stderr);
     if (getenv("DBDEPLOY_TEST_RESUME_FILE")) {
-        /* the test does something at this point, then lets us go on by creating the file */
+        /* the test does something at this point, then lets us go on by creating the file (or a
+         * failed test's leftover goes on after two minutes rather than never) */
         struct timespec poll = {0, 50 * 1000 * 1000};
-        while (access(getenv("DBDEPLOY_TEST_RESUME_FILE"), F_OK) != 0)
+        for (int i = 0; i < 2400 && access(getenv("DBDEPLOY_TEST_RESUME_FILE"), F_OK) != 0; i++)
             nanosleep(&poll, NULL);
         return;
     }

@@ -5,6 +5,8 @@
 # database dropped, the target keeps the write. The test pauses dbdeploy while pg_restore is
 # loading (test hook "restore-loading"), writes, then lets it go on.
 #   (a) INSERT from a session that stays connected and idle (its statistics not yet flushed)
+#   (a2) the same INSERT once the switch has begun (paused at "switch-disabled": the check before
+#        the switch has passed), caught by the last check inside the switch
 #   (b) UPDATE, (c) DELETE, (d) TRUNCATE, each from a session that ends at once
 #   (e) no write during the pause: restored (pg_restore's own transactions are no foreign writes)
 #   (f) [restore] on-foreign-writes = restore: restored anyway, the write discarded
@@ -34,16 +36,17 @@ commit_all "$proj" "t1"
 side_dbs="select count(*) from pg_database where datname like 'late\\_dbdeploy\\_%'"
 resume=$PWD/resume
 
-# deploy_paused SQL_HOOK: a failing deploy, paused while pg_restore loads; runs SQL_HOOK (a shell
-# function) there, resumes, and sets rc/out/err
+# deploy_paused SQL_HOOK [POINT]: a failing deploy, paused at POINT (default: while pg_restore
+# loads); runs SQL_HOOK (a shell function) there, resumes, and sets rc/out/err
 deploy_paused() {
+  local point=${2:-restore-loading}
   rm -f "$resume"
-  DBDEPLOY_TEST_PAUSE_AT=restore-loading DBDEPLOY_TEST_RESUME_FILE=$resume \
+  DBDEPLOY_TEST_PAUSE_AT=$point DBDEPLOY_TEST_RESUME_FILE=$resume \
     "$DBDEPLOY_BIN" -C "$proj" --json deploy prod >"$PWD/d.out" 2>"$PWD/d.err" &
   local dpid=$! _
-  for _ in $(seq 1 600); do grep -q "paused at restore-loading" "$PWD/d.err" && break; sleep 0.1; done
-  grep -q "paused at restore-loading" "$PWD/d.err" || fail "never paused while loading: $(cat "$PWD/d.err")"
-  [[ "$(q postgres "$side_dbs")" == 1 ]] || fail "no side database while loading"
+  for _ in $(seq 1 600); do grep -q "paused at $point" "$PWD/d.err" && break; sleep 0.1; done
+  grep -q "paused at $point" "$PWD/d.err" || fail "never paused at $point: $(cat "$PWD/d.err")"
+  [[ "$(q postgres "$side_dbs")" == 1 ]] || fail "no side database at $point"
   "$1"
   touch "$resume"
   rc=0
@@ -83,14 +86,32 @@ insert_open() {
 }
 env_conf
 deploy_paused insert_open
-# still connected unless the switch ended it: ended means the last check, inside the switch, caught it
-assert_eq "$(q "$url" "select count(*) from pg_stat_activity where application_name = 'late_writer'")" "0" \
-  "(a) caught inside the switch (the writer's session was ended)"
 exec 7>&-
+kill "$writer" 2>/dev/null || true
 wait "$writer" 2>/dev/null || true
 refused "(a) insert, idle session" public.events
 assert_contains "$err" "1 inserted, 0 updated, 0 deleted" "(a) counts"
 assert_eq "$(q "$url" "select note from events where id = 3")" "during the restore" "(a) the row survives"
+back_to_start
+
+# (a2) connected before the switch refuses new connections, writing once it has begun
+env_conf # first: a stub started later would inherit the writer's pipe and keep it open
+PGAPPNAME=late_writer2 psql -X -q -At -d "$url" <"$PWD/w.in" >"$PWD/w.out" 2>&1 &
+writer=$!
+exec 7>"$PWD/w.in"
+echo "SELECT 'connected';" >&7
+for _ in $(seq 1 150); do grep -q connected "$PWD/w.out" && break; sleep 0.1; done
+insert_in_switch() {
+  echo "INSERT INTO events VALUES (6, 'in the switch'); SELECT 'inserted';" >&7
+  for _ in $(seq 1 150); do grep -q inserted "$PWD/w.out" && break; sleep 0.1; done
+  grep -q inserted "$PWD/w.out" || fail "(a2) the writer could not insert: $(cat "$PWD/w.out")"
+}
+deploy_paused insert_in_switch switch-disabled
+exec 7>&-
+kill "$writer" 2>/dev/null || true
+wait "$writer" 2>/dev/null || true
+refused "(a2) insert inside the switch" public.events
+assert_eq "$(q "$url" "select note from events where id = 6")" "in the switch" "(a2) the row survives"
 back_to_start
 
 # (b)-(d) one statement from a session that ends at once
