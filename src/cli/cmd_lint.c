@@ -11,22 +11,6 @@
 
 enum lint_format { FMT_TEXT, FMT_GITHUB, FMT_JSON };
 
-/* [lint] severities from the configuration (config/ already checked ids and values). */
-static void apply_config(struct lint_run *r, const struct dd_config *cfg)
-{
-    for (size_t i = 0; i < cfg->lint.rules.n; i++) {
-        char *rule = dd_xstrdup(cfg->lint.rules.v[i]), *eq = strchr(rule, '=');
-        enum lint_severity s;
-        if (eq) {
-            *eq = '\0';
-            if (lint_severity_parse(eq + 1, &s) == 0)
-                lint_run_set_severity(r, rule, s);
-        }
-        free(rule);
-    }
-    r->small_table = cfg->lint.small_table;
-}
-
 /* A migration's up script, linted the way dbdeploy would run it (one transaction or not). */
 static void lint_migration(struct lint_run *r, const struct migration *m, bool strict)
 {
@@ -255,7 +239,7 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (cli_need_config(ctx, env) < 0)
         goto cleanup;
-    apply_config(&r, ctx->cfg);
+    lint_run_configure(&r, &ctx->cfg->lint.rules, ctx->cfg->lint.small_table);
     if (env       ? lint_env(&r, ctx, env) < 0
         : files.n ? lint_files(&r, ctx, &files, ctx->cfg->strict_transactions) < 0
                   : lint_dir(&r, ctx) < 0)

@@ -6,6 +6,8 @@
  *
  *   preflight      config, repository, migrations, applied files unchanged; nothing pending
  *                  ends here with "up to date"
+ *   lint           the pending migrations linted with the target's table sizes (lint/lint.h);
+ *                  an error-level finding blocks here, before anything changes
  *   gate           [gate] requires: every pending migration already applied on that
  *                  environment, successfully, with the same checksum (and its health, optionally)
  *   health-before  the application must be healthy before anything changes
@@ -19,7 +21,7 @@
  *                  restore so the history of a failure survives it
  *
  * Each stage is one file, stage_<name>.c, and talks to the others only through struct deploy.
- * Stages 1-3 are read-only and are all that --dry-run runs.
+ * Stages 1-4 are read-only and are all that --dry-run runs.
  */
 #include <time.h>
 
@@ -27,6 +29,7 @@
 #include "db/guard.h"
 #include "engine/engine.h"
 #include "health/health.h"
+#include "lint/lint.h"
 #include "pipeline/runner.h"
 
 struct dd_config;
@@ -96,6 +99,8 @@ struct deploy {
     char *error;          /* first line of the failure, masked, for the record */
     char *changelog_path; /* written by record, relative to the root */
     int64_t record_id;
+    struct lint_run lint; /* findings and suppressions of the lint stage */
+    bool linted;          /* the lint stage ran */
 };
 
 /* Prepare an empty deployment (every member in its empty state). */
@@ -113,6 +118,7 @@ void deploy_report(struct dd_buf *out, const struct deploy *d, bool json);
 /* Stages (pipeline/stage_*.c); ctx is the struct deploy. */
 int stage_preflight_run(void *ctx, char **note, struct dd_error *err);
 int stage_gate_run(void *ctx, char **note, struct dd_error *err);
+int stage_lint_run(void *ctx, char **note, struct dd_error *err);
 int stage_health_before_run(void *ctx, char **note, struct dd_error *err);
 int stage_lock_run(void *ctx, char **note, struct dd_error *err);
 int stage_backup_run(void *ctx, char **note, struct dd_error *err);
