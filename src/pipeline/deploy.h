@@ -161,6 +161,9 @@ int deploy_check_way_back(struct deploy *d, struct dd_error *err);
 /* "on failure: ..." for the plan (preflight note, --dry-run, --json), owned by the caller. */
 char *deploy_recovery_plan(const struct deploy *d);
 
+/* The target's table sizes into r (what makes a table big for lock rules); the lint stage and `lint ENV`. */
+int deploy_lint_catalog(struct lint_run *r, struct db_conn *db, struct dd_error *err);
+
 /* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
 int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);
 

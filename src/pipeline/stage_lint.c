@@ -5,8 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 
-/* The target's table sizes: what makes a table big enough for lock rules (as `lint ENV`). */
-static int add_catalog(struct lint_run *r, struct db_conn *db, struct dd_error *err)
+int deploy_lint_catalog(struct lint_run *r, struct db_conn *db, struct dd_error *err)
 {
     struct db_table_sizes sizes = DB_TABLE_SIZES_INIT;
 
@@ -34,7 +33,7 @@ int stage_lint_run(void *ctx, char **note, struct dd_error *err)
     size_t allowed;
 
     lint_run_configure(r, &d->cfg->lint.rules, d->cfg->lint.small_table);
-    if (add_catalog(r, d->db, err) < 0)
+    if (deploy_lint_catalog(r, d->db, err) < 0)
         return -1;
     for (size_t i = 0; i < d->plan.n; i++) {
         const struct engine_step *s = &d->plan.v[i];
