@@ -168,15 +168,18 @@ static int parse_format(struct cli_ctx *ctx, const char *text, bool json, enum l
     return 0;
 }
 
+/* An environment, unless a file of that name exists where FILEs are looked up (the project root). */
 static bool is_env(struct cli_ctx *ctx, const char *arg)
 {
-    char *conf;
+    char *conf, *file;
     bool yes;
 
-    if (!config_env_name_valid(arg) || strcmp(arg, "dbdeploy") == 0 || dd_path_exists(arg))
+    if (!config_env_name_valid(arg) || strcmp(arg, "dbdeploy") == 0)
         return false;
+    file = dd_path_join(ctx->root, arg);
     conf = dd_xasprintf("%s/%s/%s.conf", ctx->root, CONFIG_DIR, arg);
-    yes = dd_path_exists(conf);
+    yes = !dd_path_exists(file) && dd_path_exists(conf);
+    free(file);
     free(conf);
     return yes;
 }
