@@ -136,7 +136,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
 int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct dd_error *err);
 /* Append m to dep's migrations with its duration and status (applied, restored, failed). */
 void deploy_record_migration(struct db_deployment *dep, const struct migration *m, int64_t ms, const char *status);
-/* m must have room for dep->n migrations; strings live in dep or hold. */
+/* m must have room for dep->n migrations; strings (and the array of lint suppressions) live in dep or hold. */
 void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migration *m, struct dd_strv *hold,
                             struct repo *repo, const struct db_deployment *dep);
 
