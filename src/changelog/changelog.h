@@ -29,6 +29,14 @@ struct changelog_migration {
     const char *subject; /* that commit's subject; NULL when unknown */
 };
 
+/* A lint suppression the deployment used ("-- dbdeploy:allow RULE-ID reason"). */
+struct changelog_allow {
+    const char *rule;
+    const char *file;
+    int64_t line;
+    const char *reason;
+};
+
 struct changelog_entry {
     int64_t id; /* deployment id in the ledger, 0 for migrations applied outside a deployment */
     const char *env;
@@ -42,6 +50,8 @@ struct changelog_entry {
     const char *recovery; /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     const struct changelog_migration *m;
     size_t n;
+    const struct changelog_allow *allow; /* "- Lint allowed:" line, only when nallow > 0 */
+    size_t nallow;
 };
 
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e);

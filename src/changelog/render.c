@@ -78,6 +78,22 @@ static const char *recovery_text(const char *method)
     return method;
 }
 
+/* The lint suppressions the deployment used: "- Lint allowed: `rule` at file:line (reason); ...". */
+static void allowed(struct dd_buf *out, const struct changelog_entry *e)
+{
+    if (!e->nallow)
+        return;
+    dd_buf_adds(out, "- Lint allowed: ");
+    for (size_t i = 0; i < e->nallow; i++) {
+        dd_buf_addf(out, "%s`%s` at ", i ? "; " : "", e->allow[i].rule);
+        cell(out, e->allow[i].file);
+        dd_buf_addf(out, ":%lld (", (long long)e->allow[i].line);
+        cell(out, e->allow[i].reason);
+        dd_buf_addch(out, ')');
+    }
+    dd_buf_addch(out, '\n');
+}
+
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
 {
     long long a = parse_iso_ms(e->started_at), b = parse_iso_ms(e->finished_at);
@@ -112,6 +128,7 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
         dd_buf_addf(out, "- Recovery: %s\n", recovery_text(e->recovery));
     if (e->id)
         dd_buf_addf(out, "- Deployment: #%lld\n", (long long)e->id);
+    allowed(out, e);
     dd_buf_addch(out, '\n');
     if (e->n) {
         dd_buf_adds(out, "| Version | Name | Author | Introduced by | Checksum | Duration | Status |\n"

@@ -56,12 +56,14 @@ const struct cli_spec cli_spec_deploy = {
     .name = "deploy",
     .usage = "ENV [--dry-run] [--to VERSION]",
     .summary =
-        "Deploy the pending migrations of ENV through the whole pipeline: preflight, gate, health-before, lock, "
-        "backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the same.",
+        "Deploy the pending migrations of ENV through the whole pipeline: preflight, lint, gate, health-before, "
+        "lock, backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the "
+        "same.",
     .details =
         "A failure in apply or health-after restores the backup automatically ([restore] on-failure). Exit status: "
         "0 deployed or up to date, 1 failed without changes, 2 bad input or configuration, 3 blocked before any "
-        "change (gate, unhealthy application, lock busy, changed migrations), 4 failed and the database was "
+        "change (lint error, gate, unhealthy application, lock busy, changed migrations), 4 failed and the database "
+        "was "
         "restored, 5 failed and the restore failed too. See docs/pipeline.md.",
     .opts = deploy_options,
     .min_args = 1,
@@ -100,8 +102,9 @@ const struct cli_spec cli_spec_plan = {
     .name = "plan",
     .usage = "ENV [--sql] [--to VERSION]",
     .summary =
-        "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, the gate and the health check "
-        "before, and lists the migrations that would be applied (same as deploy --dry-run).",
+        "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, lint (its findings are shown; "
+        "an error-level one exits 3), the gate and the health check before, and lists the migrations that would be "
+        "applied (same as deploy --dry-run).",
     .opts = plan_options,
     .min_args = 1,
     .max_args = 1,

@@ -5,27 +5,12 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "lint/lint.h"
+#include "pipeline/deploy.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/out.h"
 
 enum lint_format { FMT_TEXT, FMT_GITHUB, FMT_JSON };
-
-/* [lint] severities from the configuration (config/ already checked ids and values). */
-static void apply_config(struct lint_run *r, const struct dd_config *cfg)
-{
-    for (size_t i = 0; i < cfg->lint.rules.n; i++) {
-        char *rule = dd_xstrdup(cfg->lint.rules.v[i]), *eq = strchr(rule, '=');
-        enum lint_severity s;
-        if (eq) {
-            *eq = '\0';
-            if (lint_severity_parse(eq + 1, &s) == 0)
-                lint_run_set_severity(r, rule, s);
-        }
-        free(rule);
-    }
-    r->small_table = cfg->lint.small_table;
-}
 
 /* A migration's up script, linted the way dbdeploy would run it (one transaction or not). */
 static void lint_migration(struct lint_run *r, const struct migration *m, bool strict)
@@ -143,23 +128,25 @@ cleanup:
 static int lint_env(struct lint_run *r, struct cli_ctx *ctx, const char *env)
 {
     struct cli_env e = CLI_ENV_INIT;
-    struct db_table_sizes sizes = DB_TABLE_SIZES_INIT;
     int rc = -1;
 
-    if (cli_need_env_repo(ctx) < 0 || cli_env_load(&e, ctx, env) < 0 ||
-        db_table_sizes_read(&sizes, ctx->db, &ctx->err) < 0)
+    if (cli_need_env_repo(ctx) < 0 || cli_env_load(&e, ctx, env) < 0 || deploy_lint_catalog(r, ctx->db, &ctx->err) < 0)
         goto cleanup;
-    for (size_t i = 0; i < sizes.n; i++)
-        lint_run_add_table(r, sizes.v[i].name, sizes.v[i].rows, sizes.v[i].bytes);
-    r->have_catalog = true;
     for (size_t i = 0; i < e.st.n; i++)
         if ((e.st.v[i].state == ENGINE_PENDING || e.st.v[i].state == ENGINE_OUT_OF_ORDER) && e.st.v[i].m)
             lint_migration(r, e.st.v[i].m, ctx->cfg->strict_transactions);
     rc = 0;
 cleanup:
-    db_table_sizes_release(&sizes);
     cli_env_release(&e);
     return rc;
+}
+
+/* An environment and FILEs: those files, judged by the target's table sizes (a review before merging). */
+static int lint_env_files(struct lint_run *r, struct cli_ctx *ctx, const struct dd_strv *files)
+{
+    if (cli_need_db(ctx) < 0 || deploy_lint_catalog(r, ctx->db, &ctx->err) < 0)
+        return -1;
+    return lint_files(r, ctx, files, ctx->cfg->strict_transactions);
 }
 
 static int parse_format(struct cli_ctx *ctx, const char *text, bool json, enum lint_format *out)
@@ -181,15 +168,18 @@ static int parse_format(struct cli_ctx *ctx, const char *text, bool json, enum l
     return 0;
 }
 
+/* An environment, unless a file of that name exists where FILEs are looked up (the project root). */
 static bool is_env(struct cli_ctx *ctx, const char *arg)
 {
-    char *conf;
+    char *conf, *file;
     bool yes;
 
-    if (!config_env_name_valid(arg) || strcmp(arg, "dbdeploy") == 0 || dd_path_exists(arg))
+    if (!config_env_name_valid(arg) || strcmp(arg, "dbdeploy") == 0)
         return false;
+    file = dd_path_join(ctx->root, arg);
     conf = dd_xasprintf("%s/%s/%s.conf", ctx->root, CONFIG_DIR, arg);
-    yes = dd_path_exists(conf);
+    yes = !dd_path_exists(file) && dd_path_exists(conf);
+    free(file);
     free(conf);
     return yes;
 }
@@ -216,7 +206,8 @@ const struct cli_spec cli_spec_lint = {
         "Without ENV: every migration of the migrations directory (or the FILEs), in version order, as if all were "
         "pending: a table created by an earlier file, or earlier in the same file, is new and no lock rule fires on "
         "it. With ENV: only the environment's pending migrations, and the target's catalog decides which tables are "
-        "big ([lint] small-table rows, default 10000). Suppress a finding with '-- dbdeploy:allow RULE-ID reason' on "
+        "big ([lint] small-table rows, default 10000). With ENV and FILEs: those files, judged by ENV's table "
+        "sizes. Suppress a finding with '-- dbdeploy:allow RULE-ID reason' on "
         "the line before the statement or in the file header; set [lint] RULE-ID = error|warning|off. Rules: "
         "docs/lint.md.",
     .opts = lint_options,
@@ -248,17 +239,13 @@ int cmd_lint(struct cli_ctx *ctx, int argc, char **argv)
         else
             dd_strv_push(&files, args.v[i]);
     }
-    if (env && files.n) {
-        dd_error_set(&ctx->err, DD_EUSAGE, "lint takes an environment or files, not both");
-        dd_error_hint(&ctx->err, "Run 'dbdeploy lint %s' for its pending migrations, or 'dbdeploy lint FILE...'.", env);
-        goto cleanup;
-    }
     if (cli_need_config(ctx, env) < 0)
         goto cleanup;
-    apply_config(&r, ctx->cfg);
-    if (env       ? lint_env(&r, ctx, env) < 0
-        : files.n ? lint_files(&r, ctx, &files, ctx->cfg->strict_transactions) < 0
-                  : lint_dir(&r, ctx) < 0)
+    lint_run_configure(&r, &ctx->cfg->lint.rules, ctx->cfg->lint.small_table);
+    if (env && files.n ? lint_env_files(&r, ctx, &files) < 0
+        : env          ? lint_env(&r, ctx, env) < 0
+        : files.n      ? lint_files(&r, ctx, &files, ctx->cfg->strict_transactions) < 0
+                       : lint_dir(&r, ctx) < 0)
         goto cleanup;
     if (fmt == FMT_JSON)
         lint_render_json(&out, &r);

@@ -22,6 +22,58 @@ static int exec_ok(struct db_conn *c, PGresult *res, const char *what, struct dd
     return rc;
 }
 
+/* deployments.lint, a column newer than the row's others: its own statement in the insert's transaction. */
+static int set_lint(struct db_conn *c, const char *qs, const struct db_deployment *d, struct dd_error *err)
+{
+    char *q = dd_xasprintf("UPDATE %s.deployments SET lint = $2::jsonb WHERE id = $1::bigint", qs);
+    char id[32];
+    const char *params[] = {id, d->lint_json};
+    PGresult *res;
+    int rc;
+
+    snprintf(id, sizeof(id), "%lld", (long long)d->id);
+    res = PQexecParams(c->pg, q, 2, NULL, params, NULL, NULL, 0);
+    rc = exec_ok(c, res, "cannot record the deployment's lint", err);
+    PQclear(res);
+    free(q);
+    return rc;
+}
+
+/* The suppressions each deployment used, from deployments.lint (absent on older ledgers: none). */
+static int load_allows(struct db_deployments *out, struct db_conn *c, const char *qs, const char *env,
+                       struct dd_error *err)
+{
+    char *q = dd_xasprintf("SELECT d.id, s.v ->> 'rule', s.v ->> 'file', coalesce(s.v ->> 'line', '0'), "
+                           "s.v ->> 'reason' FROM %s.deployments d, jsonb_array_elements(coalesce(to_jsonb(d) -> "
+                           "'lint' -> 'suppressions', '[]'::jsonb)) WITH ORDINALITY AS s(v, k) WHERE d.env = $1 AND "
+                           "s.v ->> 'reason' IS NOT NULL AND coalesce((s.v ->> 'used')::bigint, 0) > 0 "
+                           "ORDER BY d.id, s.k",
+                           qs);
+    const char *params[] = {env};
+    PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
+    int rc = exec_ok(c, res, "cannot read the deployments' lint suppressions", err);
+
+    for (int r = 0, k = 0; rc == 0 && r < PQntuples(res); r++) {
+        int64_t id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
+        struct db_deployment *d;
+        struct db_deployment_allow *a;
+        while ((size_t)k < out->n && out->v[k].id < id)
+            k++;
+        if ((size_t)k >= out->n || out->v[k].id != id)
+            continue;
+        d = &out->v[k];
+        d->allow = dd_xrealloc(d->allow, (d->nallow + 1) * sizeof(*d->allow));
+        a = &d->allow[d->nallow++];
+        a->rule = dup_value(res, r, 1);
+        a->file = dup_value(res, r, 2);
+        a->line = strtoll(PQgetvalue(res, r, 3), NULL, 10);
+        a->reason = dup_value(res, r, 4);
+    }
+    PQclear(res);
+    free(q);
+    return rc;
+}
+
 int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
@@ -70,6 +122,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
             goto cleanup;
     }
     PQclear(res);
+    res = NULL;
+    if (d->lint_json && set_lint(c, qs, d, err) < 0)
+        goto cleanup;
     res = PQexec(c->pg, "COMMIT");
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
@@ -155,6 +210,8 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         m->duration_ms = strtoll(PQgetvalue(res, r, 5), NULL, 10);
         m->status = dup_value(res, r, 6);
     }
+    if (load_allows(out, c, qs, env, err) < 0)
+        goto cleanup;
     rc = 0;
 cleanup:
     PQclear(res);
@@ -186,6 +243,13 @@ void db_deployment_release(struct db_deployment *d)
         free(d->m[k].status);
     }
     free(d->m);
+    free(d->lint_json);
+    for (size_t k = 0; k < d->nallow; k++) {
+        free(d->allow[k].rule);
+        free(d->allow[k].file);
+        free(d->allow[k].reason);
+    }
+    free(d->allow);
     memset(d, 0, sizeof(*d));
 }
 

@@ -179,6 +179,7 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 "INSERT INTO %1$s.info VALUES ('lock-protocol', '2') ON CONFLICT (key) DO UPDATE SET value = '2';\n"
                 /* this transaction's id, for the foreign-write guard's list of dbdeploy's own (db/guard.h) */
                 "SELECT set_config('dbdeploy.ledger_xid', txid_current()::text, false);\n"
+                "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS lint jsonb;\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

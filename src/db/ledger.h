@@ -121,6 +121,14 @@ struct db_deployment_migration {
     char *status; /* applied, restored, failed */
 };
 
+/* A lint suppression that silenced a finding in the deployment (deployments.lint). */
+struct db_deployment_allow {
+    char *rule;
+    char *file;
+    int64_t line;
+    char *reason;
+};
+
 /* One row of <schema>.deployments with its migrations. Text is masked by the writer. */
 struct db_deployment {
     int64_t id; /* set by insert / load */
@@ -137,6 +145,9 @@ struct db_deployment {
     struct db_deployment_migration *m;
     size_t n;
     char *guard_json; /* the foreign-write guard's mark (db_write_mark_json; insert only), NULL when none */
+    char *lint_json;                   /* the lint stage's run as a JSON object (insert only), NULL when none */
+    struct db_deployment_allow *allow; /* suppressions used (load reads them back from lint_json) */
+    size_t nallow;
 };
 
 struct db_deployments {

@@ -97,6 +97,30 @@ int lint_run_set_severity(struct lint_run *r, const char *rule, enum lint_severi
     return 0;
 }
 
+void lint_run_configure(struct lint_run *r, const struct dd_strv *rules, uint64_t small_table)
+{
+    for (size_t i = 0; rules && i < rules->n; i++) {
+        char *rule = dd_xstrdup(rules->v[i]), *eq = strchr(rule, '=');
+        enum lint_severity s;
+        if (eq) {
+            *eq = '\0';
+            if (lint_severity_parse(eq + 1, &s) == 0)
+                lint_run_set_severity(r, rule, s);
+        }
+        free(rule);
+    }
+    r->small_table = small_table;
+}
+
+size_t lint_allowed_count(const struct lint_run *r)
+{
+    size_t n = 0;
+
+    for (size_t i = 0; i < r->nsup; i++)
+        n += r->sup[i].used && r->sup[i].reason;
+    return n;
+}
+
 void lint_run_add_table(struct lint_run *r, const char *name, double rows, int64_t bytes)
 {
     if (r->ntables == r->tables_alloc) {

@@ -107,8 +107,26 @@ void lint_run_add_new_table(struct lint_run *r, const char *name);
  */
 void lint_script(struct lint_run *r, const char *path, const char *sql, size_t len, bool single_tx);
 
+/*
+ * [lint] settings as config/ holds them: "RULE-ID=severity" strings (already checked there) and
+ * small-table rows. Unknown ids and values are ignored.
+ */
+void lint_run_configure(struct lint_run *r, const struct dd_strv *rules, uint64_t small_table);
+/* Suppressions that silenced at least one finding. */
+size_t lint_allowed_count(const struct lint_run *r);
+
 /* Output formats (append to out). */
 void lint_render_text(struct dd_buf *out, const struct lint_run *r);
+/* One line per suppression that silenced something: "allowed: RULE-ID at FILE:LINE (N): reason". */
+void lint_render_allowed(struct dd_buf *out, const struct lint_run *r);
+struct dd_json;
+/*
+ * The run as members of the JSON object j has open (the --json document of lint, the "lint"
+ * member of deploy's, the ledger's deployments.lint): files, statements, errors, warnings,
+ * findings [{file, line, col, severity, rule, message, hint}], suppressions [{file, line, rule,
+ * reason, used}].
+ */
+void lint_json_members(struct dd_json *j, const struct lint_run *r);
 void lint_render_github(struct dd_buf *out, const struct lint_run *r);
 void lint_render_json(struct dd_buf *out, const struct lint_run *r);
 

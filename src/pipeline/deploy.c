@@ -12,6 +12,7 @@
 
 static const struct stage deploy_stages[] = {
     {"preflight", stage_preflight_run, NULL, NULL, STAGE_READ_ONLY},
+    {"lint", stage_lint_run, NULL, NULL, STAGE_READ_ONLY},
     {"gate", stage_gate_run, NULL, NULL, STAGE_READ_ONLY},
     {"health-before", stage_health_before_run, NULL, NULL, STAGE_READ_ONLY},
     {"lock", stage_lock_run, NULL, NULL, 0},
@@ -60,6 +61,7 @@ void deploy_init(struct deploy *d)
     d->reverted = (struct engine_result)ENGINE_RESULT_INIT;
     d->mark = (struct db_write_mark)DB_WRITE_MARK_INIT;
     d->foreign = (struct db_foreign_writes)DB_FOREIGN_WRITES_INIT;
+    lint_run_init(&d->lint);
 }
 
 static int replan(struct deploy *d, bool lock, struct dd_error *err)
@@ -325,6 +327,13 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     else
         dd_json_null(&j, "deployment_id");
     dd_json_str(&j, "changelog", d->changelog_path);
+    if (d->linted) {
+        dd_json_obj_begin(&j, "lint");
+        lint_json_members(&j, &d->lint);
+        dd_json_obj_end(&j);
+    } else {
+        dd_json_null(&j, "lint");
+    }
     if (d->err && dd_error_isset(d->err)) {
         dd_json_obj_begin(&j, "error");
         dd_json_str(&j, "message", dd_error_msg(d->err));
@@ -342,10 +351,16 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
 
 void deploy_report(struct dd_buf *out, const struct deploy *d, bool json)
 {
-    if (json)
+    if (json) {
         json_report(out, d);
-    else
-        result_sentence(out, d);
+        return;
+    }
+    /* the lint stage's findings and the suppressions it honoured, before the verdict */
+    if (d->linted) {
+        lint_render_text(out, &d->lint);
+        lint_render_allowed(out, &d->lint);
+    }
+    result_sentence(out, d);
 }
 
 void deploy_release(struct deploy *d)
@@ -363,6 +378,7 @@ void deploy_release(struct deploy *d)
     db_write_mark_release(&d->mark);
     db_foreign_writes_release(&d->foreign);
     pipeline_run_release(&d->run);
+    lint_run_release(&d->lint);
     free(d->gate_env);
     free(d->error);
     free(d->changelog_path);

@@ -6,6 +6,8 @@
  *
  *   preflight      config, repository, migrations, applied files unchanged; nothing pending
  *                  ends here with "up to date"
+ *   lint           the pending migrations linted with the target's table sizes (lint/lint.h);
+ *                  an error-level finding blocks here, before anything changes
  *   gate           [gate] requires: every pending migration already applied on that
  *                  environment, successfully, with the same checksum (and its health, optionally)
  *   health-before  the application must be healthy before anything changes
@@ -19,7 +21,7 @@
  *                  restore so the history of a failure survives it
  *
  * Each stage is one file, stage_<name>.c, and talks to the others only through struct deploy.
- * Stages 1-3 are read-only and are all that --dry-run runs.
+ * Stages 1-4 are read-only and are all that --dry-run runs.
  */
 #include <time.h>
 
@@ -27,6 +29,7 @@
 #include "db/guard.h"
 #include "engine/engine.h"
 #include "health/health.h"
+#include "lint/lint.h"
 #include "pipeline/runner.h"
 
 struct dd_config;
@@ -98,6 +101,8 @@ struct deploy {
     char *error;          /* first line of the failure, masked, for the record */
     char *changelog_path; /* written by record, relative to the root */
     int64_t record_id;
+    struct lint_run lint; /* findings and suppressions of the lint stage */
+    bool linted;          /* the lint stage ran */
 };
 
 /* Prepare an empty deployment (every member in its empty state). */
@@ -115,6 +120,7 @@ void deploy_report(struct dd_buf *out, const struct deploy *d, bool json);
 /* Stages (pipeline/stage_*.c); ctx is the struct deploy. */
 int stage_preflight_run(void *ctx, char **note, struct dd_error *err);
 int stage_gate_run(void *ctx, char **note, struct dd_error *err);
+int stage_lint_run(void *ctx, char **note, struct dd_error *err);
 int stage_health_before_run(void *ctx, char **note, struct dd_error *err);
 int stage_lock_run(void *ctx, char **note, struct dd_error *err);
 int stage_backup_run(void *ctx, char **note, struct dd_error *err);
@@ -132,7 +138,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
 int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct dd_error *err);
 /* Append m to dep's migrations with its duration and status (applied, restored, failed). */
 void deploy_record_migration(struct db_deployment *dep, const struct migration *m, int64_t ms, const char *status);
-/* m must have room for dep->n migrations; strings live in dep or hold. */
+/* m must have room for dep->n migrations; strings (and the array of lint suppressions) live in dep or hold. */
 void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migration *m, struct dd_strv *hold,
                             struct repo *repo, const struct db_deployment *dep);
 
@@ -156,6 +162,9 @@ int deploy_recover(struct deploy *d, char **note, struct dd_error *err);
 int deploy_check_way_back(struct deploy *d, struct dd_error *err);
 /* "on failure: ..." for the plan (preflight note, --dry-run, --json), owned by the caller. */
 char *deploy_recovery_plan(const struct deploy *d);
+
+/* The target's table sizes into r (what makes a table big for lock rules); the lint stage and `lint ENV`. */
+int deploy_lint_catalog(struct lint_run *r, struct db_conn *db, struct dd_error *err);
 
 /* Shared by the health stages: probe cfg's endpoint, fill *res; 1 when none is configured. */
 int deploy_probe_health(struct health_result *res, const struct dd_config *cfg, const char *when, struct dd_error *err);

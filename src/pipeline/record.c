@@ -8,6 +8,8 @@
 #include "git/git.h"
 #include "util/clock.h"
 #include "util/fs.h"
+#include "util/json.h"
+#include "util/mask.h"
 
 /* "prod/20261121T101500Z-1a2b3c4.tar.zst": the archive relative to the backup dir. */
 static char *archive_label(const char *path)
@@ -68,6 +70,19 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
     }
     out->m = m;
     out->n = dep->n;
+    if (dep->nallow) {
+        /* the array is one more allocation that hold owns (freed with its strings) */
+        struct changelog_allow *a = dd_xcalloc(dep->nallow, sizeof(*a));
+        for (size_t i = 0; i < dep->nallow; i++) {
+            a[i].rule = dep->allow[i].rule;
+            a[i].file = dep->allow[i].file;
+            a[i].line = dep->allow[i].line;
+            a[i].reason = dep->allow[i].reason;
+        }
+        dd_strv_push_owned(hold, (char *)a);
+        out->allow = a;
+        out->nallow = dep->nallow;
+    }
 }
 
 void deploy_record_migration(struct db_deployment *dep, const struct migration *m, int64_t ms, const char *status)
@@ -82,6 +97,33 @@ void deploy_record_migration(struct db_deployment *dep, const struct migration *
     x->checksum = dd_xstrdup(m->checksum);
     x->duration_ms = ms;
     x->status = dd_xstrdup(status);
+}
+
+/* The lint stage's run for deployments.lint, and the suppressions it used for the changelog. */
+static void lint_to_record(struct db_deployment *dep, const struct deploy *d)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    struct dd_json j;
+
+    if (!d->linted)
+        return;
+    dd_json_init(&j, &b); /* masked, like every string of the record */
+    dd_json_obj_begin(&j, NULL);
+    lint_json_members(&j, &d->lint);
+    dd_json_obj_end(&j);
+    dep->lint_json = dd_buf_detach(&b, NULL);
+    dep->allow = dd_xcalloc(d->lint.nsup ? d->lint.nsup : 1, sizeof(*dep->allow));
+    for (size_t i = 0; i < d->lint.nsup; i++) {
+        const struct lint_suppression *s = &d->lint.sup[i];
+        struct db_deployment_allow *a = &dep->allow[dep->nallow];
+        if (!s->used || !s->reason)
+            continue;
+        a->rule = dd_mask_str(s->rule);
+        a->file = dd_mask_str(s->file);
+        a->line = s->line;
+        a->reason = dd_mask_str(s->reason);
+        dep->nallow++;
+    }
 }
 
 /* The in-memory deployment as the ledger will store it. */
@@ -121,6 +163,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
             deploy_record_migration(dep, d->plan.v[k].m, 0, "restored");
     if (d->applied.failed_index < d->plan.n)
         deploy_record_migration(dep, d->plan.v[d->applied.failed_index].m, 0, "failed");
+    lint_to_record(dep, d);
 }
 
 int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct dd_error *err)

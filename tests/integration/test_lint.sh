@@ -121,6 +121,21 @@ write_env "$env_proj" dev "$url" "[lint]" "small-table = 50"
 expect_rc 3 -C "$env_proj" lint dev
 assert_contains "$out" "small: ~100 rows" "small-table = 50"
 write_env "$env_proj" dev "$url"
+# ENV and FILEs: only those files, judged by the target's sizes (0002 alone; 0003 not linted)
+expect_rc 3 -C "$env_proj" lint dev migrations/0002_indexes.sql
+assert_eq "$(grep -c ': error: ' <<<"$out")" "1" "ENV + FILE: one finding"
+assert_contains "$out" "migrations/0002_indexes.sql:1:1: error: index-without-concurrently: big: ~200.0k rows, " "ENV + FILE: big table with its size"
+assert_contains "$err" "lint: 1 file, 2 statements: 1 error, 0 warnings" "ENV + FILE: only the named file"
+# a directory named like the environment where dbdeploy is started does not hide it (FILEs are
+# looked up under -C, so that is where a FILE named "dev" would be)
+mkdir -p dev
+expect_rc 3 -C "$env_proj" lint dev migrations/0002_indexes.sql
+assert_contains "$err" "lint: 1 file, 2 statements: 1 error, 0 warnings" "ENV beside a directory of its name"
+rmdir dev
+# a file that creates its own table: new, silent even with the catalog
+printf 'CREATE TABLE big2 (id int);\nCREATE INDEX big2_id ON big2 (id);\n' >"$env_proj/new.sql"
+expect_rc 0 -C "$env_proj" lint dev new.sql
+rm "$env_proj/new.sql"
 # the allow comment after the first statement is accepted by apply too
 expect_rc 0 -C "$env_proj" apply dev
 assert_eq "$(q "$url" "select count(*) from pg_indexes where indexname in ('big_a', 'small_a', 'fresh_a')")" "3" "applied"

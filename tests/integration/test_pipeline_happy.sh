@@ -30,7 +30,7 @@ assert_eq "$(q "$staging" "select count(*) from pg_namespace where nspname = 'db
 # staging, via the shorthand
 expect_rc 0 -C "$proj" staging
 assert_contains "$out" "deployed 5 migrations to staging" "staging deployed"
-for s in preflight gate health-before lock backup apply health-after record; do
+for s in preflight lint gate health-before lock backup apply health-after record; do
   assert_contains "$err" "$s" "stage line $s"
 done
 assert_eq "$(q "$staging" "select count(*) from dbdeploy.migrations")" "5" "staging ledger"
@@ -42,7 +42,7 @@ ls "$proj"/.dbdeploy/backups/staging/*.tar.zst >/dev/null || fail "no staging ar
 expect_rc 0 -C "$proj" --json deploy prod
 assert_eq "$(jq -r .result <<<"$out")" "applied" "json result"
 assert_eq "$(jq -r '.applied | length' <<<"$out")" "5" "json applied"
-assert_eq "$(jq -r '[.stages[].outcome] | join(",")' <<<"$out")" "ok,ok,ok,ok,ok,ok,ok,ok" "every stage ok"
+assert_eq "$(jq -r '[.stages[].outcome] | join(",")' <<<"$out")" "ok,ok,ok,ok,ok,ok,ok,ok,ok" "every stage ok"
 assert_eq "$(jq -r .gate <<<"$out")" "staging" "json gate"
 archive=$(jq -r .archive <<<"$out")
 [[ -f "$archive" ]] || fail "json archive path does not exist: $archive"

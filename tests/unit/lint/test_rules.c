@@ -297,6 +297,37 @@ static void test_renders_text_github_json(void **state)
     lint_run_release(&r);
 }
 
+/* [lint] settings as config/ keeps them, and the suppressions the deploy lists. */
+static void test_configure_and_allowed(void **state)
+{
+    struct lint_run r;
+    struct dd_strv rules = DD_STRV_INIT;
+    struct dd_buf b = DD_BUF_INIT;
+    const char *sql = "-- dbdeploy:allow truncate nothing reads orders any more\n"
+                      "TRUNCATE orders;\n"
+                      "-- dbdeploy:allow drop-table never used here\n"
+                      "DELETE FROM orders WHERE id = 1;\n"
+                      "DELETE FROM orders;\n";
+
+    (void)state;
+    lint_run_init(&r);
+    dd_strv_push(&rules, "delete-without-where=warning");
+    dd_strv_push(&rules, "cascade=off");
+    lint_run_configure(&r, &rules, 500);
+    assert_int_equal(r.small_table, 500);
+    lint_script(&r, "m/1.sql", sql, strlen(sql), true);
+    assert_int_equal(r.errors, 0);
+    assert_int_equal(r.warnings, 1); /* the DELETE, now a warning */
+    assert_int_equal(r.v[0].severity, LINT_WARNING);
+    assert_int_equal(r.nsup, 2);
+    assert_int_equal(lint_allowed_count(&r), 1); /* the unused drop-table suppression is not listed */
+    lint_render_allowed(&b, &r);
+    assert_string_equal(b.buf, "allowed: truncate at m/1.sql:1 (1 finding): nothing reads orders any more\n");
+    dd_buf_release(&b);
+    dd_strv_release(&rules);
+    lint_run_release(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -310,6 +341,7 @@ int main(void)
         cmocka_unit_test(test_validate_in_a_later_transaction_is_fine),
         cmocka_unit_test(test_set_not_null_after_validated_check),
         cmocka_unit_test(test_renders_text_github_json),
+        cmocka_unit_test(test_configure_and_allowed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
