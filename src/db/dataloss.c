@@ -144,10 +144,14 @@ int db_guard_new_leftovers(struct db_conn *c, const char *snapshot, struct dd_st
     const char *params[] = {idx, bar ? bar + 1 : "{}"};
     PGresult *res = PQexecParams(
         c->pg,
-        "SELECT 'i', i.indexrelid::regclass::text || ' on ' || i.indrelid::regclass::text FROM pg_index i "
+        "WITH t AS (SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname::text "
+        "ELSE n.nspname || '.' || c.relname END AS key FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace) "
+        "SELECT 'i', t.key || E'\\t' || i.indexrelid::regclass::text || ' on ' || i.indrelid::regclass::text "
+        "FROM pg_index i JOIN t ON t.oid = i.indrelid "
         "WHERE NOT i.indisvalid AND NOT i.indexrelid::int8 = ANY ($1::int8[]) "
-        "UNION ALL SELECT 'c', quote_ident(conname) || ' on ' || conrelid::regclass::text FROM pg_constraint "
-        "WHERE NOT convalidated AND conrelid <> 0 AND NOT oid::int8 = ANY ($2::int8[]) ORDER BY 1, 2",
+        "UNION ALL SELECT 'c', t.key || E'\\t' || quote_ident(conname) || ' on ' || conrelid::regclass::text "
+        "FROM pg_constraint JOIN t ON t.oid = conrelid "
+        "WHERE NOT convalidated AND NOT pg_constraint.oid::int8 = ANY ($2::int8[]) ORDER BY 1, 2",
         2, NULL, params, NULL, NULL, 0);
     int rc = -1;
 

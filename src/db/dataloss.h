@@ -26,8 +26,8 @@ int db_column_type(struct db_conn *c, const char *schema, const char *table, con
 /* Invalid indexes and unvalidated constraints as they are now (an opaque snapshot, caller frees). */
 int db_guard_snapshot(struct db_conn *c, char **out, struct dd_error *err);
 /*
- * Since snapshot: invalid indexes ("index on table") into indexes, and constraints left NOT
- * VALID ("constraint on table") into constraints.
+ * Since snapshot: invalid indexes into indexes, and constraints left NOT VALID into constraints,
+ * each as "KEY\tNAME on TABLE", KEY being the table as "table" (public) or "schema.table".
  */
 int db_guard_new_leftovers(struct db_conn *c, const char *snapshot, struct dd_strv *indexes,
                            struct dd_strv *constraints, struct dd_error *err);

@@ -32,6 +32,7 @@ struct db_ledger_row {
     int64_t duration_ms;
     char *git_commit; /* commit deployed from, NULL when not from git */
     char *git_blob;   /* blob id of the up file, NULL when not from git */
+    char *changes;    /* schema changes ("+table orders, -column orders.note"), NULL when none or unknown */
 };
 
 struct db_ledger {
@@ -63,6 +64,7 @@ struct db_ledger_entry {
     const char *git_commit;     /* NULL when not deployed from a commit */
     const char *git_blob;       /* NULL when not deployed from a commit */
     const struct db_body *body; /* db_apply_tx, db_tx_apply_step: runs the text instead (NULL: sent whole) */
+    const char *changes;        /* schema changes to record (NULL: none) */
 };
 
 /*

@@ -252,12 +252,13 @@ int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_en
      */
     char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                                 "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
-                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
-                                "$6, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, $7, $8, $9)",
+                                "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, "
+                                "$5::int, $6, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, $7, $8, "
+                                "$9, $10)",
                                 qs);
-    const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
-                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
-    const struct pq_query q = {insert, 9, params, NULL};
+    const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
+                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, e->changes};
+    const struct pq_query q = {insert, 10, params, NULL};
     int rc;
 
     to_text(version, e->version);
@@ -343,14 +344,14 @@ int db_ledger_start(struct db_conn *c, const char *schema, const struct db_ledge
     to_text(version, e->version);
     to_text(total, e->statements_total);
     if (strcmp(op, "apply") == 0) {
-        const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
-                                e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+        const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
+                                e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, e->changes};
         return ledger_exec(c,
                            "INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                            "statements_done, statements_total, dirty_op, applied_by, git_commit, git_blob, "
-                           "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'dirty', false, 0, $5::int, 'apply', "
-                           "$6, $7, $8, $9)",
-                           schema, 9, params, false, err);
+                           "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'dirty', false, 0, $5::int, "
+                           "'apply', $6, $7, $8, $9, $10)",
+                           schema, 10, params, false, err);
     } else {
         const char *params[] = {version, total};
         return ledger_exec(c,
@@ -458,14 +459,14 @@ int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledg
     /* the duration is the file's own: measured around it, since now() is the whole deployment's start */
     char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                                 "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
-                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
-                                "$6, $10::bigint, $7, $8, $9)",
+                                "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, "
+                                "$5::int, $6, $10::bigint, $7, $8, $9, $11)",
                                 qs);
-    const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
-                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms};
+    const char *params[] = {version,       e->name,     e->file,          e->checksum, total,     e->applied_by,
+                            e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms,          e->changes};
     /* what one psql session per file would drop between files: a role the file took (dropped
      * before the ledger row, which the deploy user writes), and SETs */
-    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 10, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
+    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 11, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
     uint64_t start = dd_now_ms();
     int failed_at, rc = -1;
 

@@ -77,6 +77,7 @@ int engine_guard_begin(struct engine_guard_mig *m, struct engine_guard *g, const
     m->s = s;
     m->body.run = run_body;
     m->body.arg = m;
+    m->changes = engine_step_changes(s);
     if (o->guard_data_loss == CONFIG_GUARD_OFF && o->guard_row_changes == CONFIG_GUARD_OFF &&
         o->guard_not_valid == CONFIG_GUARD_OFF && o->guard_invalid_index == CONFIG_GUARD_OFF)
         return 0;
@@ -100,6 +101,8 @@ void engine_guard_end(struct engine_guard_mig *m)
     lint_ops_release(&m->ops);
     free(m->snapshot);
     m->snapshot = NULL;
+    free(m->changes);
+    m->changes = NULL;
     m->active = false;
 }
 
@@ -303,6 +306,14 @@ static int run_probed(struct engine_guard_mig *m, struct db_conn *db, size_t k, 
     return rc;
 }
 
+/* "KEY\tTEXT" -> "TEXT" */
+static const char *after_tab(const char *s)
+{
+    const char *t = strchr(s, '\t');
+
+    return t ? t + 1 : s;
+}
+
 /* Invalid indexes and NOT VALID constraints the migration left (since the snapshot). */
 static int check_leftovers(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err)
 {
@@ -313,11 +324,16 @@ static int check_leftovers(struct engine_guard_mig *m, struct db_conn *db, struc
         goto cleanup;
     rc = 0;
     for (size_t i = 0; i < idx.n && rc == 0; i++)
-        rc =
-            violation(m, CHECK_INVALID_INDEX, LINT_DECL_DATA_LOSS, SIZE_MAX, err, "index %s is left invalid", idx.v[i]);
-    for (size_t i = 0; i < cons.n && rc == 0; i++)
-        rc = violation(m, CHECK_NOT_VALID, LINT_DECL_NOT_VALID, SIZE_MAX, err, "constraint %s is left NOT VALID",
-                       cons.v[i]);
+        rc = violation(m, CHECK_INVALID_INDEX, LINT_DECL_DATA_LOSS, SIZE_MAX, err, "index %s is left invalid",
+                       after_tab(idx.v[i]));
+    for (size_t i = 0; i < cons.n && rc == 0; i++) {
+        /* a table of this run had nothing to validate before it */
+        char *key = dd_xstrndup(cons.v[i], strcspn(cons.v[i], "\t"));
+        if (!dd_strv_contains(&m->g->new_tables, key))
+            rc = violation(m, CHECK_NOT_VALID, LINT_DECL_NOT_VALID, SIZE_MAX, err, "constraint %s is left NOT VALID",
+                           after_tab(cons.v[i]));
+        free(key);
+    }
 cleanup:
     dd_strv_release(&idx);
     dd_strv_release(&cons);
@@ -394,6 +410,8 @@ static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, stru
 
 int engine_guard_start(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err)
 {
+    if (!m->active)
+        return 0;
     free(m->snapshot);
     m->snapshot = NULL;
     return db_guard_snapshot(db, &m->snapshot, err);
@@ -411,7 +429,7 @@ int engine_guard_statement(struct engine_guard_mig *m, struct db_conn *db, size_
     bool own = false;
     int rc;
 
-    if (!needs_probe(m, k) || st->kind == SQL_KIND_NO_TX) {
+    if (!m->active || !needs_probe(m, k) || st->kind == SQL_KIND_NO_TX) {
         rc = db_exec_statement(db, m->s->exec.text.buf + st->start, st->end - st->start, se, err);
         created_before(m, k + 1);
         return rc;
@@ -434,6 +452,8 @@ int engine_guard_statement(struct engine_guard_mig *m, struct db_conn *db, size_
 
 int engine_guard_finish(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err)
 {
+    if (!m->active)
+        return 0;
     return check_leftovers(m, db, err);
 }
 
@@ -449,10 +469,15 @@ void engine_guard_explain_failure(struct engine_guard_mig *m, struct db_conn *db
             dd_error_detail(err,
                             "index %s is left invalid: drop it (DROP INDEX CONCURRENTLY) before running the "
                             "migration again",
-                            idx.v[i]);
+                            after_tab(idx.v[i]));
     dd_error_release(&ignored);
     dd_strv_release(&idx);
     dd_strv_release(&cons);
+}
+
+char *engine_step_changes(const struct engine_step *s)
+{
+    return lint_changes(s->exec.text.buf, s->exec.text.len);
 }
 
 /* --- narrowing --- */

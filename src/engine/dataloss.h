@@ -40,6 +40,7 @@ struct engine_guard_mig {
     bool active;         /* guarded (false: every check off, or the file does not parse) */
     char *snapshot;      /* invalid indexes and NOT VALID constraints before it ran */
     struct db_body body; /* for db_apply_tx / db_tx_apply_step */
+    char *changes;       /* lint_changes of its text, recorded in the ledger */
 };
 
 void engine_guard_init(struct engine_guard *g, const struct engine_opts *o);
@@ -54,13 +55,16 @@ int engine_guard_begin(struct engine_guard_mig *m, struct engine_guard *g, const
                        struct dd_error *err);
 void engine_guard_end(struct engine_guard_mig *m);
 
-/* No-transaction migrations: before the first statement, each statement, after the last. */
+/* No-transaction migrations: before the first statement, each statement, after the last (plain when inactive). */
 int engine_guard_start(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err);
 int engine_guard_statement(struct engine_guard_mig *m, struct db_conn *db, size_t k, struct db_sql_error *se,
                            struct dd_error *err);
 int engine_guard_finish(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err);
 /* After a failed statement: name the invalid indexes it left (a failed CREATE INDEX CONCURRENTLY). */
 void engine_guard_explain_failure(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err);
+
+/* What a step changes in the schema (lint_changes of its text); NULL when nothing. Caller frees. */
+char *engine_step_changes(const struct engine_step *s);
 
 /*
  * Whether changing a column from type `from` (pg_type.typname, typmod) to `to` can lose what it

@@ -98,21 +98,20 @@ static void fill_entry(struct step_ctx *c, const char *git_commit)
 }
 
 /*
- * Prepare the data-loss guard for c->s, an up migration (c->guard points at its storage):
- * c->guard stays set, and the ledger entry runs the text through it, only when it is active.
+ * Prepare the data-loss guard for c->s, an up migration (c->guard points at its storage, released
+ * by engine_guard_end): the ledger entry records its changes and runs the text through it when it
+ * is active.
  */
 static int guard_step(struct step_ctx *c, struct engine_guard *guard, struct dd_error *err)
 {
     struct engine_guard_mig *gm = c->guard;
 
-    c->guard = NULL;
     c->entry.body = NULL;
     if (engine_guard_begin(gm, guard, c->s, err) < 0)
         return -1;
-    if (gm->active) {
-        c->guard = gm;
+    c->entry.changes = gm->changes;
+    if (gm->active)
         c->entry.body = &gm->body;
-    }
     return 0;
 }
 
@@ -358,8 +357,9 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
                       struct dd_error *err)
 {
     struct engine_guard_mig gm;
-
     uint64_t wait = LOCK_RETRY_FIRST_MS;
+
+    memset(&gm, 0, sizeof(gm)); /* released after each file, also when a file failed before its guard began */
 
     log_info("applying %zu migration%s in one transaction", plan->n, plan->n == 1 ? "" : "s");
     for (uint32_t attempt = 0;; attempt++) {
@@ -418,6 +418,7 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
 {
     struct engine_guard_mig gm;
 
+    memset(&gm, 0, sizeof(gm));
     for (size_t i = 0; i < plan->n; i++) {
         struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying", &gm};
         int64_t ms = 0;

@@ -69,6 +69,12 @@ int lint_ops_read(struct lint_ops *out, const char *sql, size_t len, const struc
 /* The declaration of kind k covering statement stmt (LINT_DECL_FILE: any in the file), or NULL. */
 const struct lint_decl *lint_ops_declared(const struct lint_ops *o, enum lint_decl_kind k, size_t stmt);
 void lint_ops_release(struct lint_ops *o);
+/*
+ * The schema changes of a script from its parse tree, e.g. "+table orders, +column orders.note,
+ * -index orders_a, ~type orders.total, ~rename orders.note -> comment" (caller frees); NULL when
+ * it changes no table, column, index, view, sequence or schema, or does not parse.
+ */
+char *lint_changes(const char *sql, size_t len);
 /* "data-loss", "not-valid", "row-changes". */
 const char *lint_decl_name(enum lint_decl_kind k);
 

@@ -114,6 +114,17 @@ printf '[guard]\n\trow-changes = warning\n' >>"$proj/pipeline/dev.conf"
 attempt 0008 0
 assert_contains "$err" "warning: migrations/0008_bump.sql:1:1: UPDATE changed 1 row of items, which the migration does not declare" "warning"
 
+# --- what changed: recorded in the ledger, shown by status -v; plan shows it for pending files
+expect_rc 0 -C "$proj" -v status dev
+assert_contains "$out" "changes: -column orders.note" "status -v: the ledger recorded 0002's change"
+assert_contains "$out" "changes: +table orders, +table items, +table dup" "status -v: 0001's"
+expect_rc 0 -C "$proj" --json status dev
+assert_eq "$(jq -r '.migrations[] | select(.version == 7) | .changes' <<<"$out")" "+constraint items.items_pos" "json"
+printf 'CREATE TABLE notes (id int);\nALTER TABLE items ADD COLUMN x int, ALTER COLUMN id TYPE bigint;\nDROP INDEX IF EXISTS gone;\n' >"$m/0009_plan.sql"
+expect_rc 0 -C "$proj" plan dev
+assert_contains "$out" "changes: +table notes, +column items.x, ~type items.id, -index gone" "plan shows what a pending file changes"
+rm "$m/0009_plan.sql"
+
 # --- a failed CREATE UNIQUE INDEX CONCURRENTLY: the invalid index it leaves is named
 echo 'CREATE UNIQUE INDEX CONCURRENTLY dup_v ON dup (v);' >"$m/0009_unique.sql"
 attempt 0009 1
