@@ -73,7 +73,9 @@ const struct cli_spec cli_spec_apply = {
         "Applied migrations are verified first: a changed, renamed or missing file, a dirty migration or an "
         "out-of-order version blocks (exit 3) before anything runs. The deployment lock ([database] lock-wait) keeps "
         "two runs apart. Files that cannot run in a transaction run statement by statement (see "
-        "docs/migrations.md).",
+        "docs/migrations.md). The data-loss guard fails (exit 1, rolled back) a migration that destroyed rows or "
+        "values, changed rows of existing tables, or left an invalid index or a NOT VALID constraint without "
+        "declaring it with '-- dbdeploy:allow data-loss|row-changes|not-valid reason' (docs/guard.md).",
     .opts = apply_options,
     .min_args = 1,
     .max_args = 1,

@@ -68,6 +68,9 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
         dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", vt, state_color(it->state), state,
                     out_color(OUT_STDOUT, OUT_RESET), it->row && it->row->applied_at ? it->row->applied_at : "",
                     item_file(it));
+        /* -v: what each applied migration changed in the schema, as the ledger recorded it */
+        if (out_verbosity() == OUT_VERBOSE && it->row && it->row->changes)
+            dd_buf_addf(b, "%-20s changes: %s\n", "", it->row->changes);
     }
     /* a dirty migration stopped part-way: it is neither applied nor pending, so it is only counted below */
     dd_buf_addf(b, "\n%zu applied, %zu pending",
@@ -110,6 +113,7 @@ static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struc
         dd_json_str(&j, "applied_at", it->row ? it->row->applied_at : NULL);
         dd_json_str(&j, "applied_by", it->row ? it->row->applied_by : NULL);
         dd_json_str(&j, "git_commit", it->row ? it->row->git_commit : NULL);
+        dd_json_str(&j, "changes", it->row ? it->row->changes : NULL);
         if (it->row && it->row->state == DB_LEDGER_DIRTY) {
             dd_json_int(&j, "statements_done", it->row->statements_done);
             dd_json_int(&j, "statements_total", it->row->statements_total);

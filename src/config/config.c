@@ -48,6 +48,7 @@ struct setting {
 static const char *const transaction_choices[] = {"auto", "per-deploy", "per-migration", NULL};
 static const char *const strategy_choices[] = {"auto", "down", "backup", "none", NULL};
 static const char *const foreign_choices[] = {"refuse", "restore", NULL};
+static const char *const guard_choices[] = {"error", "warning", "off", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -87,6 +88,10 @@ static const struct setting settings[] = {
     {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
     {"lint", "small-table", SET_U32, CFG(lint.small_table), NULL},
     {"lint", "*", SET_LINTRULE, CFG(lint.rules), NULL},
+    {"guard", "data-loss", SET_CHOICE, CFG(guard.data_loss), guard_choices},
+    {"guard", "row-changes", SET_CHOICE, CFG(guard.row_changes), guard_choices},
+    {"guard", "not-valid", SET_CHOICE, CFG(guard.not_valid), guard_choices},
+    {"guard", "invalid-index", SET_CHOICE, CFG(guard.invalid_index), guard_choices},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */

@@ -83,6 +83,12 @@ struct dd_config {
         struct dd_strv rules; /* RULE-ID = error|warning|off, kept as "RULE-ID=severity" */
         uint32_t small_table; /* small-table: rows below which lock rules stay silent, default 10000 */
     } lint;
+    struct {                    /* [guard] (enum config_guard each, default error) */
+        unsigned data_loss;     /* data-loss: rows or values destroyed without a declaration */
+        unsigned row_changes;   /* row-changes: rows added or changed in tables that existed before */
+        unsigned not_valid;     /* not-valid: a constraint left NOT VALID without a declaration */
+        unsigned invalid_index; /* invalid-index: an index left invalid */
+    } guard;
 };
 
 /*
@@ -96,6 +102,8 @@ struct dd_config {
 
 /* [apply] transaction: one transaction for the whole deployment whenever every file allows it (auto). */
 enum config_transaction { CONFIG_TX_AUTO, CONFIG_TX_PER_DEPLOY, CONFIG_TX_PER_MIGRATION };
+/* [guard] KEY: what the apply-time data-loss guard does about what it finds (docs/guard.md). */
+enum config_guard { CONFIG_GUARD_ERROR, CONFIG_GUARD_WARNING, CONFIG_GUARD_OFF };
 /* [restore] strategy: how a failed deployment is undone (auto = the least destructive that works). */
 enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */

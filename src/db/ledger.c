@@ -38,7 +38,8 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
     dd_buf_addf(&sql,
                 "SELECT version, name, file, checksum, state, transactional, statements_done, statements_total, "
                 "dirty_op, error, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                "applied_by, duration_ms, git_commit, git_blob FROM %s.migrations ORDER BY version",
+                "applied_by, duration_ms, git_commit, git_blob, to_jsonb(m) ->> 'changes' FROM %s.migrations m "
+                "ORDER BY version",
                 qs);
     res = PQexec(c->pg, sql.buf);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -71,6 +72,7 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
         r->duration_ms = strtoll(PQgetvalue(res, i, 12), NULL, 10);
         r->git_commit = dup_value(res, i, 13);
         r->git_blob = dup_value(res, i, 14);
+        r->changes = dup_value(res, i, 15);
     }
     rc = 0;
 cleanup:
@@ -111,6 +113,7 @@ void db_ledger_release(struct db_ledger *l)
         free(r->applied_by);
         free(r->git_commit);
         free(r->git_blob);
+        free(r->changes);
     }
     free(l->rows);
     memset(l, 0, sizeof(*l));
@@ -180,6 +183,7 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 /* this transaction's id, for the foreign-write guard's list of dbdeploy's own (db/guard.h) */
                 "SELECT set_config('dbdeploy.ledger_xid', txid_current()::text, false);\n"
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS lint jsonb;\n"
+                "ALTER TABLE %1$s.migrations ADD COLUMN IF NOT EXISTS changes text;\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

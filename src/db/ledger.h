@@ -32,6 +32,7 @@ struct db_ledger_row {
     int64_t duration_ms;
     char *git_commit; /* commit deployed from, NULL when not from git */
     char *git_blob;   /* blob id of the up file, NULL when not from git */
+    char *changes;    /* schema changes ("+table orders, -column orders.note"), NULL when none or unknown */
 };
 
 struct db_ledger {
@@ -60,8 +61,20 @@ struct db_ledger_entry {
     bool transactional;
     int statements_total;
     const char *applied_by;
-    const char *git_commit; /* NULL when not deployed from a commit */
-    const char *git_blob;   /* NULL when not deployed from a commit */
+    const char *git_commit;     /* NULL when not deployed from a commit */
+    const char *git_blob;       /* NULL when not deployed from a commit */
+    const struct db_body *body; /* db_apply_tx, db_tx_apply_step: runs the text instead (NULL: sent whole) */
+    const char *changes;        /* schema changes to record (NULL: none) */
+};
+
+/*
+ * A migration's text run piece by piece inside its open transaction (the data-loss guard,
+ * engine/dataloss.c), instead of as one simple query. run returns -1 with err set; a server
+ * error fills *sqlerr with its position relative to the whole text.
+ */
+struct db_body {
+    int (*run)(void *arg, struct db_conn *c, struct db_sql_error *sqlerr, struct dd_error *err);
+    void *arg;
 };
 
 /*
@@ -184,6 +197,9 @@ int db_deployments_carry(struct db_conn *c, const char *schema, const char *depl
 /* One statement, sent as is (autocommit unless the script opened a transaction). */
 int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr,
                       struct dd_error *err);
+/* Like db_exec_statement (any number of statements); *affected: rows the last one reported (-1: none). */
+int db_exec_counted(struct db_conn *c, const char *sql, size_t len, int64_t *affected, struct db_sql_error *sqlerr,
+                    struct dd_error *err);
 /* Is a transaction block open (or failed) on the session? */
 bool db_in_transaction(const struct db_conn *c);
 /* ROLLBACK if a transaction is open; errors are ignored (used on failure paths). */

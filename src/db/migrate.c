@@ -124,8 +124,8 @@ static void cancel_from_signal(void *arg)
 }
 
 /* Simple-query the text; on a server error fill sqlerr with the position relative to text. */
-static int run_script(struct db_conn *c, const char *prefix, const char *text, struct db_sql_error *sqlerr,
-                      struct dd_error *err)
+static int run_script(struct db_conn *c, const char *prefix, const char *text, int64_t *affected,
+                      struct db_sql_error *sqlerr, struct dd_error *err)
 {
     struct dd_buf q = DD_BUF_INIT;
     PGcancel *cancel = NULL;
@@ -150,8 +150,11 @@ static int run_script(struct db_conn *c, const char *prefix, const char *text, s
     }
     while ((res = PQgetResult(c->pg))) {
         ExecStatusType st = PQresultStatus(res);
-        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
             done++; /* the server sends one result per statement: count them to know which one failed */
+            if (affected)
+                *affected = *PQcmdTuples(res) ? strtoll(PQcmdTuples(res), NULL, 10) : -1;
+        }
         if ((st == PGRES_FATAL_ERROR || st == PGRES_BAD_RESPONSE) && rc == 0) {
             db_sql_error_from_result(sqlerr, res, c->pg);
             sqlerr->position = sqlerr->position > prefix_chars ? sqlerr->position - prefix_chars : 0;
@@ -201,14 +204,17 @@ static void to_text(char out[32], int64_t v)
  * "BEGIN;<text>" as one simple query, then the ledger statement, COMMIT and RESET ALL as one
  * pipeline: two round trips for a whole migration and its ledger row, all or nothing.
  */
-static int run_with_ledger(struct db_conn *c, const char *text, const struct pq_query *ledger, const char *file,
-                           int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
+static int run_with_ledger(struct db_conn *c, const char *text, const struct db_body *ledger_body,
+                           const struct pq_query *ledger, const char *file, int64_t *duration_ms,
+                           struct db_sql_error *sqlerr, struct dd_error *err)
 {
     uint64_t start = dd_now_ms();
     int failed_at;
 
     *duration_ms = 0;
-    if (run_script(c, TX_PREFIX, text, sqlerr, err) < 0)
+    if ((ledger_body ? run_script(c, "", "BEGIN", NULL, sqlerr, err) < 0 ||
+                           ledger_body->run(ledger_body->arg, c, sqlerr, err) < 0
+                     : run_script(c, TX_PREFIX, text, NULL, sqlerr, err) < 0))
         goto failed;
     if (!db_in_transaction(c))
         log_warn("%s ended the transaction itself; its ledger row is written separately", file);
@@ -246,17 +252,18 @@ int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_en
      */
     char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                                 "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
-                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
-                                "$6, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, $7, $8, $9)",
+                                "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, "
+                                "$5::int, $6, (extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint, $7, $8, "
+                                "$9, $10)",
                                 qs);
-    const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
-                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
-    const struct pq_query q = {insert, 9, params, NULL};
+    const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
+                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, e->changes};
+    const struct pq_query q = {insert, 10, params, NULL};
     int rc;
 
     to_text(version, e->version);
     to_text(total, e->statements_total);
-    rc = run_with_ledger(c, text, &q, e->file, duration_ms, sqlerr, err);
+    rc = run_with_ledger(c, text, e->body, &q, e->file, duration_ms, sqlerr, err);
     free(insert);
     free(qs);
     return rc;
@@ -273,7 +280,7 @@ int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const c
     int rc;
 
     to_text(v, version);
-    rc = run_with_ledger(c, text, &q, "the down migration", duration_ms, sqlerr, err);
+    rc = run_with_ledger(c, text, NULL, &q, "the down migration", duration_ms, sqlerr, err);
     free(del);
     free(qs);
     return rc;
@@ -281,9 +288,18 @@ int db_revert_tx(struct db_conn *c, const char *schema, int64_t version, const c
 
 int db_exec_statement(struct db_conn *c, const char *sql, size_t len, struct db_sql_error *sqlerr, struct dd_error *err)
 {
-    char *stmt = dd_xstrndup(sql, len);
-    int rc = run_script(c, "", stmt, sqlerr, err);
+    return db_exec_counted(c, sql, len, NULL, sqlerr, err);
+}
 
+int db_exec_counted(struct db_conn *c, const char *sql, size_t len, int64_t *affected, struct db_sql_error *sqlerr,
+                    struct dd_error *err)
+{
+    char *stmt = dd_xstrndup(sql, len);
+    int rc;
+
+    if (affected)
+        *affected = -1;
+    rc = run_script(c, "", stmt, affected, sqlerr, err);
     free(stmt);
     return rc;
 }
@@ -328,14 +344,14 @@ int db_ledger_start(struct db_conn *c, const char *schema, const struct db_ledge
     to_text(version, e->version);
     to_text(total, e->statements_total);
     if (strcmp(op, "apply") == 0) {
-        const char *params[] = {version,       e->name,       e->file,     e->checksum,     total,
-                                e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+        const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
+                                e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, e->changes};
         return ledger_exec(c,
                            "INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                            "statements_done, statements_total, dirty_op, applied_by, git_commit, git_blob, "
-                           "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'dirty', false, 0, $5::int, 'apply', "
-                           "$6, $7, $8, $9)",
-                           schema, 9, params, false, err);
+                           "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'dirty', false, 0, $5::int, "
+                           "'apply', $6, $7, $8, $9, $10)",
+                           schema, 10, params, false, err);
     } else {
         const char *params[] = {version, total};
         return ledger_exec(c,
@@ -443,20 +459,20 @@ int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledg
     /* the duration is the file's own: measured around it, since now() is the whole deployment's start */
     char *insert = dd_xasprintf("INSERT INTO %s.migrations (version, name, file, checksum, state, transactional, "
                                 "statements_done, statements_total, applied_by, duration_ms, git_commit, git_blob, "
-                                "dbdeploy_version) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, $5::int, "
-                                "$6, $10::bigint, $7, $8, $9)",
+                                "dbdeploy_version, changes) VALUES ($1::bigint, $2, $3, $4, 'applied', true, $5::int, "
+                                "$5::int, $6, $10::bigint, $7, $8, $9, $11)",
                                 qs);
-    const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
-                            e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms};
+    const char *params[] = {version,       e->name,     e->file,          e->checksum, total,     e->applied_by,
+                            e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms,          e->changes};
     /* what one psql session per file would drop between files: a role the file took (dropped
      * before the ledger row, which the deploy user writes), and SETs */
-    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 10, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
+    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 11, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
     uint64_t start = dd_now_ms();
     int failed_at, rc = -1;
 
     to_text(version, e->version);
     to_text(total, e->statements_total);
-    if (run_script(c, "", text, sqlerr, err) < 0)
+    if ((e->body ? e->body->run(e->body->arg, c, sqlerr, err) : run_script(c, "", text, NULL, sqlerr, err)) < 0)
         goto cleanup;
     if (!db_in_transaction(c)) {
         dd_error_set(err, DD_EINPUT, "%s ended the deployment's transaction itself", e->file);

@@ -67,6 +67,7 @@ struct engine_opts {
     unsigned transaction;   /* enum config_transaction: one transaction for the whole plan when possible */
     engine_explain_fn explain;
     void *explain_arg;
+    unsigned guard_data_loss, guard_row_changes, guard_not_valid, guard_invalid_index; /* enum config_guard */
 };
 
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */

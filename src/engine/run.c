@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "engine/dataloss.h"
 #include "util/clock.h"
 #include "util/interrupt.h"
 #include "util/mask.h"
@@ -17,7 +18,8 @@ struct step_ctx {
     const struct engine_opts *o;
     const struct engine_step *s;
     struct db_ledger_entry entry;
-    const char *verb; /* "applying" / "rolling back" */
+    const char *verb;               /* "applying" / "rolling back" */
+    struct engine_guard_mig *guard; /* the data-loss guard of an up migration; NULL when unguarded */
 };
 
 static const char *nonempty(const char *s)
@@ -93,6 +95,24 @@ static void fill_entry(struct step_ctx *c, const char *git_commit)
     c->entry.applied_by = c->o->applied_by;
     c->entry.git_commit = nonempty(git_commit);
     c->entry.git_blob = nonempty(m->up.blob_id);
+}
+
+/*
+ * Prepare the data-loss guard for c->s, an up migration (c->guard points at its storage, released
+ * by engine_guard_end): the ledger entry records its changes and runs the text through it when it
+ * is active.
+ */
+static int guard_step(struct step_ctx *c, struct engine_guard *guard, struct dd_error *err)
+{
+    struct engine_guard_mig *gm = c->guard;
+
+    c->entry.body = NULL;
+    if (engine_guard_begin(gm, guard, c->s, err) < 0)
+        return -1;
+    c->entry.changes = gm->changes;
+    if (gm->active)
+        c->entry.body = &gm->body;
+    return 0;
 }
 
 static int set_timeouts(struct step_ctx *c, struct dd_error *err)
@@ -188,7 +208,8 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
     uint64_t start = dd_now_ms();
     int done = 0;
 
-    if (set_timeouts(c, err) < 0 || db_ledger_start(c->db, c->o->schema, &c->entry, op, err) < 0)
+    if (set_timeouts(c, err) < 0 || db_ledger_start(c->db, c->o->schema, &c->entry, op, err) < 0 ||
+        (c->guard && engine_guard_start(c->guard, c->db, err) < 0))
         return -1;
     for (size_t k = 0; k < x->stmts.n; k++) {
         const struct sql_stmt *st = &x->stmts.stmts[k];
@@ -197,7 +218,8 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
         char *msg;
 
         log_detail("  statement %zu of %zu at line %u", k + 1, x->stmts.n, st->line);
-        if (db_exec_statement(c->db, x->text.buf + st->start, st->end - st->start, &se, err) < 0) {
+        if ((c->guard ? engine_guard_statement(c->guard, c->db, k, &se, err)
+                      : db_exec_statement(c->db, x->text.buf + st->start, st->end - st->start, &se, err)) < 0) {
             if (se.message)
                 sql_failure(err, c, &se, st->start, st->end - st->start, st, k + 1);
             db_sql_error_release(&se);
@@ -206,6 +228,7 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
                 dd_error_detail(err, "the ledger could not record the failure: %s", dd_error_msg(&ignored));
             free(msg);
             dd_error_release(&ignored);
+            engine_guard_explain_failure(c->guard, c->db, err);
             dirty_hint(err, c, done);
             return -1;
         }
@@ -223,6 +246,16 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
         dd_error_release(&ignored);
         dd_error_hint(err, "Close every BEGIN with COMMIT; the open transaction was rolled back and the migration is "
                            "marked dirty.");
+        return -1;
+    }
+    if (c->guard && engine_guard_finish(c->guard, c->db, err) < 0) {
+        struct dd_error ignored = DD_ERROR_INIT;
+        char *msg = dd_mask_str(dd_error_msg(err));
+        db_ledger_fail(c->db, c->o->schema, c->entry.version, done, msg, &ignored);
+        free(msg);
+        dd_error_release(&ignored);
+        dd_error_detail(err, "%s", err->hint ? err->hint : "");
+        dirty_hint(err, c, done);
         return -1;
     }
     *duration_ms = (int64_t)(dd_now_ms() - start);
@@ -286,7 +319,8 @@ static void one_tx_failure(struct step_ctx *c, struct db_sql_error *se, size_t n
 
 /* One attempt: BEGIN, every file with its ledger row, COMMIT. *failed is the step that failed. */
 static int one_tx_attempt(struct engine_result *res, struct step_ctx *c, const struct engine_plan *plan,
-                          const char *git_commit, struct db_sql_error *se, size_t *failed, struct dd_error *err)
+                          const char *git_commit, struct engine_guard *guard, struct db_sql_error *se, size_t *failed,
+                          struct dd_error *err)
 {
     res->n = 0;
     *failed = plan->n - 1; /* a failing COMMIT is blamed on the last file */
@@ -301,9 +335,12 @@ static int one_tx_attempt(struct engine_result *res, struct step_ctx *c, const s
         if (dd_interrupt_pending())
             return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d after %zu of %zu migrations",
                                 dd_interrupt_signal(), i, plan->n);
-        if (set_timeouts(c, err) < 0 ||
-            db_tx_apply_step(c->db, c->o->schema, &c->entry, c->s->exec.text.buf, &ms, se, err) < 0)
+        if (set_timeouts(c, err) < 0 || guard_step(c, guard, err) < 0 ||
+            db_tx_apply_step(c->db, c->o->schema, &c->entry, c->s->exec.text.buf, &ms, se, err) < 0) {
+            engine_guard_end(c->guard);
             return -1;
+        }
+        engine_guard_end(c->guard);
         res->v[res->n].version = c->s->m->version;
         res->v[res->n].file = c->s->script->path;
         res->v[res->n].duration_ms = ms;
@@ -316,16 +353,20 @@ static int one_tx_attempt(struct engine_result *res, struct step_ctx *c, const s
 
 /* The whole plan in one transaction; a lock timeout anywhere reruns all of it. */
 static int run_one_tx(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
-                      const struct engine_opts *o, const char *git_commit, struct dd_error *err)
+                      const struct engine_opts *o, const char *git_commit, struct engine_guard *guard,
+                      struct dd_error *err)
 {
+    struct engine_guard_mig gm;
     uint64_t wait = LOCK_RETRY_FIRST_MS;
+
+    memset(&gm, 0, sizeof(gm)); /* released after each file, also when a file failed before its guard began */
 
     log_info("applying %zu migration%s in one transaction", plan->n, plan->n == 1 ? "" : "s");
     for (uint32_t attempt = 0;; attempt++) {
-        struct step_ctx c = {db, o, NULL, {0}, "applying"};
+        struct step_ctx c = {db, o, NULL, {0}, "applying", &gm};
         struct db_sql_error se = DB_SQL_ERROR_INIT;
         size_t failed;
-        int rc = one_tx_attempt(res, &c, plan, git_commit, &se, &failed, err);
+        int rc = one_tx_attempt(res, &c, plan, git_commit, guard, &se, &failed, err);
 
         if (rc == 0) {
             for (size_t i = 0; i < res->n; i++)
@@ -349,22 +390,39 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
     }
 }
 
+static int run_steps(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+                     const struct engine_opts *o, const char *git_commit, struct engine_guard *guard,
+                     struct dd_error *err);
+
 int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
                const struct engine_opts *o, const char *git_commit, struct dd_error *err)
 {
-    int one;
+    struct engine_guard guard;
+    int one, rc;
 
     *res = (struct engine_result)ENGINE_RESULT_INIT;
     res->v = dd_xcalloc(plan->n ? plan->n : 1, sizeof(*res->v));
     one = engine_plan_one_transaction(plan, o, err);
     if (one < 0)
         return -1;
-    if (one)
-        return run_one_tx(res, db, plan, o, git_commit, err);
+    engine_guard_init(&guard, o);
+    rc = one ? run_one_tx(res, db, plan, o, git_commit, &guard, err)
+             : run_steps(res, db, plan, o, git_commit, &guard, err);
+    engine_guard_release(&guard);
+    return rc;
+}
+
+static int run_steps(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+                     const struct engine_opts *o, const char *git_commit, struct engine_guard *guard,
+                     struct dd_error *err)
+{
+    struct engine_guard_mig gm;
+
+    memset(&gm, 0, sizeof(gm));
     for (size_t i = 0; i < plan->n; i++) {
-        struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying"};
+        struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying", &gm};
         int64_t ms = 0;
-        int rc;
+        int rc = 0;
 
         if (dd_interrupt_pending()) {
             res->failed_index = i;
@@ -372,7 +430,13 @@ int engine_run(struct engine_result *res, struct db_conn *db, const struct engin
                                 dd_interrupt_signal(), i, plan->n);
         }
         fill_entry(&c, git_commit);
-        if (c.s->skip_sql) {
+        if (plan->down || c.s->skip_sql)
+            c.guard = NULL; /* down files undo what the up created: not guarded */
+        else
+            rc = guard_step(&c, guard, err);
+        if (rc < 0) {
+            /* a declaration without a reason: nothing ran */
+        } else if (c.s->skip_sql) {
             log_warn("%s has no down migration: only its ledger row is removed", c.s->m->up.path);
             rc = db_ledger_remove(db, o->schema, c.entry.version, err);
         } else if (c.s->exec.mode == MIGRATION_EXEC_NO_TX) {
@@ -388,6 +452,7 @@ int engine_run(struct engine_result *res, struct db_conn *db, const struct engin
         } else {
             rc = run_tx(&c, &ms, err);
         }
+        engine_guard_end(c.guard);
         if (rc < 0) {
             res->failed_index = i;
             dd_error_wrap(err, "%s %s %s %s", c.verb, migration_display(c.s->m), plan->down ? "on" : "to", o->env);

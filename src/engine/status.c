@@ -24,6 +24,10 @@ void engine_opts_from_config(struct engine_opts *o, const struct dd_config *cfg)
     o->lock_timeout_ms = cfg->lock_timeout_ms;
     o->statement_timeout_ms = cfg->statement_timeout_ms;
     o->transaction = cfg->apply.transaction;
+    o->guard_data_loss = cfg->guard.data_loss;
+    o->guard_row_changes = cfg->guard.row_changes;
+    o->guard_not_valid = cfg->guard.not_valid;
+    o->guard_invalid_index = cfg->guard.invalid_index;
 }
 
 static const char *base(const char *path)

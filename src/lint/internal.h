@@ -116,5 +116,7 @@ void lint_rules_check(struct lint_file *f, const struct lj_node *tag);
  */
 void lint_emit(struct lint_file *f, int rule, const char *table, const char *fmt, ...) DD_PRINTF(4, 5);
 bool lint_table_is_new(const struct lint_run *r, const char *table);
+/* Collect the file's allow comments into f->allows (and f->run->sup); bad ones become findings. */
+void lint_scan_allows(struct lint_file *f, const struct lint_parsed *p);
 
 #endif

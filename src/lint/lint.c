@@ -347,7 +347,7 @@ static void scan_gap(struct lint_file *f, size_t from, size_t to, size_t prev, s
 }
 
 /* Text before the first statement is the file header: its allow comments cover the whole file. */
-static void scan_allows(struct lint_file *f, const struct lint_parsed *p)
+void lint_scan_allows(struct lint_file *f, const struct lint_parsed *p)
 {
     size_t from = 0;
 
@@ -381,7 +381,7 @@ void lint_script(struct lint_run *r, const char *path, const char *sql, size_t l
         add_finding(r, path, line, col, R_SYNTAX, dd_xstrdup(msg));
         goto cleanup;
     }
-    scan_allows(&f, &p);
+    lint_scan_allows(&f, &p);
     for (size_t i = 0; i < p.n; i++) {
         f.stmt = i;
         f.pstmt = &p.v[i];

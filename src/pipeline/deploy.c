@@ -4,6 +4,7 @@
 
 #include "config/config.h"
 #include "db/db.h"
+#include "engine/dataloss.h"
 #include "engine/execute.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -182,9 +183,14 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
         dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
                     d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
                     d->set.commit ? d->set.commit : "");
-        for (size_t i = 0; i < d->plan.n; i++)
+        for (size_t i = 0; i < d->plan.n; i++) {
+            char *changes = engine_step_changes(&d->plan.v[i]);
             dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,
                         d->plan.v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
+            if (changes)
+                dd_buf_addf(b, "      changes: %s\n", changes);
+            free(changes);
+        }
         {
             char *rp = deploy_recovery_plan(d);
             dd_buf_addf(b, "%s\n", rp);
@@ -308,6 +314,11 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
         dd_json_str(&j, "file", d->plan.v[i].script->path);
         dd_json_str(&j, "checksum", d->plan.v[i].m->checksum);
         dd_json_bool(&j, "transaction", d->plan.v[i].exec.mode == MIGRATION_EXEC_TX);
+        {
+            char *changes = engine_step_changes(&d->plan.v[i]);
+            dd_json_str(&j, "changes", changes);
+            free(changes);
+        }
         if (d->show_sql)
             dd_json_str(&j, "sql", d->plan.v[i].exec.text.buf);
         dd_json_obj_end(&j);

@@ -123,6 +123,7 @@ assert_contains "$out" "1, newest 1" "listing shows the applied migrations"
 cat >"$proj/migrations/0002_after.up.sql" <<'SQL'
 CREATE TABLE app.after_backup (id int PRIMARY KEY);
 INSERT INTO app.after_backup VALUES (1);
+-- dbdeploy:allow row-changes marks the customers touched after the backup
 UPDATE sales.customer SET name = name || '!' WHERE id < 100;
 SQL
 commit_all "$proj" "second migration"

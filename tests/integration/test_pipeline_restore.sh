@@ -35,12 +35,13 @@ prod_dump() {
 
 # 1. SQL failure in the 3rd of 5, after 2 committed
 five_migrations "$proj"
-printf 'CREATE TABLE t3 (id int);\nINSERT INTO customers VALUES (3, %s);\n' "'imported'" >"$proj/migrations/0003_t3.up.sql"
+printf 'CREATE TABLE t3 (id int);\n-- dbdeploy:allow row-changes imports a customer\nINSERT INTO customers VALUES (3, %s);\n' \
+  "'imported'" >"$proj/migrations/0003_t3.up.sql"
 commit_all "$proj" "five tables and an import"
 expect_rc 0 -C "$proj" deploy staging
 prod_dump >"$PWD/before.sql"
 expect_rc 4 -C "$proj" deploy prod
-assert_contains "$err" "error: migrations/0003_t3.up.sql:2:1: duplicate key value violates unique constraint" "failing file and line"
+assert_contains "$err" "error: migrations/0003_t3.up.sql:3:1: duplicate key value violates unique constraint" "failing file and line"
 assert_contains "$err" "detail: Key (id)=(3) already exists." "server detail"
 assert_contains "$err" "hint: The database was restored from" "restore hint"
 assert_contains "$err" "restore        ok" "restore stage line"
