@@ -42,6 +42,8 @@ struct changelog_entry {
     const char *recovery; /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     const struct changelog_migration *m;
     size_t n;
+    const char *kind;     /* the command that made the change (apply, rollback, mark...); NULL or "deploy" */
+    const char *git_user; /* "Name <email>" from git config of who ran it; NULL when unknown */
 };
 
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e);

@@ -7,6 +7,8 @@
 #include "backup/backup.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "pipeline/event.h"
+#include "util/identity.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/out.h"
@@ -65,29 +67,6 @@ static void describe(const struct backup_manifest *h, const char *archive, const
              h->database, h->started_at, commit, h->n_applied, h->n_applied == 1 ? "" : "s");
 }
 
-/* Ask on a terminal; refuse anywhere else (no_tty_code), since nobody could have answered. */
-int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_errcode no_tty_code)
-{
-    char answer[128];
-    size_t n;
-
-    if (!isatty(STDIN_FILENO)) {
-        dd_error_set(&ctx->err, no_tty_code, "refusing to %s without confirmation: standard input is not a terminal",
-                     verb);
-        dd_error_hint(&ctx->err, "Pass --yes to %s without asking.", verb);
-        return -1;
-    }
-    log_warn("type '%s' to go ahead, anything else to stop:", env);
-    if (!fgets(answer, sizeof(answer), stdin))
-        answer[0] = '\0';
-    n = strcspn(answer, "\r\n");
-    answer[n] = '\0';
-    if (strcmp(answer, env) == 0)
-        return 0;
-    dd_error_set(&ctx->err, DD_EBLOCKED, "%s of %s not confirmed; nothing was changed", verb, env);
-    return -1;
-}
-
 static void print_result(const struct backup_restore_result *r, const char *archive, const char *env)
 {
     struct dd_buf b = DD_BUF_INIT;
@@ -141,9 +120,11 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     struct backup_manifest header = BACKUP_MANIFEST_INIT;
     struct backup_restore_result res = BACKUP_RESTORE_RESULT_INIT;
     struct backup_restore_request req;
-    char *archive = NULL, *conninfo = NULL, *password = NULL, size[32];
+    char *archive = NULL, *conninfo = NULL, *password = NULL, *who = NULL, size[32];
+    struct event ev;
     int rc = -1, parsed = cli_parse(ctx, &cli_spec_restore, &o, argc, argv, &args);
 
+    memset(&ev, 0, sizeof(ev));
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;
         goto cleanup;
@@ -178,7 +159,13 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         .force = o.force,
         .dir = ctx->cfg->backup.dir,
     };
+    who = dd_whoami();
+    cli_want_repo(ctx); /* for the git identity; a restore needs no repository */
+    cli_event_init(&ev, ctx, header.git_commit, who);
     if (backup_restore(&res, &req, &ctx->err) < 0)
+        goto cleanup;
+    /* the ledger is now the archive's: the event goes into it, after the switch, so it survives */
+    if (cli_event_record(&ev, ctx, "restored", archive) < 0)
         goto cleanup;
     dd_format_bytes(size, sizeof(size), res.manifest.dump_size);
     log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u other session%s ended)", res.database,
@@ -186,6 +173,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     print_result(&res, archive, ctx->cfg->env);
     rc = 0;
 cleanup:
+    event_release(&ev);
+    free(who);
     backup_restore_result_release(&res);
     backup_manifest_release(&header);
     dd_free_secret(password);

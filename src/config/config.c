@@ -87,6 +87,8 @@ static const struct setting settings[] = {
     {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
     {"lint", "small-table", SET_U32, CFG(lint.small_table), NULL},
     {"lint", "*", SET_LINTRULE, CFG(lint.rules), NULL},
+    {"environment", "protected", SET_BOOL, CFG(environment.protected_env), NULL},
+    {"deploy", "branches", SET_STRING, CFG(deploy.branches), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -684,6 +686,7 @@ void config_free(struct dd_config *cfg)
     dd_strv_release(&cfg->health.headers);
     free(cfg->health.ca_file);
     free(cfg->gate.requires);
+    free(cfg->deploy.branches);
     dd_strv_release(&cfg->lint.rules);
     free(cfg);
 }

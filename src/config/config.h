@@ -83,6 +83,12 @@ struct dd_config {
         struct dd_strv rules; /* RULE-ID = error|warning|off, kept as "RULE-ID=severity" */
         uint32_t small_table; /* small-table: rows below which lock rules stay silent, default 10000 */
     } lint;
+    struct {                /* [environment] */
+        bool protected_env; /* protected: commands that change the database outside deploy need confirmation */
+    } environment;
+    struct {            /* [deploy] */
+        char *branches; /* branches: space-separated glob patterns HEAD must be contained in; NULL = any */
+    } deploy;
 };
 
 /*

@@ -136,6 +136,8 @@ struct db_deployment {
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
     struct db_deployment_migration *m;
     size_t n;
+    char *kind;     /* deploy, apply, rollback, mark, restore, adopt, undo; NULL (read: "deploy") on old rows */
+    char *git_user; /* "Name <email>" from git config of who ran it; NULL when unknown */
 };
 
 struct db_deployments {

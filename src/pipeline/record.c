@@ -47,6 +47,8 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
     }
     out->error = dep->error;
     out->recovery = dep->recovery;
+    out->kind = dep->kind;
+    out->git_user = dep->git_user;
     for (size_t i = 0; i < dep->n; i++) {
         struct repo_commit_info ci = REPO_COMMIT_INFO_INIT;
         struct dd_error ignored = DD_ERROR_INIT;
