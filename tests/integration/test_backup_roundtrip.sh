@@ -147,6 +147,10 @@ done
 
 expect_rc 0 -C "$proj" restore prod "$archive" --yes
 assert_contains "$err" "restore" "restore stage line"
+# the restore goes on record in the restored ledger; apart from that row it is the captured state
+assert_eq "$(q "$url" "select kind || ' ' || result from dbdeploy.deployments order by id desc limit 1")" \
+  "restore restored" "the restore is recorded after the switch"
+q "$url" "DELETE FROM dbdeploy.deployments WHERE kind = 'restore'; SELECT setval('dbdeploy.deployments_id_seq', 1)" >/dev/null
 after=$(full_dump "$url")
 if [[ "$after" != "$before" ]]; then
   diff <(echo "$before") <(echo "$after") | head -40 >&2
@@ -164,5 +168,6 @@ if wait "$app_pid"; then fail "the application session survived the switch"; fi
 
 # restoring again from the same archive is idempotent
 expect_rc 0 -C "$proj" -q restore prod latest --yes
+q "$url" "DELETE FROM dbdeploy.deployments WHERE kind = 'restore'; SELECT setval('dbdeploy.deployments_id_seq', 1)" >/dev/null
 [[ "$(full_dump "$url")" == "$before" ]] || fail "second restore differs"
 pass "round trip restores the captured database exactly"
