@@ -114,3 +114,11 @@ expect_rc 0 -C "$proj" changelog prod
 assert_contains "$(cat "$log")" "## Applied outside a deployment — prod" "outside section"
 assert_contains "$(awk '/^## Applied outside/{f=1} f' "$log")" "- Deployed by: $me@" "the ledger's user, not —"
 pass "changelog: migrations applied outside a deployment name who applied them"
+
+# init writes prod as a protected environment
+fresh=$PWD/fresh
+git_init "$fresh"
+expect_rc 0 -C "$fresh" init
+assert_eq "$(git config -f "$fresh/pipeline/prod.conf" --get environment.protected)" "true" "init protects prod"
+assert_eq "$(git config -f "$fresh/pipeline/staging.conf" --get environment.protected || echo unset)" "unset" "staging is not"
+pass "init: prod is protected"
