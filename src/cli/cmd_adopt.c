@@ -63,7 +63,8 @@ const struct cli_spec cli_spec_adopt = {
         "checksums, so a team can switch tools without re-running anything. No migration SQL runs.",
     .details = "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
                "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. The "
-               "other tool's table is only read.",
+               "other tool's table is only read. Each run that changes something is recorded like a deployment (kind "
+               "adopt, in 'dbdeploy log' and the changelog).",
     .opts = adopt_options,
     .min_args = 1,
     .max_args = 1,

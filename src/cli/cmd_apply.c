@@ -75,7 +75,8 @@ const struct cli_spec cli_spec_apply = {
         "Applied migrations are verified first: a changed, renamed or missing file, a dirty migration or an "
         "out-of-order version blocks (exit 3) before anything runs. The deployment lock ([database] lock-wait) keeps "
         "two runs apart. Files that cannot run in a transaction run statement by statement (see "
-        "docs/migrations.md).",
+        "docs/migrations.md). Each run that changes something is recorded like a deployment (kind apply, in 'dbdeploy "
+        "log' and the changelog).",
     .opts = apply_options,
     .min_args = 1,
     .max_args = 1,

@@ -28,7 +28,8 @@ const struct cli_spec cli_spec_mark = {
     .details =
         "After a no-transaction migration stopped part-way, finish (or undo) its remaining statements by hand, then "
         "record the outcome: --applied if the database now has everything the file does, --pending if you undid it. "
-        "--applied on a modified file records its current checksum (you are vouching for it).",
+        "--applied on a modified file records its current checksum (you are vouching for it). Each run that changes "
+        "something is recorded like a deployment (kind mark, in 'dbdeploy log' and the changelog).",
     .opts = mark_options,
     .min_args = 2,
     .max_args = 2,

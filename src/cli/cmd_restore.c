@@ -26,6 +26,7 @@ static const char details[] =
     "On a terminal the restore asks for confirmation; elsewhere it needs --yes. When a failed\n"
     "deployment refused to restore ARCHIVE because other sessions had written since, the restore\n"
     "needs --discard-writes: those writes are lost.\n"
+    "The restore is recorded (kind restore) in the restored ledger and the changelog.\n"
     "See docs/backup.md for what the restore needs and for restoring by hand.";
 
 /* A path as given, a name inside the env's backup directory, or the newest archive. */

@@ -71,7 +71,8 @@ const struct cli_spec cli_spec_rollback = {
     .details =
         "The same checks as apply run first (modified, missing or dirty migrations block). A migration without a "
         "down file blocks unless --allow-missing-down. A failing down migration stops the rollback there; the "
-        "ones before it stay reverted and the ledger says exactly which.",
+        "ones before it stay reverted and the ledger says exactly which. Each run that changes something is recorded "
+        "like a deployment (kind rollback, in 'dbdeploy log' and the changelog).",
     .opts = rollback_options,
     .min_args = 1,
     .max_args = 1,
