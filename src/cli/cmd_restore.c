@@ -68,6 +68,26 @@ static void describe(const struct backup_manifest *h, const char *archive, const
              h->database, h->started_at, commit, h->n_applied, h->n_applied == 1 ? "" : "s");
 }
 
+/*
+ * The restored ledger is the archive's: put back the deployments recorded since (read before the
+ * switch into `history`), so the log and the changelog keep them.
+ */
+static int carry_history(struct cli_ctx *ctx, struct db_deployments *history)
+{
+    size_t carried = 0;
+
+    if (!history->n)
+        return 0;
+    if (db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0 ||
+        db_deployments_carry(ctx->db, ctx->cfg->ledger_schema, history, &carried, &ctx->err) < 0) {
+        dd_error_wrap(&ctx->err, "while carrying the deployment history across the restore (it was done)");
+        return -1;
+    }
+    if (carried)
+        log_info("kept %zu deployment record%s newer than the archive", carried, carried == 1 ? "" : "s");
+    return 0;
+}
+
 static void print_result(const struct backup_restore_result *r, const char *archive, const char *env)
 {
     struct dd_buf b = DD_BUF_INIT;
@@ -123,6 +143,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     struct backup_restore_request req;
     char *archive = NULL, *conninfo = NULL, *password = NULL, *who = NULL, size[32];
     struct event ev;
+    struct db_deployments history = {NULL, 0};
     int rc = -1, parsed = cli_parse(ctx, &cli_spec_restore, &o, argc, argv, &args);
 
     memset(&ev, 0, sizeof(ev));
@@ -163,7 +184,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     who = dd_whoami();
     cli_want_repo(ctx); /* for the git identity; a restore needs no repository */
     cli_event_init(&ev, ctx, header.git_commit, who);
-    if (backup_restore(&res, &req, &ctx->err) < 0)
+    if (db_deployments_load(&history, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0 ||
+        backup_restore(&res, &req, &ctx->err) < 0 || carry_history(ctx, &history) < 0)
         goto cleanup;
     /* the ledger is now the archive's: the event goes into it, after the switch, so it survives */
     if (cli_event_record(&ev, ctx, "restored", archive) < 0)
@@ -174,6 +196,7 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     print_result(&res, archive, ctx->cfg->env);
     rc = 0;
 cleanup:
+    db_deployments_release(&history);
     event_release(&ev);
     free(who);
     backup_restore_result_release(&res);

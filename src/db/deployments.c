@@ -22,31 +22,43 @@ static int exec_ok(struct db_conn *c, PGresult *res, const char *what, struct dd
     return rc;
 }
 
-int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err)
+static int run(struct db_conn *c, const char *sql, const char *what, struct dd_error *err)
 {
-    char *qs = db_quote_ident(c, schema);
-    char *ins = NULL, *ins_m = NULL;
+    PGresult *res = PQexec(c->pg, sql);
+    int rc = exec_ok(c, res, what, err);
+
+    PQclear(res);
+    return rc;
+}
+
+/*
+ * One deployment and its migrations, inside the caller's transaction. keep_id inserts d->id as
+ * it is (a row carried across a restore) and skips a row that already has that id (*inserted
+ * false); otherwise the id is the next one and is stored into d->id.
+ */
+static int insert_one(struct db_conn *c, const char *qs, struct db_deployment *d, bool keep_id, bool *inserted,
+                      struct dd_error *err)
+{
+    char *ins = NULL, *ins_m = NULL, idv[32];
     struct dd_buf versions = DD_BUF_INIT;
     PGresult *res = NULL;
     int rc = -1;
 
+    *inserted = false;
     dd_buf_addch(&versions, '{');
     for (size_t i = 0; i < d->n; i++)
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
-    ins =
-        dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                     "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user) VALUES ($1, $2, "
-                     "$3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12, $13, $14) "
-                     "RETURNING id",
-                     qs);
+    snprintf(idv, sizeof(idv), "%lld", (long long)d->id);
+    ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
+                       "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user%s) VALUES ($1, "
+                       "$2, $3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12, "
+                       "$13, $14%s) %sRETURNING id",
+                       qs, keep_id ? ", id" : "", keep_id ? ", $15::bigint" : "",
+                       keep_id ? "ON CONFLICT (id) DO NOTHING " : "");
     ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
                          "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
                          qs);
-    res = PQexec(c->pg, "BEGIN");
-    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
-        goto cleanup;
-    PQclear(res);
     {
         const char *params[] = {d->env,
                                 d->git_commit,
@@ -61,12 +73,18 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
                                 DBDEPLOY_VERSION,
                                 d->recovery,
                                 d->kind ? d->kind : "deploy",
-                                d->git_user};
-        res = PQexecParams(c->pg, ins, 14, NULL, params, NULL, NULL, 0);
+                                d->git_user,
+                                idv};
+        res = PQexecParams(c->pg, ins, keep_id ? 15 : 14, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
+    if (PQntuples(res) == 0) { /* carried row already there */
+        rc = 0;
+        goto cleanup;
+    }
     d->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    *inserted = true;
     for (size_t i = 0; i < d->n; i++) {
         char id[32], v[32], ms[32];
         const char *params[] = {id, v, d->m[i].name, d->m[i].file, d->m[i].checksum, ms, d->m[i].status};
@@ -78,18 +96,59 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         if (exec_ok(c, res, "cannot record the deployment's migrations", err) < 0)
             goto cleanup;
     }
-    PQclear(res);
-    res = PQexec(c->pg, "COMMIT");
-    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
-        goto cleanup;
     rc = 0;
 cleanup:
     PQclear(res);
-    if (rc < 0)
-        PQclear(PQexec(c->pg, "ROLLBACK"));
     dd_buf_release(&versions);
     free(ins);
     free(ins_m);
+    return rc;
+}
+
+int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    bool inserted;
+    int rc = run(c, "BEGIN", "cannot record the deployment", err);
+
+    if (!rc)
+        rc = insert_one(c, qs, d, false, &inserted, err);
+    if (!rc)
+        rc = run(c, "COMMIT", "cannot record the deployment", err);
+    if (rc < 0)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    free(qs);
+    return rc;
+}
+
+int db_deployments_carry(struct db_conn *c, const char *schema, struct db_deployments *old, size_t *out_carried,
+                         struct dd_error *err)
+{
+    char *qs = db_quote_ident(c, schema);
+    char *table = dd_xasprintf("%s.deployments", qs);
+    char *bump = dd_xasprintf("SELECT setval(pg_get_serial_sequence($1, 'id'), max(id)) FROM %s", table);
+    const char *params[] = {table};
+    PGresult *res = NULL;
+    int rc = run(c, "BEGIN", "cannot carry the deployment history across the restore", err);
+
+    *out_carried = 0;
+    for (size_t i = 0; !rc && i < old->n; i++) {
+        bool inserted = false;
+        rc = insert_one(c, qs, &old->v[i], true, &inserted, err);
+        *out_carried += inserted;
+    }
+    if (!rc) {
+        /* the next id follows the carried rows, not the archive's sequence */
+        res = PQexecParams(c->pg, bump, 1, NULL, params, NULL, NULL, 0);
+        rc = exec_ok(c, res, "cannot carry the deployment history across the restore", err);
+        PQclear(res);
+    }
+    if (!rc)
+        rc = run(c, "COMMIT", "cannot carry the deployment history across the restore", err);
+    if (rc < 0)
+        PQclear(PQexec(c->pg, "ROLLBACK"));
+    free(bump);
+    free(table);
     free(qs);
     return rc;
 }
@@ -109,8 +168,8 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
                       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
                       "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
-                      "error, to_jsonb(d) ->> 'recovery', to_jsonb(d) ->> 'kind', to_jsonb(d) ->> 'git_user' "
-                      "FROM %s.deployments d WHERE env = $1 ORDER BY id",
+                      "error, to_jsonb(d) ->> 'recovery', to_jsonb(d) ->> 'kind', to_jsonb(d) ->> 'git_user', "
+                      "stages::text FROM %s.deployments d WHERE env = $1 ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
                       "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
@@ -141,6 +200,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         d->error = dup_value(res, (int)i, 8);
         d->kind = dup_value(res, (int)i, 10);
         d->git_user = dup_value(res, (int)i, 11);
+        d->stages_json = dup_value(res, (int)i, 12);
     }
     PQclear(res);
     res = PQexecParams(c->pg, q2, 1, NULL, params, NULL, NULL, 0);

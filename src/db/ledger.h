@@ -130,7 +130,7 @@ struct db_deployment {
     char *started_at; /* ISO 8601 UTC */
     char *finished_at;
     char *result;      /* applied, failed, restored, restore-failed */
-    char *stages_json; /* JSON array of {name, outcome, ms, note} (insert only) */
+    char *stages_json; /* JSON array of {name, outcome, ms, note} */
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
@@ -147,6 +147,13 @@ struct db_deployments {
 
 /* Insert the deployment and its migrations in one transaction; sets d->id. */
 int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deployment *d, struct dd_error *err);
+/*
+ * After a restore: insert, with their ids, the deployments of `old` (read before the restore)
+ * that the restored ledger does not have, and move the id sequence past them, in one
+ * transaction, so the history survives a restore to an older archive. *out_carried says how many.
+ */
+int db_deployments_carry(struct db_conn *c, const char *schema, struct db_deployments *old, size_t *out_carried,
+                         struct dd_error *err);
 /* Every recorded deployment of env, oldest first (empty when there is no ledger). */
 int db_deployments_load(struct db_deployments *out, struct db_conn *c, const char *schema, const char *env,
                         struct dd_error *err);

@@ -106,6 +106,8 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
     dep->archive = d->backup.path ? dd_xstrdup(d->backup.path) : NULL;
     dep->error = d->error ? dd_xstrdup(d->error) : NULL;
     dep->recovery = d->recovery != DEPLOY_RECOVERY_NONE ? dd_xstrdup(deploy_recovery_name(d->recovery)) : NULL;
+    dep->kind = dd_xstrdup("deploy");
+    dep->git_user = repo_identity(d->repo);
     for (size_t i = 0; i < d->applied.n; i++) {
         const struct migration *m = NULL;
         for (size_t k = 0; k < d->plan.n && !m; k++)

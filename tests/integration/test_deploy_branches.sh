@@ -7,6 +7,8 @@ source "$DD_SUPPORT/lib.sh"
 url=$(new_db live)
 proj=$PWD/proj
 git_init "$proj"
+git -C "$proj" config user.name "Dee Ployer"
+git -C "$proj" config user.email dee@example.com
 mkdir -p "$proj/migrations"
 write_env "$proj" live "$url" '[deploy]' '	branches = main release/*' '[backup]' '	enabled = false'
 printf "changelog/\n" >"$proj/.gitignore" # deploys here write it; the branch switches must not trip on it
@@ -28,6 +30,8 @@ expect_rc 0 -C "$proj" deploy live --dry-run
 git -C "$proj" checkout -q main
 expect_rc 0 -C "$proj" deploy live
 assert_eq "$(q "$url" "select string_agg(version::text, ',' order by version) from dbdeploy.migrations")" "1" "main deployed"
+expect_rc 0 -C "$proj" --json log live
+assert_eq "$(jq -r '.deployments[0] | "\(.kind) \(.git_user)"' <<<"$out")" "deploy Dee Ployer <dee@example.com>" "a deployment records the git identity too"
 
 # detached HEAD at a commit of main (CI): deployed
 echo 'CREATE TABLE b (id int);' >"$proj/migrations/0002_b.sql"
