@@ -74,7 +74,7 @@ assert_eq "$(jq -r '[.deployments[] | .deployed_by | startswith("'"$me"'@")] | a
 assert_eq "$(jq -r '[.deployments[] | .git_user] | unique | join(",")' <<<"$out")" "Pat Protector <pat@example.com>" "git identity"
 assert_eq "$(jq -r '[.deployments[] | .commit] | unique | join(",")' <<<"$out")" "$head" "commit"
 expect_rc 0 -C "$proj" log prod
-assert_contains "$(sed -n 1p <<<"$out")" "mark" "text log shows the kind"
+assert_contains "$(sed -n 1p <<<"$out")" " mark     marked " "text log shows the kind before the result"
 
 text=$(cat "$log")
 for kind in adopt apply rollback mark; do
