@@ -139,9 +139,13 @@ struct event;
 void cli_event_init(struct event *ev, struct cli_ctx *ctx, const char *commit, const char *who);
 int cli_event_record(struct event *ev, struct cli_ctx *ctx, const char *result, const char *archive);
 void cli_event_failed(struct event *ev, struct cli_ctx *ctx);
-/* The steps of a plan that ran (res) and the one that failed, as the event's migrations. */
-void cli_event_add_result(struct event *ev, const struct engine_plan *plan, const struct engine_result *res,
-                          const char *status);
+/*
+ * After engine_execute returned rc: record what ran (each step with status, the failed one as
+ * failed; result, or "failed"). Nothing is recorded for a dry run, an empty plan or a refusal
+ * before the first step. Returns rc, or -1 when recording a success failed.
+ */
+int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool dry_run, const struct engine_plan *plan,
+                            const struct engine_result *res, const char *status, const char *result);
 /*
  * The repository an environment deploys from: required, unless the environment has [git]
  * allow-dirty (then only wanted: it adds blob ids and authors). Needs the config.

@@ -107,19 +107,10 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
     {
         struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
         struct engine_goal g = {ENGINE_GOAL_APPLY, to, 0, false};
+        int x;
         cli_event_init(&ev, ctx, e.set.commit, e.whoami);
-        if (engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err) < 0) {
-            /* recorded when something ran: a refusal before the first step changed nothing */
-            if (res.n || res.failed_index != SIZE_MAX) {
-                cli_event_add_result(&ev, &plan, &res, "applied");
-                cli_event_failed(&ev, ctx);
-            }
-            goto cleanup;
-        }
-    }
-    if (!o.dry_run && plan.n) {
-        cli_event_add_result(&ev, &plan, &res, "applied");
-        if (cli_event_record(&ev, ctx, "applied", NULL) < 0)
+        x = engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err);
+        if (cli_event_after_execute(&ev, ctx, x, o.dry_run, &plan, &res, "applied", "applied") < 0)
             goto cleanup;
     }
     report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);

@@ -30,8 +30,9 @@ void cli_event_failed(struct event *ev, struct cli_ctx *ctx)
     dd_error_release(&ignored);
 }
 
-void cli_event_add_result(struct event *ev, const struct engine_plan *plan, const struct engine_result *res,
-                          const char *status)
+/* The steps of a plan that ran (res) and the one that failed, as the event's migrations. */
+static void add_result(struct event *ev, const struct engine_plan *plan, const struct engine_result *res,
+                       const char *status)
 {
     for (size_t i = 0; i < res->n; i++)
         for (size_t k = 0; k < plan->n; k++)
@@ -41,4 +42,21 @@ void cli_event_add_result(struct event *ev, const struct engine_plan *plan, cons
             }
     if (res->failed_index < plan->n)
         event_add(ev, plan->v[res->failed_index].m, 0, "failed");
+}
+
+int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool dry_run, const struct engine_plan *plan,
+                            const struct engine_result *res, const char *status, const char *result)
+{
+    if (rc < 0) {
+        /* recorded when something ran: a refusal before the first step changed nothing */
+        if (res->n || res->failed_index != SIZE_MAX) {
+            add_result(ev, plan, res, status);
+            cli_event_failed(ev, ctx);
+        }
+        return -1;
+    }
+    if (dry_run || !plan->n)
+        return 0;
+    add_result(ev, plan, res, status);
+    return cli_event_record(ev, ctx, result, NULL);
 }

@@ -116,6 +116,17 @@ assert_contains "$(cat "$log")" "## Applied outside a deployment — prod" "outs
 assert_contains "$(awk '/^## Applied outside/{f=1} f' "$log")" "- Deployed by: $me@" "the ledger's user, not —"
 pass "changelog: migrations applied outside a deployment name who applied them"
 
+# a failed apply is on record too, with its error
+printf 'SELECT 1/0;\n' >"$proj/migrations/0004_broken.up.sql"
+commit_all "$proj" "broken"
+expect_rc 1 -C "$proj" apply prod --yes </dev/null
+expect_rc 0 -C "$proj" --json log prod -n 1
+assert_eq "$(jq -r '.deployments[0] | "\(.kind) \(.result) \(.versions | map(tostring) | join(","))"' <<<"$out")" "apply failed 4" "failed apply recorded"
+assert_contains "$(jq -r '.deployments[0].error' <<<"$out")" "division by zero" "with its error"
+first=$(grep -m1 '^## ' "$log")
+[[ "$first" == *"— prod — failed" ]] || fail "newest changelog entry should be the failed apply: $first"
+pass "a failed apply is recorded"
+
 # init writes prod as a protected environment
 fresh=$PWD/fresh
 git_init "$fresh"
