@@ -14,12 +14,12 @@ _dbdeploy_spec()
     opts= values= args= subs=
     case $1 in
     "adopt")
-        opts="--from --table -n --dry-run"
+        opts="--from --table -n --dry-run -y --yes"
         values="--from --table"
         args="ENV"
         ;;
     "apply")
-        opts="--to -n --dry-run"
+        opts="--to -n --dry-run -y --yes"
         values="--to"
         args="ENV"
         ;;
@@ -100,7 +100,7 @@ _dbdeploy_spec()
         args="ENV"
         ;;
     "mark")
-        opts="--applied --pending"
+        opts="--applied --pending -y --yes"
         values=""
         args="ENV VERSION"
         ;;
@@ -120,7 +120,7 @@ _dbdeploy_spec()
         args="ENV ARCHIVE"
         ;;
     "rollback")
-        opts="--steps --to --allow-missing-down -n --dry-run"
+        opts="--steps --to --allow-missing-down -n --dry-run -y --yes"
         values="--steps --to"
         args="ENV"
         ;;

@@ -52,6 +52,8 @@ struct changelog_entry {
     size_t n;
     const struct changelog_allow *allow; /* "- Lint allowed:" line, only when nallow > 0 */
     size_t nallow;
+    const char *kind;     /* the command that made the change (apply, rollback, mark...); NULL or "deploy" */
+    const char *git_user; /* "Name <email>" from git config of who ran it; NULL when unknown */
 };
 
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e);

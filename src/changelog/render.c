@@ -129,6 +129,14 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
     if (e->id)
         dd_buf_addf(out, "- Deployment: #%lld\n", (long long)e->id);
     allowed(out, e);
+    /* appended fields, present only when known, so entries written before them render as they did */
+    if (e->kind && strcmp(e->kind, "deploy") != 0)
+        dd_buf_addf(out, "- Command: `dbdeploy %s`\n", e->kind);
+    if (e->git_user) {
+        dd_buf_adds(out, "- Git user: ");
+        cell(out, e->git_user);
+        dd_buf_addch(out, '\n');
+    }
     dd_buf_addch(out, '\n');
     if (e->n) {
         dd_buf_adds(out, "| Version | Name | Author | Introduced by | Checksum | Duration | Status |\n"

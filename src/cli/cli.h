@@ -87,11 +87,14 @@ struct cli_ctx {
     struct repo *repo;
     struct db_conn *db;
     bool db_restored; /* set when a failure was followed by a successful restore */
+    /* set by cli_parse from the command table and the command's --yes / --dry-run (cli/protect.c) */
+    const struct cli_command *cmd;
+    bool yes, dry_run, confirmed;
 };
 
 #define CLI_CTX_INIT                                                                                                   \
     {                                                                                                                  \
-        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false                                                             \
+        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false, NULL, false, false, false                                  \
     }
 
 /*
@@ -110,8 +113,39 @@ int cli_need_config(struct cli_ctx *ctx, const char *env);
 int cli_need_repo(struct cli_ctx *ctx);
 /* Open the repository if there is one; a missing repository is not an error (ctx->repo stays NULL). */
 void cli_want_repo(struct cli_ctx *ctx);
-/* Ask to type env's name on a terminal (verb: "restore"); elsewhere fail with no_tty_code. */
+/*
+ * Ask to type env's name on a terminal (verb: "restore"); elsewhere fail with no_tty_code. Passes
+ * without asking when the command's --yes was given or the run was already confirmed (once per run).
+ */
 int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_errcode no_tty_code);
+/*
+ * Protected environments ([environment] protected = true): a command flagged CLI_CHANGES_DB in the
+ * table, other than the pipeline (CLI_PIPELINE) and dry runs, must be confirmed (cli_confirm, exit 2
+ * without a terminal and without --yes). cli_need_db calls it before connecting.
+ */
+int cli_guard_protected(struct cli_ctx *ctx);
+/* Note, after parsing, which command runs and its --yes / --dry-run (read by the option's long name). */
+void cli_note_command(struct cli_ctx *ctx, const struct cli_spec *spec, const void *opts);
+/* [deploy] branches: HEAD's commit must be contained in one of them (exit 3 naming them). */
+int cli_check_branches(struct cli_ctx *ctx);
+
+/*
+ * The record of a change made outside the pipeline (cli/record.c, pipeline/event.h): kind is the
+ * running command. cli_event_record writes it after success; cli_event_failed after a failure
+ * that may have changed something (ctx->err is the event's error and stays the command's error;
+ * a failure to record is only warned about).
+ */
+struct event;
+void cli_event_init(struct event *ev, struct cli_ctx *ctx, const char *commit, const char *who);
+int cli_event_record(struct event *ev, struct cli_ctx *ctx, const char *result, const char *archive);
+void cli_event_failed(struct event *ev, struct cli_ctx *ctx);
+/*
+ * After engine_execute returned rc: record what ran (each step with status, the failed one as
+ * failed; result, or "failed"). Nothing is recorded for a dry run, an empty plan or a refusal
+ * before the first step. Returns rc, or -1 when recording a success failed.
+ */
+int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool dry_run, const struct engine_plan *plan,
+                            const struct engine_result *res, const char *status, const char *result);
 /*
  * The repository an environment deploys from: required, unless the environment has [git]
  * allow-dirty (then only wanted: it adds blob ids and authors). Needs the config.
@@ -158,6 +192,7 @@ enum cli_command_flags {
     CLI_JSON = 1 << 5,       /* writes its own --json document (others get main's generic one) */
     CLI_HIDDEN = 1 << 6,     /* plumbing for completion and the build; not listed */
     CLI_MAYBE_REPO = 1 << 7, /* uses the repository when there is one (allow-dirty environments) */
+    CLI_PIPELINE = 1 << 8,   /* the deployment pipeline: its own gate and record; no confirmation asked */
 };
 
 /* One row of the command table: the whole truth about a command. */

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/adopt.h"
+#include "pipeline/event.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/out.h"
@@ -41,7 +42,7 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct eng
  */
 struct adopt_opts {
     const char *from, *table;
-    bool dry_run;
+    bool dry_run, yes;
 };
 
 static const struct cli_opt adopt_options[] = {
@@ -49,35 +50,48 @@ static const struct cli_opt adopt_options[] = {
     CLI_OPT_STRING(0, "table", struct adopt_opts, table, "TABLE",
                    "the tool's migrations table (default schema_migrations)"),
     CLI_OPT_BOOL('n', "dry-run", struct adopt_opts, dry_run, "show what would be recorded; change nothing"),
+    CLI_OPT_BOOL('y', "yes", struct adopt_opts, yes, "do not ask for confirmation on a protected environment"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_adopt = {
     .brief = "record what golang-migrate or dbmate already applied, without running it",
     .name = "adopt",
-    .usage = "ENV --from golang-migrate|dbmate [--table TABLE] [--dry-run]",
+    .usage = "ENV --from golang-migrate|dbmate [--table TABLE] [--dry-run] [--yes]",
     .summary =
         "Record in dbdeploy's ledger the migrations another tool already applied to ENV, with the current files' "
         "checksums, so a team can switch tools without re-running anything. No migration SQL runs.",
     .details = "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
                "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. The "
-               "other tool's table is only read.",
+               "other tool's table is only read. Each run that changes something is recorded like a deployment (kind "
+               "adopt, in 'dbdeploy log' and the changelog).",
     .opts = adopt_options,
     .min_args = 1,
     .max_args = 1,
 };
 
+/* The versions the adoption recorded: those the ledger did not have before (in e's status, read under the lock). */
+static void add_adopted(struct event *ev, const struct cli_env *e, const struct engine_adoption *a)
+{
+    for (size_t k = 0; k < a->n; k++)
+        for (size_t i = 0; i < e->st.n; i++)
+            if (e->st.v[i].version == a->versions[k] && e->st.v[i].m && !e->st.v[i].row)
+                event_add(ev, e->st.v[i].m, 0, "applied");
+}
+
 int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct adopt_opts o = {NULL, "schema_migrations", false};
+    struct adopt_opts o = {NULL, "schema_migrations", false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_adoption a = ENGINE_ADOPTION_INIT;
     struct dd_buf b = DD_BUF_INIT;
     enum db_foreign_tool tool;
     char *who = NULL;
+    struct event ev;
     int rc = -1, p;
 
+    memset(&ev, 0, sizeof(ev));
     p = cli_parse(ctx, &cli_spec_adopt, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
@@ -92,10 +106,17 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
         if (engine_adopt(&a, &t, tool, o.table, o.dry_run, e.set.commit, &ctx->err) < 0)
             goto cleanup;
     }
+    if (!o.dry_run && a.n > a.already) {
+        cli_event_init(&ev, ctx, e.set.commit, e.whoami);
+        add_adopted(&ev, &e, &a);
+        if (cli_event_record(&ev, ctx, "adopted", NULL) < 0)
+            goto cleanup;
+    }
     report(&b, ctx, &a, o.from, o.table, o.dry_run);
     out_result_buf(&b);
     rc = 0;
 cleanup:
+    event_release(&ev);
     engine_adoption_release(&a);
     free(who);
     dd_buf_release(&b);

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/execute.h"
+#include "pipeline/event.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -55,19 +56,20 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
 
 struct apply_opts {
     const char *to;
-    bool dry_run;
+    bool dry_run, yes;
 };
 
 static const struct cli_opt apply_options[] = {
     CLI_OPT_STRING(0, "to", struct apply_opts, to, "VERSION", "apply pending migrations up to and including VERSION"),
     CLI_OPT_BOOL('n', "dry-run", struct apply_opts, dry_run, "show what would be applied; change nothing"),
+    CLI_OPT_BOOL('y', "yes", struct apply_opts, yes, "do not ask for confirmation on a protected environment"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_apply = {
     .brief = "apply pending migrations to an environment",
     .name = "apply",
-    .usage = "ENV [--to VERSION] [--dry-run]",
+    .usage = "ENV [--to VERSION] [--dry-run] [--yes]",
     .summary = "Apply the pending migrations of ENV in version order, each in its own transaction with its ledger row.",
     .details =
         "Applied migrations are verified first: a changed, renamed or missing file, a dirty migration or an "
@@ -75,7 +77,8 @@ const struct cli_spec cli_spec_apply = {
         "two runs apart. Files that cannot run in a transaction run statement by statement (see "
         "docs/migrations.md). The data-loss guard fails (exit 1, rolled back) a migration that destroyed rows or "
         "values, changed rows of existing tables, or left an invalid index or a NOT VALID constraint without "
-        "declaring it with '-- dbdeploy:allow data-loss|row-changes|not-valid reason' (docs/guard.md).",
+        "declaring it with '-- dbdeploy:allow data-loss|row-changes|not-valid reason' (docs/guard.md). Each run that "
+        "changes something is recorded like a deployment (kind apply, in 'dbdeploy log' and the changelog).",
     .opts = apply_options,
     .min_args = 1,
     .max_args = 1,
@@ -83,15 +86,17 @@ const struct cli_spec cli_spec_apply = {
 
 int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct apply_opts o = {NULL, false};
+    struct apply_opts o = {NULL, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_plan plan = ENGINE_PLAN_INIT;
     struct engine_result res = ENGINE_RESULT_INIT;
+    struct event ev;
     int64_t to = -1;
     uint64_t start = dd_now_ms();
     int rc = -1, p;
 
+    memset(&ev, 0, sizeof(ev));
     p = cli_parse(ctx, &cli_spec_apply, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
@@ -104,12 +109,16 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
     {
         struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
         struct engine_goal g = {ENGINE_GOAL_APPLY, to, 0, false};
-        if (engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err) < 0)
+        int x;
+        cli_event_init(&ev, ctx, e.set.commit, e.whoami);
+        x = engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err);
+        if (cli_event_after_execute(&ev, ctx, x, o.dry_run, &plan, &res, "applied", "applied") < 0)
             goto cleanup;
     }
     report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
     rc = 0;
 cleanup:
+    event_release(&ev);
     engine_result_release(&res);
     engine_plan_release(&plan);
     cli_env_release(&e);

@@ -18,6 +18,8 @@
 static void outside_deployments(struct db_deployment *out, const struct db_ledger *ledger,
                                 const struct db_deployments *deps, const char *env)
 {
+    struct dd_strv who = DD_STRV_INIT;
+
     memset(out, 0, sizeof(*out));
     out->env = dd_xstrdup(env);
     out->result = dd_xstrdup("applied");
@@ -43,7 +45,13 @@ static void outside_deployments(struct db_deployment *out, const struct db_ledge
         /* authors are looked up at the commit each was deployed from */
         if (!out->git_commit && r->git_commit)
             out->git_commit = dd_xstrdup(r->git_commit);
+        /* the ledger knows who applied each row: the entry says so rather than "—" */
+        if (r->applied_by && !dd_strv_contains(&who, r->applied_by))
+            dd_strv_push(&who, r->applied_by);
     }
+    if (who.n)
+        out->deployed_by = dd_strv_join(&who, ", ");
+    dd_strv_release(&who);
 }
 
 struct changelog_opts {

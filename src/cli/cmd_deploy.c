@@ -26,6 +26,8 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_
         goto cleanup;
     if (cli_need_env_repo(ctx) < 0)
         goto cleanup;
+    if (!a->dry_run && !a->sql && cli_check_branches(ctx) < 0)
+        goto cleanup;
     if (cli_need_db(ctx) < 0)
         goto cleanup;
     who = dd_whoami();

@@ -23,21 +23,33 @@ static const char *source_of(const struct dd_config *c)
     return c->allow_dirty ? "working tree" : "committed";
 }
 
+/* "yes", "yes, from main release/x" or "-": confirmation and the branches it deploys from */
+static char *protection_of(const struct dd_config *c)
+{
+    if (c->deploy.branches)
+        return dd_xasprintf("%s%s", c->environment.protected_env ? "yes, from " : "from ", c->deploy.branches);
+    return dd_xstrdup(c->environment.protected_env ? "yes" : "-");
+}
+
 static void render_text(struct dd_buf *b, const struct env_row *rows, size_t n)
 {
-    dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %s\n", "ENV", "MIGRATIONS", "REQUIRES", "BACKUP", "HEALTH", "DATABASE");
+    dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %-10s %s\n", "ENV", "MIGRATIONS", "REQUIRES", "BACKUP", "HEALTH",
+                "PROTECTED", "DATABASE");
     for (size_t i = 0; i < n; i++) {
         const struct dd_config *c = rows[i].cfg;
+        char *prot;
         if (!c) {
             dd_buf_addf(b, "%-14s error: %s\n", rows[i].name, dd_error_msg(&rows[i].err));
             continue;
         }
-        dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %s\n", rows[i].name, source_of(c),
+        prot = protection_of(c);
+        dd_buf_addf(b, "%-14s %-13s %-10s %-8s %-7s %-10s %s\n", rows[i].name, source_of(c),
                     c->gate.requires ? c->gate.requires : "-",
                     !c->backup.enabled      ? "off"
                     : c->restore.on_failure ? "restore"
                                             : "on",
-                    c->health.url ? "yes" : "no", c->db_url_masked ? c->db_url_masked : "(none)");
+                    c->health.url ? "yes" : "no", prot, c->db_url_masked ? c->db_url_masked : "(none)");
+        free(prot);
     }
     if (!n)
         dd_buf_adds(b, "(no environments: add pipeline/<env>.conf, or run 'dbdeploy init')\n");
@@ -61,6 +73,8 @@ static void render_json(struct dd_buf *b, const struct env_row *rows, size_t n)
             dd_json_bool(&j, "backup", c->backup.enabled);
             dd_json_bool(&j, "restore_on_failure", c->restore.on_failure);
             dd_json_bool(&j, "health_check", c->health.url != NULL);
+            dd_json_bool(&j, "protected", c->environment.protected_env);
+            dd_json_str(&j, "deploy_branches", c->deploy.branches);
             dd_json_null(&j, "error");
         } else {
             dd_json_str(&j, "error", dd_error_msg(&rows[i].err));
@@ -77,9 +91,12 @@ const struct cli_spec cli_spec_envs = {
     .usage = "",
     .summary = "List the environments defined under pipeline/, with their database (password masked) and what "
                "protects them.",
-    .details = "MIGRATIONS says whether deploys read the committed tree or the working tree ([git] allow-dirty); "
-               "REQUIRES is the environment every migration must reach first ([gate] requires); BACKUP is off, "
-               "on, or restore (a failed deploy restores automatically). Connects to no database.",
+    .details =
+        "MIGRATIONS says whether deploys read the committed tree or the working tree ([git] allow-dirty); "
+        "REQUIRES is the environment every migration must reach first ([gate] requires); BACKUP is off, "
+        "on, or restore (a failed deploy restores automatically); PROTECTED is yes when commands that change the "
+        "database outside deploy ask for confirmation ([environment] protected), followed by the branches "
+        "deploys must come from ([deploy] branches). Connects to no database.",
     .min_args = 0,
     .max_args = 0,
 };

@@ -87,7 +87,11 @@ static const char prod_conf[] =
     "\t# header = Authorization: Bearer ${HEALTH_TOKEN}\n"
     "\texpect-status = 2xx\n"
     "\ttimeout = 5s\n"
-    "\tdeadline = 120s\n";
+    "\tdeadline = 120s\n"
+    "\n"
+    "[environment]\n"
+    "\t# apply, rollback, mark, restore, adopt and undo ask for 'prod' to be typed (or need --yes)\n"
+    "\tprotected = true\n";
 
 static const char migrations_readme[] =
     "# Migrations\n"

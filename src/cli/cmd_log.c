@@ -12,8 +12,10 @@
 
 static const char details[] =
     "The deployments recorded in ENV's ledger, newest first: id, start time, who deployed, the\n"
-    "commit, the result (applied, failed, restored, restore-failed), the migration versions it\n"
-    "ran and, when the ledger records it, how a failure was recovered. Read only; no lock.";
+    "commit, the kind (deploy, or the command that changed the database outside the pipeline:\n"
+    "apply, rollback, mark, restore, adopt, undo), the result (applied, failed, restored,\n"
+    "restore-failed, rolled-back, marked, adopted, undone), the migration versions it ran and,\n"
+    "when the ledger records it, how a failure was recovered. Read only; no lock.";
 
 static void versions_text(struct dd_buf *b, const struct db_deployment *d)
 {
@@ -21,6 +23,12 @@ static void versions_text(struct dd_buf *b, const struct db_deployment *d)
         dd_buf_adds(b, "-");
     for (size_t k = 0; k < d->n; k++)
         dd_buf_addf(b, "%s%lld", k ? "," : "", (long long)d->m[k].version);
+}
+
+/* Rows from before the kind column were all deployments. */
+static const char *kind_of(const struct db_deployment *d)
+{
+    return d->kind ? d->kind : "deploy";
 }
 
 static void render_text(struct dd_buf *b, const struct db_deployments *l, size_t first)
@@ -31,8 +39,8 @@ static void render_text(struct dd_buf *b, const struct db_deployments *l, size_t
     }
     for (size_t i = l->n; i-- > first;) {
         const struct db_deployment *d = &l->v[i];
-        dd_buf_addf(b, "#%-4lld %s  %-14s %-7.7s  %-14s ", (long long)d->id, d->started_at ? d->started_at : "?",
-                    d->deployed_by ? d->deployed_by : "?", d->git_commit ? d->git_commit : "-",
+        dd_buf_addf(b, "#%-4lld %s  %-14s %-7.7s  %-8s %-14s ", (long long)d->id, d->started_at ? d->started_at : "?",
+                    d->deployed_by ? d->deployed_by : "?", d->git_commit ? d->git_commit : "-", kind_of(d),
                     d->result ? d->result : "?");
         versions_text(b, d);
         if (l->v[i].recovery)
@@ -54,7 +62,9 @@ static void render_json(struct dd_buf *b, const struct db_deployments *l, size_t
         dd_json_int(&j, "id", d->id);
         dd_json_str(&j, "started_at", d->started_at);
         dd_json_str(&j, "finished_at", d->finished_at);
+        dd_json_str(&j, "kind", kind_of(d));
         dd_json_str(&j, "deployed_by", d->deployed_by);
+        dd_json_str(&j, "git_user", d->git_user);
         dd_json_str(&j, "commit", d->git_commit);
         dd_json_str(&j, "result", d->result);
         dd_json_arr_begin(&j, "versions");

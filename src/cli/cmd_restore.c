@@ -7,6 +7,8 @@
 #include "backup/backup.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "pipeline/event.h"
+#include "util/identity.h"
 #include "util/fs.h"
 #include "util/json.h"
 #include "util/out.h"
@@ -24,6 +26,7 @@ static const char details[] =
     "On a terminal the restore asks for confirmation; elsewhere it needs --yes. When a failed\n"
     "deployment refused to restore ARCHIVE because other sessions had written since, the restore\n"
     "needs --discard-writes: those writes are lost.\n"
+    "The restore is recorded (kind restore) in the restored ledger and the changelog.\n"
     "See docs/backup.md for what the restore needs and for restoring by hand.";
 
 /* A path as given, a name inside the env's backup directory, or the newest archive. */
@@ -65,27 +68,36 @@ static void describe(const struct backup_manifest *h, const char *archive, const
              h->database, h->started_at, commit, h->n_applied, h->n_applied == 1 ? "" : "s");
 }
 
-/* Ask on a terminal; refuse anywhere else (no_tty_code), since nobody could have answered. */
-int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_errcode no_tty_code)
-{
-    char answer[128];
-    size_t n;
+/*
+ * The restored ledger is the archive's: put back the deployments recorded since (read before the
+ * switch into `history`), so the log and the changelog keep them.
+ */
+struct history {
+    char *deployments, *migrations; /* db_deployments_snapshot */
+};
 
-    if (!isatty(STDIN_FILENO)) {
-        dd_error_set(&ctx->err, no_tty_code, "refusing to %s without confirmation: standard input is not a terminal",
-                     verb);
-        dd_error_hint(&ctx->err, "Pass --yes to %s without asking.", verb);
+static int carry_history(struct cli_ctx *ctx, const struct history *h)
+{
+    if (!h->deployments)
+        return 0;
+    if (db_ledger_ensure(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0 ||
+        db_deployments_carry(ctx->db, ctx->cfg->ledger_schema, h->deployments, h->migrations, &ctx->err) < 0) {
+        dd_error_wrap(&ctx->err, "while carrying the deployment history across the restore (it was done)");
         return -1;
     }
-    log_warn("type '%s' to go ahead, anything else to stop:", env);
-    if (!fgets(answer, sizeof(answer), stdin))
-        answer[0] = '\0';
-    n = strcspn(answer, "\r\n");
-    answer[n] = '\0';
-    if (strcmp(answer, env) == 0)
-        return 0;
-    dd_error_set(&ctx->err, DD_EBLOCKED, "%s of %s not confirmed; nothing was changed", verb, env);
-    return -1;
+    return 0;
+}
+
+/* The history before the restore; none when there is no ledger yet. */
+static int snapshot_history(struct cli_ctx *ctx, struct history *h)
+{
+    struct db_deployments l = {NULL, 0};
+    int rc = db_deployments_load(&l, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err);
+
+    if (rc == 0 && l.n)
+        rc = db_deployments_snapshot(&h->deployments, &h->migrations, ctx->db, ctx->cfg->ledger_schema, &ctx->err);
+    db_deployments_release(&l);
+    return rc;
 }
 
 static void print_result(const struct backup_restore_result *r, const char *archive, const char *env)
@@ -141,9 +153,12 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     struct backup_manifest header = BACKUP_MANIFEST_INIT;
     struct backup_restore_result res = BACKUP_RESTORE_RESULT_INIT;
     struct backup_restore_request req;
-    char *archive = NULL, *conninfo = NULL, *password = NULL, size[32];
+    char *archive = NULL, *conninfo = NULL, *password = NULL, *who = NULL, size[32];
+    struct event ev;
+    struct history history = {NULL, NULL};
     int rc = -1, parsed = cli_parse(ctx, &cli_spec_restore, &o, argc, argv, &args);
 
+    memset(&ev, 0, sizeof(ev));
     if (parsed != 0) {
         rc = parsed > 0 ? 0 : -1;
         goto cleanup;
@@ -178,7 +193,14 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
         .force = o.force,
         .dir = ctx->cfg->backup.dir,
     };
-    if (backup_restore(&res, &req, &ctx->err) < 0)
+    who = dd_whoami();
+    cli_want_repo(ctx); /* for the git identity; a restore needs no repository */
+    cli_event_init(&ev, ctx, header.git_commit, who);
+    if (snapshot_history(ctx, &history) < 0 ||
+        backup_restore(&res, &req, &ctx->err) < 0 || carry_history(ctx, &history) < 0)
+        goto cleanup;
+    /* the ledger is now the archive's: the event goes into it, after the switch, so it survives */
+    if (cli_event_record(&ev, ctx, "restored", archive) < 0)
         goto cleanup;
     dd_format_bytes(size, sizeof(size), res.manifest.dump_size);
     log_stage("restore", "ok", res.ms, "database '%s' from %s (%s dump; %u other session%s ended)", res.database,
@@ -186,6 +208,10 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     print_result(&res, archive, ctx->cfg->env);
     rc = 0;
 cleanup:
+    free(history.deployments);
+    free(history.migrations);
+    event_release(&ev);
+    free(who);
     backup_restore_result_release(&res);
     backup_manifest_release(&header);
     dd_free_secret(password);

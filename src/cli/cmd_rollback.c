@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/execute.h"
+#include "pipeline/event.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -48,7 +49,7 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
 struct rollback_opts {
     uint32_t steps;
     const char *to;
-    bool dry_run, allow_missing_down;
+    bool dry_run, allow_missing_down, yes;
 };
 
 static const struct cli_opt rollback_options[] = {
@@ -58,18 +59,20 @@ static const struct cli_opt rollback_options[] = {
     CLI_OPT_BOOL(0, "allow-missing-down", struct rollback_opts, allow_missing_down,
                  "unrecord migrations that have no down file instead of refusing"),
     CLI_OPT_BOOL('n', "dry-run", struct rollback_opts, dry_run, "show what would be reverted; change nothing"),
+    CLI_OPT_BOOL('y', "yes", struct rollback_opts, yes, "do not ask for confirmation on a protected environment"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_rollback = {
     .brief = "revert applied migrations with their down files",
     .name = "rollback",
-    .usage = "ENV [--steps N | --to VERSION] [--allow-missing-down] [--dry-run]",
+    .usage = "ENV [--steps N | --to VERSION] [--allow-missing-down] [--dry-run] [--yes]",
     .summary = "Revert applied migrations of ENV with their down files, newest first, each in its own transaction.",
     .details =
         "The same checks as apply run first (modified, missing or dirty migrations block). A migration without a "
         "down file blocks unless --allow-missing-down. A failing down migration stops the rollback there; the "
-        "ones before it stay reverted and the ledger says exactly which.",
+        "ones before it stay reverted and the ledger says exactly which. Each run that changes something is recorded "
+        "like a deployment (kind rollback, in 'dbdeploy log' and the changelog).",
     .opts = rollback_options,
     .min_args = 1,
     .max_args = 1,
@@ -77,15 +80,17 @@ const struct cli_spec cli_spec_rollback = {
 
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct rollback_opts o = {0, NULL, false, false};
+    struct rollback_opts o = {0, NULL, false, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_plan plan = ENGINE_PLAN_INIT;
     struct engine_result res = ENGINE_RESULT_INIT;
+    struct event ev;
     int64_t to = -1;
     uint64_t start = dd_now_ms();
     int rc = -1, p;
 
+    memset(&ev, 0, sizeof(ev));
     p = cli_parse(ctx, &cli_spec_rollback, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
@@ -105,12 +110,16 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv)
     {
         struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
         struct engine_goal g = {ENGINE_GOAL_ROLLBACK, to, o.steps, o.allow_missing_down};
-        if (engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err) < 0)
+        int x;
+        cli_event_init(&ev, ctx, e.set.commit, e.whoami);
+        x = engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err);
+        if (cli_event_after_execute(&ev, ctx, x, o.dry_run, &plan, &res, "restored", "rolled-back") < 0)
             goto cleanup;
     }
     report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
     rc = 0;
 cleanup:
+    event_release(&ev);
     engine_result_release(&res);
     engine_plan_release(&plan);
     cli_env_release(&e);

@@ -81,6 +81,8 @@ int cli_need_db(struct cli_ctx *ctx)
         dd_error_hint(&ctx->err, "Set url = postgresql://user@host/db in [database], or export DATABASE_URL.");
         return -1;
     }
+    if (cli_guard_protected(ctx) < 0) /* before connecting: a refusal touches nothing */
+        return -1;
     return connect_and_clean(ctx);
 }
 

@@ -134,6 +134,8 @@ static void flags_sentence(struct dd_buf *b, unsigned flags)
     if (flags & CLI_TAKES_LOCK)
         dd_strv_push(&parts, "takes the deployment lock");
     dd_strv_push(&parts, flags & CLI_CHANGES_DB ? "may change the database" : "never changes the database");
+    if ((flags & CLI_CHANGES_DB) && !(flags & CLI_PIPELINE))
+        dd_strv_push(&parts, "on a protected environment asks to type its name (or --yes)");
     dd_strv_push(&parts, flags & CLI_JSON ? "--json prints its own document" : "--json prints a generic document");
     joined = dd_strv_join(&parts, "; ");
     dd_buf_adds(b, joined);

@@ -136,6 +136,7 @@ int cli_parse(struct cli_ctx *ctx, const struct cli_spec *spec, void *opts, int 
     }
     if (spec->max_args >= 0 && nargs > spec->max_args)
         return usage_error(ctx, spec, "unexpected argument '%s'", args->v[spec->max_args]);
+    cli_note_command(ctx, spec, opts);
     return 0;
 }
 

@@ -92,6 +92,8 @@ static const struct setting settings[] = {
     {"guard", "row-changes", SET_CHOICE, CFG(guard.row_changes), guard_choices},
     {"guard", "not-valid", SET_CHOICE, CFG(guard.not_valid), guard_choices},
     {"guard", "invalid-index", SET_CHOICE, CFG(guard.invalid_index), guard_choices},
+    {"environment", "protected", SET_BOOL, CFG(environment.protected_env), NULL},
+    {"deploy", "branches", SET_STRING, CFG(deploy.branches), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -689,6 +691,7 @@ void config_free(struct dd_config *cfg)
     dd_strv_release(&cfg->health.headers);
     free(cfg->health.ca_file);
     free(cfg->gate.requires);
+    free(cfg->deploy.branches);
     dd_strv_release(&cfg->lint.rules);
     free(cfg);
 }

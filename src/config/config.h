@@ -89,6 +89,12 @@ struct dd_config {
         unsigned not_valid;     /* not-valid: a constraint left NOT VALID without a declaration */
         unsigned invalid_index; /* invalid-index: an index left invalid */
     } guard;
+    struct {                /* [environment] */
+        bool protected_env; /* protected: commands that change the database outside deploy need confirmation */
+    } environment;
+    struct {            /* [deploy] */
+        char *branches; /* branches: space-separated glob patterns HEAD must be contained in; NULL = any */
+    } deploy;
 };
 
 /*

@@ -151,7 +151,7 @@ struct db_deployment {
     char *started_at; /* ISO 8601 UTC */
     char *finished_at;
     char *result;      /* applied, failed, restored, restore-failed */
-    char *stages_json; /* JSON array of {name, outcome, ms, note} (insert only) */
+    char *stages_json; /* JSON array of {name, outcome, ms, note} */
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
@@ -161,6 +161,8 @@ struct db_deployment {
     char *lint_json;                   /* the lint stage's run as a JSON object (insert only), NULL when none */
     struct db_deployment_allow *allow; /* suppressions used (load reads them back from lint_json) */
     size_t nallow;
+    char *kind;     /* deploy, apply, rollback, mark, restore, adopt, undo; NULL (read: "deploy") on old rows */
+    char *git_user; /* "Name <email>" from git config of who ran it; NULL when unknown */
 };
 
 struct db_deployments {

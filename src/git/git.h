@@ -239,4 +239,16 @@ int repo_commit_files(struct repo *r, const struct dd_strv *paths, const char *m
  */
 int repo_hooks_dir(char **out, struct repo *r, struct dd_error *err);
 
+/*
+ * Whether commit rev is contained in a branch whose name matches one of the glob patterns
+ * (fnmatch, '*' stays within one path component): local branches ("main", "release/1.2") and
+ * remote-tracking ones (refs/remotes/<remote>/<name>, matched on <name>). *out_branch (caller
+ * frees) names the first containing branch ("main", "origin/release/1.2"), or is NULL when none
+ * does; out_seen (may be NULL) receives the matching branches looked at.
+ */
+int repo_commit_in_branches(char **out_branch, struct dd_strv *out_seen, struct repo *r, const char *rev,
+                            const struct dd_strv *patterns, struct dd_error *err);
+/* "Name <email>" from the repository's git configuration (user.name, user.email); NULL when unset. */
+char *repo_identity(struct repo *r);
+
 #endif

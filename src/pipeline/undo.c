@@ -5,6 +5,7 @@
 #include "changelog/changelog.h"
 #include "config/config.h"
 #include "db/db.h"
+#include "git/git.h"
 #include "pipeline/deploy.h"
 #include "util/buf.h"
 #include "util/clock.h"
@@ -241,7 +242,7 @@ static int record(struct undo *u, uint64_t started_ms, struct dd_error *err)
 
     memset(&dep, 0, sizeof(dep));
     dd_time_iso8601_ms(started, started_ms);
-    dd_time_iso8601_ms(finished, dd_now_ms());
+    dd_time_iso8601_ms(finished, dd_epoch_ms());
     dep.env = dd_xstrdup(u->cfg->env);
     dep.git_commit = u->t.set->commit ? dd_xstrdup(u->t.set->commit) : NULL;
     dep.deployed_by = dd_xstrdup(u->who);
@@ -252,6 +253,8 @@ static int record(struct undo *u, uint64_t started_ms, struct dd_error *err)
         dd_xasprintf("[{\"name\":\"undo\",\"outcome\":\"ok\",\"note\":\"deployment #%lld\"}]", (long long)u->id);
     dep.recovery = dd_xstrdup(u->archive ? "backup" : "down");
     dep.archive = u->archive ? dd_xstrdup(u->archive) : NULL;
+    dep.kind = dd_xstrdup("undo");
+    dep.git_user = repo_identity(u->repo);
     /* ascending, as the ledger reads them back: the changelog must regenerate the same bytes */
     for (size_t i = u->reverted.n < u->plan.n ? u->reverted.n : u->plan.n; i-- > 0;)
         deploy_record_migration(&dep, u->plan.v[i].m, u->reverted.v[i].duration_ms, "restored");
@@ -381,7 +384,7 @@ cleanup:
 int undo_run(struct undo *u, struct dd_error *err)
 {
     struct engine_goal g = {ENGINE_GOAL_ROLLBACK, -1, 0, false};
-    uint64_t started = dd_now_ms();
+    uint64_t started = dd_epoch_ms(); /* a timestamp: the wall clock, not the monotonic one */
 
     /* under the lock the ledger is read again: another run may have changed it meanwhile */
     if (engine_lock(&u->t, false, err) < 0 || decide(u, u->id, err) < 0)

@@ -93,6 +93,7 @@ props_before=$(q "$url" "$props_sql")
 
 expect_rc 0 -C "$proj" backup prod
 archive=$out
+recorded_at_backup=$(q "$url" "select max(id) from dbdeploy.deployments")
 envdir=$proj/.dbdeploy/backups/prod
 [[ $archive == "$envdir"/* ]] || fail "archive '$archive' is not in $envdir"
 [[ $(basename "$archive") =~ ^[0-9]{8}T[0-9]{6}Z-[0-9a-f]{7}\.tar\.zst$ ]] || fail "archive name '$archive'"
@@ -148,6 +149,14 @@ done
 
 expect_rc 0 -C "$proj" restore prod "$archive" --yes
 assert_contains "$err" "restore" "restore stage line"
+# the history recorded since the backup is carried across, and the restore goes on record after
+# it; apart from those rows the database is the captured state
+assert_eq "$(q "$url" "select string_agg(kind || ' ' || result, ', ' order by id) from dbdeploy.deployments where id > $recorded_at_backup")" \
+  "apply applied, restore restored" "history kept and the restore recorded after the switch"
+drop_new_records() {
+  q "$url" "DELETE FROM dbdeploy.deployments WHERE id > $recorded_at_backup; SELECT setval('dbdeploy.deployments_id_seq', $recorded_at_backup)" >/dev/null
+}
+drop_new_records
 after=$(full_dump "$url")
 if [[ "$after" != "$before" ]]; then
   diff <(echo "$before") <(echo "$after") | head -40 >&2
@@ -165,5 +174,6 @@ if wait "$app_pid"; then fail "the application session survived the switch"; fi
 
 # restoring again from the same archive is idempotent
 expect_rc 0 -C "$proj" -q restore prod latest --yes
+drop_new_records
 [[ "$(full_dump "$url")" == "$before" ]] || fail "second restore differs"
 pass "round trip restores the captured database exactly"

@@ -118,6 +118,12 @@ expect_rc 0 -C "$proj" restore prod "$archive" --yes --discard-writes
 copy=$(new_db ladder_copy)
 tar --zstd -xOf "$archive" dump | pg_restore -d "$copy" --no-owner --exit-on-error
 dumpdb() { pg_dump --no-owner --no-privileges --restrict-key=dbdeploytest "$@" | grep -vE '^-- Dumped (from|by)'; }
+# the deployment recorded after the backup is carried across and the restore records itself;
+# apart from those ledger rows the database is the archive
+in_archive=$(q "$copy" "select max(id) from dbdeploy.deployments")
+assert_eq "$(q "$url" "select string_agg(result || '/' || coalesce(kind, 'deploy'), ',' order by id) from dbdeploy.deployments where id > $in_archive")" \
+  "not-restored/deploy,restored/restore" "history carried and the restore recorded"
+q "$url" "DELETE FROM dbdeploy.deployments WHERE id > $in_archive; SELECT setval('dbdeploy.deployments_id_seq', $in_archive)" >/dev/null
 diff -u <(dumpdb -d "$copy") <(dumpdb -d "$url") >&2 || fail "the restore differs from the archive"
 
 # (iv) nobody else writes: the backup is restored, exactly as before
