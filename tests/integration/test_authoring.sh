@@ -36,6 +36,8 @@ printf -- '-- dbdeploy:allow empty  (kept as a marker)\n' >"$proj/migrations/000
 printf -- '-- nothing to revert\n' >"$proj/migrations/0004_marker.down.sql"
 expect_rc 0 -C "$proj" apply dev
 assert_contains "$out" "applied 4 migrations to dev" "applied, the marker included"
+run_dd -C "$proj" lint
+assert_not_contains "$out$err" "bad-suppression" "allow empty is no lint suppression"
 
 # edit an applied migration on dev: apply blocks (modified), redo re-runs it
 printf 'CREATE TABLE c (id int, note text);\n' >"$proj/migrations/0003_add_c.up.sql"
