@@ -357,8 +357,9 @@ int migration_set_build(struct migration_set *out, const struct migration_source
                                           : "cannot be used");
         for (size_t i = 0; i < probs.details.n; i++)
             dd_error_detail(err, "%s", probs.details.v[i]);
-        dd_error_hint(err, "Name migrations <version>_<name>.sql, or <version>_<name>.up.sql with an optional "
-                           ".down.sql; each version once (leading zeros do not make a new version).");
+        dd_error_hint(err, "Name migrations <version>_<name>.sql, <version>_<name>.up.sql with an optional .down.sql, "
+                           "or Flyway's V<version>__<name>.sql with an optional U<version>__<name>.sql; each version "
+                           "once (leading zeros do not make a new version).");
         goto cleanup;
     }
     rc = 0;
