@@ -114,6 +114,11 @@ _dbdeploy_spec()
         values="--to"
         args="ENV"
         ;;
+    "redo")
+        opts=""
+        values=""
+        args="ENV VERSION"
+        ;;
     "restore")
         opts="-y --yes --force --discard-writes"
         values=""
@@ -153,7 +158,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan redo restore rollback status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -186,14 +191,14 @@ _dbdeploy()
     fi
     if [[ " $values " == *" $prev "* ]]; then
         case "$cmd $prev" in
-    "adopt --from") COMPREPLY=($(compgen -W "golang-migrate dbmate" -- "$cur")) ;;
+    "adopt --from") COMPREPLY=($(compgen -W "golang-migrate dbmate flyway" -- "$cur")) ;;
     "adopt --table") ;;
     "apply --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "backup --verify") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "deploy --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "lint --format") ;;
     "log --max-count" | "log -n") ;;
-    "new --format") COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")) ;;
+    "new --format") COMPREPLY=($(compgen -W "golang plain dbmate flyway" -- "$cur")) ;;
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "rollback --steps") ;;
     "rollback --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;

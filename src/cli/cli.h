@@ -278,5 +278,7 @@ extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cl
     cli_spec_restore, cli_spec_rollback, cli_spec_status, cli_spec_verify, cli_spec_help, cli_spec_version,
     cli_spec_completion, cli_spec_complete, cli_spec_man_commands;
 extern const struct cli_spec cli_spec_undo;
+int cmd_redo(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_spec cli_spec_redo;
 
 #endif

@@ -37,7 +37,7 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct eng
 }
 
 /*
- * Switch a database from golang-migrate or dbmate to dbdeploy without re-running anything: the
+ * Switch a database from golang-migrate, dbmate or Flyway to dbdeploy without re-running anything: the
  * versions the other tool recorded become ledger rows with the current files' checksums.
  */
 struct adopt_opts {
@@ -46,25 +46,30 @@ struct adopt_opts {
 };
 
 static const struct cli_opt adopt_options[] = {
-    CLI_OPT_STRING_OF(0, "from", struct adopt_opts, from, "TOOL", "golang-migrate dbmate", "golang-migrate or dbmate"),
+    CLI_OPT_STRING_OF(0, "from", struct adopt_opts, from, "TOOL", "golang-migrate dbmate flyway",
+                      "golang-migrate, dbmate or flyway"),
     CLI_OPT_STRING(0, "table", struct adopt_opts, table, "TABLE",
-                   "the tool's migrations table (default schema_migrations)"),
+                   "the tool's migrations table (default schema_migrations; flyway_schema_history for flyway)"),
     CLI_OPT_BOOL('n', "dry-run", struct adopt_opts, dry_run, "show what would be recorded; change nothing"),
     CLI_OPT_BOOL('y', "yes", struct adopt_opts, yes, "do not ask for confirmation on a protected environment"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_adopt = {
-    .brief = "record what golang-migrate or dbmate already applied, without running it",
+    .brief = "record what golang-migrate, dbmate or Flyway already applied, without running it",
     .name = "adopt",
-    .usage = "ENV --from golang-migrate|dbmate [--table TABLE] [--dry-run] [--yes]",
+    .usage = "ENV --from golang-migrate|dbmate|flyway [--table TABLE] [--dry-run] [--yes]",
     .summary =
         "Record in dbdeploy's ledger the migrations another tool already applied to ENV, with the current files' "
         "checksums, so a team can switch tools without re-running anything. No migration SQL runs.",
-    .details = "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
-               "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. The "
-               "other tool's table is only read. Each run that changes something is recorded like a deployment (kind "
-               "adopt, in 'dbdeploy log' and the changelog).",
+    .details =
+        "golang-migrate keeps one row (version, dirty): every file up to that version counts as applied, and a "
+        "dirty flag refuses (fix it with 'migrate force' first). dbmate keeps one row per applied version. "
+        "Flyway's flyway_schema_history is replayed in order: undo rows take a version back out, a baseline stands "
+        "for every file up to it, and a failed row refuses (run 'flyway repair' first). The other tool's table is "
+        "only read. deploy, apply and status refuse (exit 3) a database that has another tool's table and no "
+        "dbdeploy ledger yet, and name this command. Each run that changes something is recorded like a deployment "
+        "(kind adopt, in 'dbdeploy log' and the changelog).",
     .opts = adopt_options,
     .min_args = 1,
     .max_args = 1,
@@ -81,7 +86,7 @@ static void add_adopted(struct event *ev, const struct cli_env *e, const struct 
 
 int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct adopt_opts o = {NULL, "schema_migrations", false, false};
+    struct adopt_opts o = {NULL, NULL, false, false};
     struct dd_strv args = DD_STRV_INIT;
     struct cli_env e = CLI_ENV_INIT;
     struct engine_adoption a = ENGINE_ADOPTION_INIT;
@@ -99,6 +104,8 @@ int cmd_adopt(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (engine_adopt_tool(&tool, o.from, &ctx->err) < 0 || cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
+    if (!o.table)
+        o.table = engine_adopt_default_table(tool);
     who = dd_xasprintf("%s (adopted from %s)", e.whoami, o.from);
     e.opts.applied_by = who;
     {

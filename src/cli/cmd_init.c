@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "migrations/migrations.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -191,6 +192,73 @@ static int ignore_state_dir(const char *root, struct init_report *report, struct
     return rc;
 }
 
+/*
+ * Onboarding: where other tools keep their migrations (dbmate and Rails: db/migrations; golang-migrate
+ * and many others: migrations; Flyway under Maven/Gradle: src/main/resources/db/migration). The
+ * first that holds migration files is configured as [migrations] dir instead of a new one.
+ */
+static const char *const existing_dirs[] = {
+    "db/migrations", "migrations", "db/migration", "src/main/resources/db/migration", "sql", "database/migrations",
+};
+
+struct init_found {
+    const char *dir; /* NULL: none found */
+    enum migration_format format;
+    size_t n;
+};
+
+static void find_existing(struct init_found *out, const char *root)
+{
+    out->dir = NULL;
+    for (size_t i = 0; i < DD_ARRAY_SIZE(existing_dirs) && !out->dir; i++) {
+        struct migration_source src = MIGRATION_SOURCE_INIT;
+        struct dd_error ignored = DD_ERROR_INIT;
+        char *abs = dd_path_join(root, existing_dirs[i]);
+        if (dd_is_dir(abs) && migration_source_read_fs(&src, root, existing_dirs[i], &ignored) == 0 &&
+            (out->n = migration_detect_format(&out->format, &src)) > 0)
+            out->dir = existing_dirs[i];
+        migration_source_release(&src);
+        dd_error_release(&ignored);
+        free(abs);
+    }
+}
+
+/* The shared configuration, pointing at the directory found (the skeleton's own line replaced). */
+static char *shared_conf_for(const struct init_found *f)
+{
+    static const char line[] = "\tdir = migrations\n";
+    const char *at = strstr(shared_conf, line);
+    struct dd_buf b = DD_BUF_INIT;
+
+    if (!f->dir || !at)
+        return dd_xstrdup(shared_conf);
+    dd_buf_add(&b, shared_conf, (size_t)(at - shared_conf));
+    dd_buf_addf(&b, "\t# found by dbdeploy init: %zu %s migration file%s (new ones follow that format)\n", f->n,
+                migration_format_name(f->format), f->n == 1 ? "" : "s");
+    dd_buf_addf(&b, "\tdir = %s\n", f->dir);
+    dd_buf_adds(&b, at + strlen(line));
+    return dd_buf_detach(&b, NULL);
+}
+
+static void next_steps(struct dd_buf *b, const struct init_found *f)
+{
+    if (!f->dir) {
+        dd_buf_adds(b, "\nnext: edit pipeline/dev.conf, then 'dbdeploy new create_first_table' and "
+                       "'dbdeploy apply dev'\n");
+        return;
+    }
+    dd_buf_addf(b, "\nfound %s: %zu %s migration file%s; [migrations] dir points there\n", f->dir, f->n,
+                migration_format_name(f->format), f->n == 1 ? "" : "s");
+    if (f->format == MIGRATION_PLAIN)
+        dd_buf_adds(b, "next: edit pipeline/*.conf; for a database those files were already applied to, record them "
+                       "with 'dbdeploy mark ENV VERSION --applied' before the first deploy\n");
+    else
+        dd_buf_addf(b,
+                    "next: edit pipeline/*.conf; for each database %s migrated, run 'dbdeploy adopt ENV --from %s' "
+                    "before the first deploy (deploy refuses until then)\n",
+                    migration_format_name(f->format), migration_format_name(f->format));
+}
+
 const struct cli_spec cli_spec_init = {
     .brief = "create pipeline/, migrations/ and changelog/ in a project",
     .name = "init",
@@ -199,19 +267,24 @@ const struct cli_spec cli_spec_init = {
         "Create the dbdeploy layout in the project directory (-C DIR or the current one): pipeline/ with commented "
         "example environments (dev, staging, prod), migrations/ and changelog/.",
     .details =
-        "Existing files are never overwritten. Edit pipeline/*.conf, then create a first migration with 'dbdeploy "
-        "new NAME'.",
+        "Existing files are never overwritten. An existing migrations directory (db/migrations, migrations, "
+        "db/migration, src/main/resources/db/migration, sql, database/migrations) is detected with its format "
+        "(dbmate, golang-migrate, Flyway or plain) and configured as [migrations] dir instead. Edit pipeline/*.conf, "
+        "then create a first migration with 'dbdeploy new NAME'.",
     .min_args = 0,
     .max_args = 0,
 };
 
 int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
 {
-    const struct skeleton_file files[] = {
+    struct init_found found = {NULL, MIGRATION_PLAIN, 0};
+    char *shared = NULL;
+    struct skeleton_file files[] = {
         {"pipeline/dbdeploy.conf", shared_conf},     {"pipeline/dev.conf", dev_conf},
         {"pipeline/staging.conf", staging_conf},     {"pipeline/prod.conf", prod_conf},
         {"migrations/README.md", migrations_readme}, {"changelog/.gitkeep", ""},
     };
+    size_t nfiles = DD_ARRAY_SIZE(files);
     struct dd_strv args = DD_STRV_INIT;
     struct init_report report = {DD_BUF_INIT, DD_STRV_INIT};
     struct dd_buf json = DD_BUF_INIT;
@@ -222,18 +295,23 @@ int cmd_init(struct cli_ctx *ctx, int argc, char **argv)
         rc = p > 0 ? 0 : -1;
         goto cleanup;
     }
-    for (size_t i = 0; i < DD_ARRAY_SIZE(files); i++)
+    find_existing(&found, ctx->root);
+    shared = shared_conf_for(&found);
+    files[0].content = shared;
+    if (found.dir) /* the other tool's directory is left as it is: no README in it */
+        files[4] = files[--nfiles];
+    for (size_t i = 0; i < nfiles; i++)
         if (create_file(ctx->root, &files[i], &report, &ctx->err) < 0)
             goto cleanup;
     if (ignore_state_dir(ctx->root, &report, &ctx->err) < 0)
         goto cleanup;
-    dd_buf_adds(&report.text, "\nnext: edit pipeline/dev.conf, then 'dbdeploy new create_first_table' and "
-                              "'dbdeploy apply dev'\n");
+    next_steps(&report.text, &found);
     if (out_json())
         report_json(&json, &report);
     out_result_buf(out_json() ? &json : &report.text);
     rc = 0;
 cleanup:
+    free(shared);
     dd_buf_release(&json);
     dd_buf_release(&report.text);
     dd_strv_release(&report.done);

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include "config/config.h"
+#include "git/git.h"
+#include "util/identity.h"
 #include "util/buf.h"
 #include "util/fs.h"
 #include "util/json.h"
@@ -57,14 +59,77 @@ cleanup:
     return rc;
 }
 
+/*
+ * The templates: a header that says what the file is and who created it, and no statement, so
+ * that an unedited template is refused when a plan would apply it (exit 2) instead of being
+ * recorded as a migration that did nothing.
+ */
+static void header(struct dd_buf *b, const char *file, const char *what, const char *author)
+{
+    char day[16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    gmtime_r(&now, &tm);
+    strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+    dd_buf_addf(b, "-- %s: %s\n-- Created %s by %s.\n", file, what, day, author);
+}
+
+static const char refuse_note[] = "-- Write the SQL below. Until this file holds a statement dbdeploy refuses to apply "
+                                  "it;\n-- add a line '-- dbdeploy:allow empty' if a no-op is really meant.\n";
+
+static char *template_for(enum migration_format fmt, const char *file, bool down, const char *author)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    const char *slash = strrchr(file, '/');
+
+    file = slash ? slash + 1 : file;
+    if (fmt == MIGRATION_DBMATE) {
+        header(&b, file, "one dbmate file, up and down sections", author);
+        dd_buf_addf(&b, "-- migrate:up\n%s\n\n-- migrate:down\n\n", refuse_note);
+    } else if (down) {
+        header(&b, file, "reverts the up migration of the same version", author);
+        dd_buf_adds(&b, "\n");
+    } else {
+        header(&b, file, "the change", author);
+        dd_buf_addf(&b, "%s\n", refuse_note);
+    }
+    return dd_buf_detach(&b, NULL);
+}
+
+/* Create the files of one migration (both or neither). */
+static int write_files(struct cli_ctx *ctx, const struct dd_strv *created, enum migration_format fmt)
+{
+    char *author = NULL;
+    int rc = 0;
+
+    cli_want_repo(ctx);
+    author = repo_author(ctx->repo);
+    if (!author)
+        author = dd_whoami();
+    for (size_t i = 0; i < created->n && rc == 0; i++) {
+        char *text = template_for(fmt, created->v[i], i == 1, author);
+        rc = write_new(ctx->root, created->v[i], text, &ctx->err);
+        free(text);
+        if (rc < 0 && i == 1) {
+            char *abs = dd_path_join(ctx->root, created->v[0]);
+            unlink(abs); /* never leave half a pair */
+            free(abs);
+        }
+    }
+    free(author);
+    return rc;
+}
+
 struct new_opts {
     const char *format;
     bool timestamp;
 };
 
 static const struct cli_opt new_options[] = {
-    CLI_OPT_STRING_OF(0, "format", struct new_opts, format, "FORMAT", "golang plain dbmate",
-                      "golang (.up.sql + .down.sql, the default), plain (.sql) or dbmate (one file, two sections)"),
+    CLI_OPT_STRING_OF(0, "format", struct new_opts, format, "FORMAT", "golang plain dbmate flyway",
+                      "golang (.up.sql + .down.sql, the default), plain (.sql), dbmate (one file, two sections) or "
+                      "flyway (V<version>__name.sql + U<version>__name.sql)"),
     CLI_OPT_BOOL(0, "timestamp", struct new_opts, timestamp,
                  "use a UTC timestamp as the version (default when the set does)"),
     CLI_OPT_END,
@@ -77,7 +142,9 @@ const struct cli_spec cli_spec_new = {
     .summary =
         "Create the next migration: the highest version + 1, zero-padded to the width in use, or a UTC timestamp "
         "when the existing migrations use timestamps.",
-    .details = "Without --format the new file follows the format of the newest existing migration.",
+    .details = "Without --format the new file follows the format of the newest existing migration. Each file starts "
+               "with a header comment (file, date, git author) and holds no statement yet: dbdeploy refuses to apply "
+               "a migration without a statement (exit 2) until you write it, or add '-- dbdeploy:allow empty'.",
     .opts = new_options,
     .min_args = 1,
     .max_args = 1,
@@ -126,31 +193,27 @@ int cmd_new(struct cli_ctx *ctx, int argc, char **argv)
             fmt = MIGRATION_PLAIN;
         else if (strcmp(o.format, "dbmate") == 0)
             fmt = MIGRATION_DBMATE;
+        else if (strcmp(o.format, "flyway") == 0)
+            fmt = MIGRATION_FLYWAY;
         else {
             dd_error_set(&ctx->err, DD_EUSAGE, "'%s' is not a migration format", o.format);
-            dd_error_hint(&ctx->err, "Use golang, plain or dbmate.");
+            dd_error_hint(&ctx->err, "Use golang, plain, dbmate or flyway.");
             goto cleanup;
         }
     } else if (set.n) {
         fmt = set.v[set.n - 1].format;
     }
     migration_next_version(version, sizeof(version), &set, time(NULL), o.timestamp);
-    if (fmt == MIGRATION_DBMATE) {
+    if (fmt == MIGRATION_DBMATE || fmt == MIGRATION_PLAIN) {
         dd_strv_pushf(&created, "%s/%s_%s.sql", ctx->cfg->migrations_dir, version, name);
-        rc = write_new(ctx->root, created.v[0], "-- migrate:up\n\n\n-- migrate:down\n\n", &ctx->err);
-    } else if (fmt == MIGRATION_PLAIN) {
-        dd_strv_pushf(&created, "%s/%s_%s.sql", ctx->cfg->migrations_dir, version, name);
-        rc = write_new(ctx->root, created.v[0], "", &ctx->err);
+    } else if (fmt == MIGRATION_FLYWAY) {
+        dd_strv_pushf(&created, "%s/V%s__%s.sql", ctx->cfg->migrations_dir, version, name);
+        dd_strv_pushf(&created, "%s/U%s__%s.sql", ctx->cfg->migrations_dir, version, name);
     } else {
         dd_strv_pushf(&created, "%s/%s_%s.up.sql", ctx->cfg->migrations_dir, version, name);
         dd_strv_pushf(&created, "%s/%s_%s.down.sql", ctx->cfg->migrations_dir, version, name);
-        rc = write_new(ctx->root, created.v[0], "", &ctx->err);
-        if (rc == 0 && (rc = write_new(ctx->root, created.v[1], "", &ctx->err)) < 0) {
-            char *abs = dd_path_join(ctx->root, created.v[0]);
-            unlink(abs); /* never leave half a pair */
-            free(abs);
-        }
     }
+    rc = write_files(ctx, &created, fmt);
     if (rc < 0)
         goto cleanup;
     if (out_json()) {

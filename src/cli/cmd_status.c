@@ -3,6 +3,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "engine/adopt.h"
 #include "util/buf.h"
 #include "util/json.h"
 #include "util/out.h"
@@ -149,7 +150,7 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
         rc = p > 0 ? 0 : -1;
         goto cleanup;
     }
-    if (cli_env_load(&e, ctx, args.v[0]) < 0)
+    if (cli_env_load(&e, ctx, args.v[0]) < 0 || engine_foreign_check(ctx->db, &e.ledger, &e.opts, &ctx->err) < 0)
         goto cleanup;
     if (out_json())
         render_json(&b, ctx, &e);

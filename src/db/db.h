@@ -67,21 +67,50 @@ int db_query_value(struct db_conn *c, char **out_value, const char *sql, int npa
 int db_set_timeouts(struct db_conn *c, uint64_t lock_timeout_ms, uint64_t statement_timeout_ms, struct dd_error *err);
 
 /* Another tool's record of applied migrations (for `dbdeploy adopt`). */
-enum db_foreign_tool { DB_FOREIGN_GOLANG_MIGRATE, DB_FOREIGN_DBMATE };
+enum db_foreign_tool { DB_FOREIGN_GOLANG_MIGRATE, DB_FOREIGN_DBMATE, DB_FOREIGN_FLYWAY, DB_FOREIGN_SQITCH };
+
+/* One row of Flyway's history, as far as adoption cares. */
+enum db_flyway_op {
+    DB_FLYWAY_APPLIED, /* a versioned migration ran (SQL, JDBC, ...) */
+    DB_FLYWAY_UNDONE,  /* an undo migration ran, or a repair deleted the version (DELETE) */
+    DB_FLYWAY_BASELINE /* everything up to this version counts as applied */
+};
 
 struct db_foreign_versions {
-    int64_t *v; /* golang-migrate: its one current version (none when empty); dbmate: every applied version */
+    int64_t *v; /* golang-migrate: its one current version (none when empty); dbmate: every applied
+                   version; Flyway: the version of each versioned row, in installed_rank order */
     size_t n;
-    bool dirty; /* golang-migrate's dirty flag */
+    bool dirty;            /* golang-migrate's dirty flag; Flyway: a row with success = false */
+    enum db_flyway_op *op; /* Flyway only: what each row of v did (NULL for the other tools) */
+    int64_t dirty_version; /* Flyway: the version of the first failed row */
 };
 
 /*
  * golang-migrate: SELECT version, dirty FROM table (bigint, boolean); dbmate: SELECT version
- * FROM table (varchar). table may be schema-qualified. A missing table is DD_EINPUT.
+ * FROM table (varchar); Flyway: flyway_schema_history's versioned rows (repeatable and schema
+ * rows, whose version is NULL, are skipped). table may be schema-qualified. A missing table is
+ * DD_EINPUT; so is a version that is not a whole number.
  */
 int db_foreign_versions_read(struct db_foreign_versions *out, struct db_conn *c, enum db_foreign_tool tool,
                              const char *table, struct dd_error *err);
 void db_foreign_versions_release(struct db_foreign_versions *f);
+
+/* Another tool's ledger found in a database (db_foreign_find). */
+struct db_foreign_ledger {
+    enum db_foreign_tool tool;
+    char *schema; /* where its table lives ("public"); for Sqitch, its registry schema */
+    char *table;  /* "schema_migrations", "flyway_schema_history"; for Sqitch, "changes" */
+};
+
+/*
+ * Look for another migration tool's ledger in any schema except skip_schema (dbdeploy's own):
+ * golang-migrate's schema_migrations (version bigint, dirty boolean), dbmate's schema_migrations
+ * (version varchar), Flyway's flyway_schema_history, Sqitch's "sqitch" registry schema. Returns
+ * 1 and fills *out for the first found (in schema order), 0 when there is none, -1 on error.
+ */
+int db_foreign_find(struct db_foreign_ledger *out, struct db_conn *c, const char *skip_schema, struct dd_error *err);
+void db_foreign_ledger_release(struct db_foreign_ledger *f);
+const char *db_foreign_tool_name(enum db_foreign_tool tool);
 
 /*
  * The deployment lock (db/lock.c says why it is two locks): a session-level advisory lock

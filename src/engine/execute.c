@@ -1,6 +1,7 @@
 #include "engine/execute.h"
 
 #include "db/db.h"
+#include "engine/adopt.h"
 
 int engine_decide(struct engine_plan *out, const struct engine_status *st, const struct engine_opts *o,
                   const struct engine_goal *g, struct dd_error *err)
@@ -47,6 +48,9 @@ int engine_replan(struct engine_plan *out, struct engine_target *t, const struct
 int engine_execute(struct engine_result *res, struct engine_plan *plan, struct engine_target *t,
                    const struct engine_goal *g, bool dry_run, const char *git_commit, struct dd_error *err)
 {
+    /* another tool's ledger and none of ours: its migrations would run a second time */
+    if (g->kind == ENGINE_GOAL_APPLY && engine_foreign_check(t->db, t->ledger, t->opts, err) < 0)
+        return -1;
     if (engine_decide(plan, t->st, t->opts, g, err) < 0)
         return -1;
     if (!plan->n || dry_run)

@@ -52,7 +52,8 @@ int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, c
         s = add_step(out, &alloc);
         s->m = it->m;
         s->script = &it->m->up;
-        if (migration_exec_prepare(&s->exec, s->script, o->strict_transactions, err) < 0) {
+        if (migration_exec_prepare(&s->exec, s->script, o->strict_transactions, err) < 0 ||
+            migration_exec_check_empty(&s->exec, s->script, err) < 0) {
             engine_plan_release(out);
             return -1;
         }

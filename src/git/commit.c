@@ -145,3 +145,20 @@ cleanup:
     git_index_free(index);
     return rc;
 }
+
+char *repo_author(struct repo *r)
+{
+    git_config *cfg = NULL;
+    git_signature *sig = NULL;
+    struct dd_error ignored = DD_ERROR_INIT;
+    char *out = NULL;
+
+    if (r && git_repository_config_snapshot(&cfg, r->git) == 0 &&
+        make_signature(&sig, cfg, "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", &ignored) == 0)
+        out = dd_xasprintf("%s <%s>", sig->name, sig->email);
+    git_error_clear();
+    git_signature_free(sig);
+    git_config_free(cfg);
+    dd_error_release(&ignored);
+    return out;
+}

@@ -233,6 +233,12 @@ int repo_commit_files(struct repo *r, const struct dd_strv *paths, const char *m
                       struct dd_error *err);
 
 /*
+ * "Name <email>" of the author git would record for a commit now (environment, then
+ * configuration); NULL without a repository or when git cannot say. The caller frees it.
+ */
+char *repo_author(struct repo *r);
+
+/*
  * The directory git runs hooks from: core.hooksPath (relative to the top of the work tree when
  * relative) or the repository's hooks directory. Absolute; the caller frees *out. It may not
  * exist yet.

@@ -101,3 +101,13 @@ void migration_exec_release(struct migration_exec *x)
     dd_buf_release(&x->text);
     sql_script_release(&x->stmts);
 }
+
+int migration_exec_check_empty(const struct migration_exec *x, const struct migration_script *sc, struct dd_error *err)
+{
+    if (x->stmts.n || sc->directives.allow_empty)
+        return 0;
+    dd_error_set(err, DD_EINPUT, "%s: the migration has no SQL statement (it is empty or only comments)", sc->path);
+    dd_error_hint(err, "Write the change in it (a file 'dbdeploy new' created is refused until you do), or add a "
+                       "line '-- dbdeploy:allow empty' to apply it as a no-op on purpose.");
+    return -1;
+}

@@ -13,6 +13,7 @@
  *   <version>_<name>.sql                 plain, up only
  *   <version>_<name>.up.sql / .down.sql  golang-migrate
  *   <version>_<name>.sql with "-- migrate:up" / "-- migrate:down" lines   dbmate (one file)
+ *   V<version>__<name>.sql / U<version>__<name>.sql   Flyway (versioned + undo; whole numbers only)
  * The version is the leading digits, compared as a number (9 < 10; 00034 pairs with 000034).
  * Other files (README.md, sub-directories, dotfiles) are ignored. Malformed .sql names,
  * duplicate versions and down files without an up are DD_EINPUT errors listing every offender.
@@ -28,7 +29,7 @@
 #define MIGRATION_MAX_VERSION_DIGITS 18
 #define MIGRATION_BLOB_ID_LEN        40
 
-enum migration_format { MIGRATION_PLAIN, MIGRATION_GOLANG, MIGRATION_DBMATE };
+enum migration_format { MIGRATION_PLAIN, MIGRATION_GOLANG, MIGRATION_DBMATE, MIGRATION_FLYWAY };
 
 /* --- names --- */
 
@@ -39,6 +40,7 @@ struct migration_name {
     char *version_text; /* digits as written ("000034") */
     char *name;         /* description ("external_users") */
     enum migration_file_kind kind;
+    bool flyway; /* V<version>__<name>.sql (up) or U<version>__<name>.sql (down) */
 };
 
 /*
@@ -79,6 +81,17 @@ void migration_source_add_unread(struct migration_source *src, const char *name,
 int migration_source_read_fs(struct migration_source *out, const char *root, const char *dir, struct dd_error *err);
 void migration_source_release(struct migration_source *src);
 
+/* --- formats --- */
+
+/* "plain", "golang-migrate", "dbmate", "flyway". */
+const char *migration_format_name(enum migration_format f);
+/*
+ * The format a directory's files are written in (for `dbdeploy init` to configure an existing
+ * directory): the most common of Flyway names, .up/.down pairs and dbmate markers; plain when
+ * none. Returns the number of files with a migration name (0: not a migrations directory).
+ */
+size_t migration_detect_format(enum migration_format *out, const struct migration_source *src);
+
 /* --- migrations --- */
 
 struct migration_directives {
@@ -87,6 +100,7 @@ struct migration_directives {
     uint64_t statement_timeout_ms;
     bool has_lock_timeout; /* -- dbdeploy:lock-timeout=DURATION */
     uint64_t lock_timeout_ms;
+    bool allow_empty; /* -- dbdeploy:allow empty: a file without statements is applied as a no-op */
 };
 
 struct migration_script {
@@ -196,5 +210,12 @@ struct migration_exec {
 int migration_exec_prepare(struct migration_exec *out, const struct migration_script *sc, bool strict,
                            struct dd_error *err);
 void migration_exec_release(struct migration_exec *x);
+
+/*
+ * Refuse (DD_EINPUT, naming the file) a prepared up script that has no statement (empty, only
+ * comments, or only BEGIN/COMMIT) unless it carries -- dbdeploy:allow empty. Called by every
+ * plan that would apply it, so a file `dbdeploy new` wrote is never applied unedited.
+ */
+int migration_exec_check_empty(const struct migration_exec *x, const struct migration_script *sc, struct dd_error *err);
 
 #endif

@@ -148,6 +148,14 @@ static int directive_error(struct dd_error *err, const char *path, unsigned line
     return -1;
 }
 
+/* " empty" or " empty <reason>" after "allow". */
+static bool is_allow_empty(const char *rest)
+{
+    while (isspace((unsigned char)*rest))
+        rest++;
+    return strncmp(rest, "empty", 5) == 0 && (!rest[5] || isspace((unsigned char)rest[5]));
+}
+
 /* "-- dbdeploy:NAME[=VALUE]" lines before the first statement. */
 static int parse_directives(struct migration_script *sc, struct dd_error *err)
 {
@@ -179,8 +187,12 @@ static int parse_directives(struct migration_script *sc, struct dd_error *err)
         snprintf(item, sizeof(item), "%.*s", (int)(end - p), p);
         for (size_t k = strlen(item); k && isspace((unsigned char)item[k - 1]); k--)
             item[k - 1] = '\0';
-        if (strncmp(item, "allow", 5) == 0 && (!item[5] || isspace((unsigned char)item[5])))
-            continue; /* lint suppressions (lint/), allowed anywhere */
+        if (strncmp(item, "allow", 5) == 0 && (!item[5] || isspace((unsigned char)item[5]))) {
+            /* "allow empty" is ours; the others are lint suppressions (lint/); allowed anywhere */
+            if (is_allow_empty(item + 5))
+                sc->directives.allow_empty = true;
+            continue;
+        }
         if (in_body)
             return directive_error(err, sc->path, lineno,
                                    "directive 'dbdeploy:%s' must come before the first statement", item);
@@ -220,7 +232,7 @@ static void build_unread(struct migration *m, const char *dir, const struct name
     m->version = up->n.version;
     m->version_text = dd_xstrdup(up->n.version_text);
     m->name = dd_xstrdup(up->n.name);
-    m->format = up->n.kind == MIGRATION_FILE_UP ? MIGRATION_GOLANG : MIGRATION_PLAIN;
+    m->format = up->n.flyway ? MIGRATION_FLYWAY : up->n.kind == MIGRATION_FILE_UP ? MIGRATION_GOLANG : MIGRATION_PLAIN;
     script_from_file(&m->up, dir, up->f);
     if (down)
         script_from_file(&m->down, dir, down->f);
@@ -296,7 +308,7 @@ static int build_one(struct migration_set *out, const char *dir, struct named_fi
         m->version = up->n.version;
         m->version_text = dd_xstrdup(up->n.version_text);
         m->name = dd_xstrdup(up->n.name);
-        m->format = MIGRATION_GOLANG;
+        m->format = up->n.flyway ? MIGRATION_FLYWAY : MIGRATION_GOLANG;
         dd_checksum(up->f->data.buf, up->f->data.len, m->checksum);
         script_from_file(&m->up, dir, up->f);
         if (down)
@@ -345,8 +357,9 @@ int migration_set_build(struct migration_set *out, const struct migration_source
                                           : "cannot be used");
         for (size_t i = 0; i < probs.details.n; i++)
             dd_error_detail(err, "%s", probs.details.v[i]);
-        dd_error_hint(err, "Name migrations <version>_<name>.sql, or <version>_<name>.up.sql with an optional "
-                           ".down.sql; each version once (leading zeros do not make a new version).");
+        dd_error_hint(err, "Name migrations <version>_<name>.sql, <version>_<name>.up.sql with an optional .down.sql, "
+                           "or Flyway's V<version>__<name>.sql with an optional U<version>__<name>.sql; each version "
+                           "once (leading zeros do not make a new version).");
         goto cleanup;
     }
     rc = 0;

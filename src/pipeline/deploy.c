@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/dataloss.h"
+#include "engine/adopt.h"
 #include "engine/execute.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -71,7 +72,7 @@ static int replan(struct deploy *d, bool lock, struct dd_error *err)
     const struct engine_goal goal = {ENGINE_GOAL_APPLY, d->to_version, 0, false};
     int one;
 
-    if (engine_replan(&d->plan, &t, &goal, lock, err) < 0)
+    if (engine_replan(&d->plan, &t, &goal, lock, err) < 0 || engine_foreign_check(d->db, &d->ledger, &d->opts, err) < 0)
         return -1;
     one = engine_plan_one_transaction(&d->plan, &d->opts, err);
     d->one_tx = one > 0;

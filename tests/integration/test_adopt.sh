@@ -78,8 +78,8 @@ q "$dm2" "insert into schema_migrations (version) values ('20240101000001'), ('2
 write_env "$proj" dm2 "$dm2"
 expect_rc 2 -C "$proj" adopt dm2 --from dbmate
 assert_contains "$err" "version 20231231000000 is applied according to dbmate but has no file" "unknown version listed"
-expect_rc 2 -C "$proj" adopt dm2 --from flyway
-assert_contains "$err" "'flyway' is not a tool dbdeploy can adopt from" "unknown tool"
+expect_rc 2 -C "$proj" adopt dm2 --from liquibase
+assert_contains "$err" "'liquibase' is not a tool dbdeploy can adopt from" "unknown tool"
 expect_rc 2 -C "$proj" adopt dm2 --from dbmate --table nope
 assert_contains "$err" "there is no table 'nope'" "missing table"
 pass "adopt from golang-migrate and dbmate"

@@ -12,14 +12,14 @@ mkdir -p "$m"
 
 # --- malformed names, duplicates, a down without its up: all listed, exit 2, nothing applied
 echo 'CREATE TABLE a (id int);' >"$m/0001_a.sql"
-echo 'CREATE TABLE b (id int);' >"$m/V2__flyway_style.sql"
+echo 'CREATE TABLE b (id int);' >"$m/V2.1__flyway_style.sql"
 echo 'CREATE TABLE c (id int);' >"$m/3_c.up.sql"
 echo 'CREATE TABLE c2 (id int);' >"$m/003_c_again.sql"
 echo 'DROP TABLE d;' >"$m/4_d.down.sql"
 echo 'x' >"$m/notes.txt"
 expect_rc 2 -C "$proj" apply dev
 assert_contains "$err" "error: migrations: 3 migration files cannot be used" "one-line summary"
-assert_contains "$err" "migrations/V2__flyway_style.sql: does not start with a version number" "malformed listed"
+assert_contains "$err" "migrations/V2.1__flyway_style.sql: Flyway versions with dots or single underscores (V1.1, V1_1) are not supported; use whole numbers" "malformed listed"
 assert_contains "$err" "migrations/3_c.up.sql: version 3 is also used by '003_c_again.sql'" "duplicate listed"
 assert_contains "$err" "migrations/4_d.down.sql: down migration without its up" "orphan down listed"
 assert_contains "$err" "hint:" "a hint follows"

@@ -62,7 +62,7 @@ if command -v zsh >/dev/null; then
   zcomplete() { (cd "$proj" && timeout 30 zsh "$DD_SUPPORT/zsh_complete.zsh" "$OLDPWD/zfp" "$OLDPWD/zout" "$1"); }
   assert_eq "$(zcomplete "dbdeploy st")" "staging status " "zsh: commands and env names"
   assert_eq "$(zcomplete "dbdeploy rollback prod --st")" "--steps " "zsh: command options"
-  assert_eq "$(zcomplete "dbdeploy adopt prod --from ")" "dbmate golang-migrate " "zsh: option values"
+  assert_eq "$(zcomplete "dbdeploy adopt prod --from ")" "dbmate flyway golang-migrate " "zsh: option values"
   assert_eq "$(zcomplete "dbdeploy mark prod ")" "0001 0002 " "zsh: versions"
   assert_eq "$(zcomplete "dbdeploy restore prod ")" "20261121T101500Z-1a2b3c4.tar.zst latest " "zsh: archives"
   assert_eq "$(zcomplete "dbdeploy hook ")" "install pre-push " "zsh: subcommands"

@@ -5,7 +5,7 @@
 
 static struct db_foreign_versions fv_of(int64_t *v, size_t n, bool dirty)
 {
-    struct db_foreign_versions f = {v, n, dirty};
+    struct db_foreign_versions f = {v, n, dirty, NULL, 0};
     return f;
 }
 
@@ -20,12 +20,51 @@ static void test_tool_names(void **state)
     assert_int_equal(t, DB_FOREIGN_GOLANG_MIGRATE);
     assert_int_equal(engine_adopt_tool(&t, "dbmate", &err), 0);
     assert_int_equal(t, DB_FOREIGN_DBMATE);
-    assert_int_equal(engine_adopt_tool(&t, "flyway", &err), -1);
+    assert_int_equal(engine_adopt_tool(&t, "flyway", &err), 0);
+    assert_int_equal(t, DB_FOREIGN_FLYWAY);
+    assert_string_equal(engine_adopt_default_table(t), "flyway_schema_history");
+    assert_int_equal(engine_adopt_tool(&t, "liquibase", &err), -1);
     assert_int_equal(err.code, DD_EUSAGE);
-    assert_string_equal(dd_error_msg(&err), "'flyway' is not a tool dbdeploy can adopt from");
+    assert_string_equal(dd_error_msg(&err), "'liquibase' is not a tool dbdeploy can adopt from");
     dd_error_release(&err);
     assert_int_equal(engine_adopt_tool(&t, NULL, &err), -1);
-    assert_non_null(strstr(dd_error_msg(&err), "--from golang-migrate or --from dbmate"));
+    assert_non_null(strstr(dd_error_msg(&err), "--from golang-migrate, --from dbmate or --from flyway"));
+}
+
+/* Flyway's history replayed: baseline at 2 covers 1 and 2, 3 applied, 4 applied then undone. */
+static void test_flyway_history_is_replayed(void **state)
+{
+    struct engine_adoption a = ENGINE_ADOPTION_INIT;
+    int64_t v[] = {2, 3, 4, 4};
+    enum db_flyway_op op[] = {DB_FLYWAY_BASELINE, DB_FLYWAY_APPLIED, DB_FLYWAY_APPLIED, DB_FLYWAY_UNDONE};
+    struct db_foreign_versions fv = {v, 4, false, op, 0};
+
+    (void)state;
+    file("V1__a.sql", "a");
+    file("V2__b.sql", "b");
+    file("V3__c.sql", "c");
+    file("V4__d.sql", "d");
+    file("V5__e.sql", "e");
+    build();
+    assert_int_equal(engine_adopt_select(&a, &set, DB_FOREIGN_FLYWAY, &fv, "prod", &err), 0);
+    assert_int_equal(a.n, 3);
+    assert_int_equal(a.versions[0], 1);
+    assert_int_equal(a.versions[1], 2);
+    assert_int_equal(a.versions[2], 3);
+    engine_adoption_release(&a);
+
+    fv.dirty = true;
+    fv.dirty_version = 5;
+    assert_int_equal(engine_adopt_select(&a, &set, DB_FOREIGN_FLYWAY, &fv, "prod", &err), -1);
+    assert_int_equal(err.code, DD_EBLOCKED);
+    assert_string_equal(dd_error_msg(&err), "Flyway recorded a failed migration on prod (version 5)");
+    dd_error_release(&err);
+
+    v[1] = 9; /* a version without a file */
+    fv.dirty = false;
+    assert_int_equal(engine_adopt_select(&a, &set, DB_FOREIGN_FLYWAY, &fv, "prod", &err), -1);
+    assert_int_equal(err.code, DD_EINPUT);
+    assert_non_null(strstr(err.details.v[0], "version 9 is applied according to Flyway but has no file"));
 }
 
 static void test_golang_migrate_adopts_every_file_up_to_its_version(void **state)
@@ -117,6 +156,7 @@ static void test_check_counts_recorded_and_refuses_other_states(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_flyway_history_is_replayed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tool_names, setup, teardown),
         cmocka_unit_test_setup_teardown(test_golang_migrate_adopts_every_file_up_to_its_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dbmate_lists_every_version_without_a_file, setup, teardown),

@@ -111,6 +111,35 @@ static void test_meta_command_error_names_file_line_col(void **state)
                                             "migrations");
 }
 
+/* A file `dbdeploy new` wrote (comments only), or an outer BEGIN/COMMIT with nothing inside. */
+static void test_comment_only_file_is_refused(void **state)
+{
+    (void)state;
+    assert_int_equal(prepare("-- 0001_a: up\n-- write the change here\n/* later */\n", false), 0);
+    assert_int_equal(migration_exec_check_empty(&x, &sc, &err), -1);
+    assert_int_equal(err.code, DD_EINPUT);
+    assert_string_equal(dd_error_msg(&err),
+                        "migrations/1_a.sql: the migration has no SQL statement (it is empty or only comments)");
+    assert_non_null(strstr(err.hint, "dbdeploy:allow empty"));
+    migration_exec_release(&x);
+    dd_error_release(&err);
+    dd_buf_release(&sc.sql);
+    assert_int_equal(prepare("BEGIN;\nCOMMIT;\n", false), 0);
+    assert_int_equal(migration_exec_check_empty(&x, &sc, &err), -1);
+}
+
+static void test_allow_empty_and_real_sql_pass(void **state)
+{
+    (void)state;
+    assert_int_equal(prepare("select 1;\n", false), 0);
+    assert_int_equal(migration_exec_check_empty(&x, &sc, &err), 0);
+    migration_exec_release(&x);
+    dd_buf_release(&sc.sql);
+    assert_int_equal(prepare("", false), 0);
+    sc.directives.allow_empty = true;
+    assert_int_equal(migration_exec_check_empty(&x, &sc, &err), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +151,8 @@ int main(void)
         cmocka_unit_test_teardown(test_strict_refuses_with_file_and_line, teardown),
         cmocka_unit_test_teardown(test_annotation_wins_even_in_strict_mode, teardown),
         cmocka_unit_test_teardown(test_meta_command_error_names_file_line_col, teardown),
+        cmocka_unit_test_teardown(test_comment_only_file_is_refused, teardown),
+        cmocka_unit_test_teardown(test_allow_empty_and_real_sql_pass, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

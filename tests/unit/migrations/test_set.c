@@ -58,12 +58,40 @@ static void test_name_parse_formats(void **state)
     migration_name_release(&n);
     assert_int_equal(migration_name_parse(&n, "README.md", why, sizeof(why)), 1);
     assert_int_equal(migration_name_parse(&n, ".hidden.sql", why, sizeof(why)), 1);
-    assert_int_equal(migration_name_parse(&n, "V1__init.sql", why, sizeof(why)), -1);
+    assert_int_equal(migration_name_parse(&n, "V__init.sql", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "version number"));
+    assert_int_equal(migration_name_parse(&n, "Vx_init.sql", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "version number"));
     assert_int_equal(migration_name_parse(&n, "1.sql", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "'_'"));
     assert_int_equal(migration_name_parse(&n, "1234567890123456789_x.sql", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "digits"));
+}
+
+/* Flyway's V<version>__<description>.sql and its undo U<version>__<description>.sql. */
+static void test_name_parses_flyway(void **state)
+{
+    struct migration_name n;
+    char why[128];
+    (void)state;
+
+    assert_int_equal(migration_name_parse(&n, "V12__add_users.sql", why, sizeof(why)), 0);
+    assert_int_equal(n.version, 12);
+    assert_string_equal(n.version_text, "12");
+    assert_string_equal(n.name, "add_users");
+    assert_int_equal(n.kind, MIGRATION_FILE_UP);
+    assert_true(n.flyway);
+    migration_name_release(&n);
+    assert_int_equal(migration_name_parse(&n, "U12__add_users.sql", why, sizeof(why)), 0);
+    assert_int_equal(n.kind, MIGRATION_FILE_DOWN);
+    migration_name_release(&n);
+    assert_int_equal(migration_name_parse(&n, "V1.1__x.sql", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "whole numbers"));
+    assert_int_equal(migration_name_parse(&n, "V1_x.sql", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "whole numbers"));
+    assert_int_equal(migration_name_parse(&n, "R__views.sql", why, sizeof(why)), -1);
+    assert_non_null(strstr(why, "repeatable"));
+    assert_int_equal(migration_name_parse(&n, "V2__.sql", why, sizeof(why)), -1);
 }
 
 static void test_versions_order_numerically(void **state)
@@ -93,6 +121,22 @@ static void test_up_and_down_pair_despite_padding(void **state)
     assert_true(set.v[0].down.present);
     assert_string_equal(set.v[0].down.sql.buf, "drop table x;");
     assert_string_equal(migration_display(&set.v[0]), "000034_x.up.sql");
+}
+
+static void test_flyway_pair_builds(void **state)
+{
+    (void)state;
+    add("V2__users.sql", "create table users ();");
+    add("U2__users.sql", "drop table users;");
+    add("V1__init.sql", "-- dbdeploy:allow empty\n");
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_int_equal(set.n, 2);
+    assert_int_equal(set.v[0].format, MIGRATION_FLYWAY);
+    assert_false(set.v[0].down.present);
+    assert_true(set.v[0].up.directives.allow_empty);
+    assert_int_equal(set.v[1].format, MIGRATION_FLYWAY);
+    assert_string_equal(set.v[1].down.sql.buf, "drop table users;");
+    assert_string_equal(migration_display(&set.v[1]), "V2__users.sql");
 }
 
 static void test_problems_are_all_listed(void **state)
@@ -223,6 +267,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_name_parse_formats),
+        cmocka_unit_test(test_name_parses_flyway),
+        cmocka_unit_test_setup_teardown(test_flyway_pair_builds, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_order_numerically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_up_and_down_pair_despite_padding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_problems_are_all_listed, setup, teardown),
