@@ -55,6 +55,15 @@ typedef void (*engine_explain_fn)(void *arg, const struct engine_item *it, struc
 /* engine_explain_fn over git history; arg is the struct repo * (NULL: explains nothing). */
 void engine_explain_from_git(void *arg, const struct engine_item *it, struct dd_error *err);
 
+/*
+ * Whether a modified item is really another branch's migration with the same version (the
+ * ledger's row has another name and was applied from a commit not contained in HEAD); then,
+ * with msg, appends "<env> has a different <version> (<name>, applied from <commit>, not on
+ * this branch): renumber yours, <file>". Optional, like explain; arg is the explain_arg.
+ */
+typedef bool (*engine_clash_fn)(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
+bool engine_clash_from_git(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
+
 struct engine_opts {
     const char *env;
     const char *schema;       /* ledger schema */
@@ -67,6 +76,7 @@ struct engine_opts {
     unsigned transaction;   /* enum config_transaction: one transaction for the whole plan when possible */
     engine_explain_fn explain;
     void *explain_arg;
+    engine_clash_fn clash; /* called with explain_arg */
 };
 
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */

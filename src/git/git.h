@@ -39,6 +39,9 @@ struct repo_config_entries {
  */
 int repo_config_read_file(struct repo_config_entries *out, const char *path, const char *display_path,
                           struct dd_error *err);
+/* The same for bytes held in memory (a committed blob); messages name display_path. */
+int repo_config_read_buf(struct repo_config_entries *out, const void *data, size_t len, const char *display_path,
+                         struct dd_error *err);
 void repo_config_entries_release(struct repo_config_entries *e);
 
 /*
