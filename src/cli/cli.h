@@ -109,6 +109,8 @@ void cli_print_help(const struct cli_spec *spec);
 
 /* Load pipeline/<env>.conf (once). */
 int cli_need_config(struct cli_ctx *ctx, const char *env);
+/* The same as committed in HEAD, for deploy, plan and gate (config_load_committed); opens the repository. */
+int cli_need_committed_config(struct cli_ctx *ctx, const char *env);
 /* Open the git repository at ctx->root (once); missing repository is an error. */
 int cli_need_repo(struct cli_ctx *ctx);
 /* Open the repository if there is one; a missing repository is not an error (ctx->repo stays NULL). */

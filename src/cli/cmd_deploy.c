@@ -22,7 +22,7 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_
     deploy_init(&d);
     if (a->to && engine_parse_version(&d.to_version, a->to, &ctx->err) < 0)
         goto cleanup;
-    if (cli_need_config(ctx, env) < 0)
+    if (cli_need_committed_config(ctx, env) < 0)
         goto cleanup;
     if (cli_need_env_repo(ctx) < 0)
         goto cleanup;

@@ -83,7 +83,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
         rc = p > 0 ? 0 : -1;
         goto cleanup;
     }
-    if (cli_env_load(&e, ctx, args.v[0]) < 0)
+    if (cli_need_committed_config(ctx, args.v[0]) < 0 || cli_env_load(&e, ctx, args.v[0]) < 0)
         goto cleanup;
     engine_gate_compare(&g, &e.st, ctx->cfg->env, ENGINE_GATE_READINESS, NULL);
     if (ctx->cfg->health.url) {

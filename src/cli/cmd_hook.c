@@ -80,15 +80,16 @@ static int protected_branch(struct push_check *pc, const char **out)
     const char *configured = pc->ctx->cfg->protected_branch;
 
     if (!pc->base_known) {
-        const char *name = engine_protected_branch(pc->repo, configured);
+        char *name = engine_protected_branch(pc->repo, configured);
         pc->base_known = true;
         if (configured && !repo_rev_exists(pc->repo, configured)) {
+            free(name);
             dd_error_set(&pc->ctx->err, DD_ECONFIG, "[git] protected-branch '%s' is not in this repository",
                          configured);
             dd_error_hint(&pc->ctx->err, "Fetch it (git fetch) or correct protected-branch in %s.", CONFIG_SHARED_FILE);
             return -1;
         }
-        pc->protected_name = name ? dd_xstrdup(name) : NULL;
+        pc->protected_name = name;
     }
     *out = pc->protected_name;
     return 0;

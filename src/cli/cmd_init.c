@@ -36,8 +36,9 @@ static const char shared_conf[] =
     "\tstatement-timeout = 0\n"
     "\n"
     "[git]\n"
-    "\t# branch whose published migrations must never change (pre-push hook, dbdeploy verify)\n"
-    "\tprotected-branch = main\n";
+    "\t# branch whose published migrations must never change (pre-push hook, dbdeploy verify);\n"
+    "\t# default: the remote's main branch (origin/HEAD), else main or master\n"
+    "\t# protected-branch = origin/main\n";
 
 static const char dev_conf[] =
     "# A local development database. Deployed from the working tree, uncommitted files included.\n"

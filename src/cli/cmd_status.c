@@ -49,6 +49,7 @@ static void dirty_lines(struct dd_buf *b, const struct engine_status *st)
 static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
 {
     const struct dd_config *cfg = ctx->cfg;
+    size_t clashes = 0;
 
     dd_buf_addf(b, "environment  %s\ndatabase     %s\nledger       schema %s%s\n\n", cfg->env, cfg->db_url_masked,
                 cfg->ledger_schema, e->ledger.exists ? "" : " (not created yet)");
@@ -66,6 +67,8 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
             vt = vbuf;
         }
         state_text(state, sizeof(state), it);
+        if (engine_clash_from_git(e->opts.explain_arg, it, cfg->env, NULL))
+            snprintf(state, sizeof(state), "clash");
         dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", vt, state_color(it->state), state,
                     out_color(OUT_STDOUT, OUT_RESET), it->row && it->row->applied_at ? it->row->applied_at : "",
                     item_file(it));
@@ -78,14 +81,26 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
                 e->st.count[ENGINE_APPLIED] + e->st.count[ENGINE_MODIFIED] + e->st.count[ENGINE_RENAMED] +
                     e->st.count[ENGINE_MISSING],
                 e->st.count[ENGINE_PENDING] + e->st.count[ENGINE_OUT_OF_ORDER]);
-    /* the problems, each counted once more on their own */
-    for (int s = ENGINE_DIRTY, first = 1; s <= ENGINE_OUT_OF_ORDER; s++)
-        if (e->st.count[s]) {
-            dd_buf_addf(b, "%s%zu %s", first ? "; " : ", ", e->st.count[s], engine_state_name((enum engine_state)s));
+    /* the problems, each counted once more on their own (clashes apart from the edits) */
+    for (size_t i = 0; i < e->st.n; i++)
+        clashes += engine_clash_from_git(e->opts.explain_arg, &e->st.v[i], cfg->env, NULL);
+    for (int s = ENGINE_DIRTY, first = 1; s <= ENGINE_OUT_OF_ORDER; s++) {
+        size_t n = e->st.count[s] - (s == ENGINE_MODIFIED ? clashes : 0);
+        if (n) {
+            dd_buf_addf(b, "%s%zu %s", first ? "; " : ", ", n, engine_state_name((enum engine_state)s));
             first = 0;
         }
+        if (s == ENGINE_MODIFIED && clashes) {
+            dd_buf_addf(b, "%s%zu clash%s", first ? "; " : ", ", clashes, clashes == 1 ? "" : "es");
+            first = 0;
+        }
+    }
     dd_buf_addch(b, '\n');
     dirty_lines(b, &e->st);
+    /* a version another branch took is not an edit: say so, with the fix */
+    for (size_t i = 0; i < e->st.n; i++)
+        if (engine_clash_from_git(e->opts.explain_arg, &e->st.v[i], cfg->env, b))
+            dd_buf_addch(b, '\n');
 }
 
 static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)

@@ -18,6 +18,21 @@ int cli_need_config(struct cli_ctx *ctx, const char *env)
     return 0;
 }
 
+int cli_need_committed_config(struct cli_ctx *ctx, const char *env)
+{
+    if (ctx->cfg)
+        return 0;
+    cli_want_repo(ctx);
+    /* no repository or no commit yet: only allow-dirty environments can go on (cli_need_env_repo) */
+    if (!ctx->repo || !repo_rev_exists(ctx->repo, "HEAD"))
+        return cli_need_config(ctx, env);
+    if (config_load_committed(&ctx->cfg, ctx->repo, ctx->root, env, "HEAD", CONFIG_FOLLOW_ALLOW_DIRTY, &ctx->err) < 0)
+        return -1;
+    free(ctx->env);
+    ctx->env = env ? dd_xstrdup(env) : NULL;
+    return 0;
+}
+
 int cli_need_repo(struct cli_ctx *ctx)
 {
     if (ctx->repo)

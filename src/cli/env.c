@@ -30,6 +30,7 @@ int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env)
     e->opts.applied_by = e->whoami;
     e->opts.explain = engine_explain_from_git;
     e->opts.explain_arg = ctx->repo;
+    e->opts.clash = engine_clash_from_git;
     return cli_env_reload(e, ctx);
 }
 

@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "config/internal.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -527,13 +528,38 @@ static void set_defaults(struct dd_config *cfg)
     cfg->lint.small_table = 10000;
 }
 
-static int apply_file(struct dd_config *cfg, const char *rel, bool *restore_set, struct dd_error *err)
+/* rel in the committed files, or NULL */
+static const struct repo_file *committed_file(const struct repo_files *committed, const char *rel)
+{
+    for (size_t i = 0; committed && i < committed->n; i++)
+        if (strcmp(committed->v[i].path, rel) == 0)
+            return &committed->v[i];
+    return NULL;
+}
+
+static bool file_exists(const char *root, const struct repo_files *committed, const char *rel)
+{
+    char *path;
+    bool found;
+
+    if (committed)
+        return committed_file(committed, rel) != NULL;
+    path = dd_path_join(root, rel);
+    found = dd_path_exists(path);
+    free(path);
+    return found;
+}
+
+static int apply_file(struct dd_config *cfg, const char *rel, const struct repo_files *committed, bool *restore_set,
+                      struct dd_error *err)
 {
     struct repo_config_entries entries = REPO_CONFIG_ENTRIES_INIT;
+    const struct repo_file *blob = committed_file(committed, rel);
     char *path = dd_path_join(cfg->root, rel);
     int rc = -1;
 
-    if (repo_config_read_file(&entries, path, rel, err) < 0)
+    if (blob ? repo_config_read_buf(&entries, blob->data, blob->len, rel, err) < 0
+             : repo_config_read_file(&entries, path, rel, err) < 0)
         goto cleanup;
     for (size_t i = 0; i < entries.n; i++) {
         const struct repo_config_entry *e = &entries.v[i];
@@ -590,8 +616,13 @@ static int missing_env_error(const char *root, const char *env, const char *rel,
 
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err)
 {
+    return config_load_from(out, root, env, NULL, NULL, err);
+}
+
+int config_load_from(struct dd_config **out, const char *root, const char *env, const struct repo_files *committed,
+                     const char *commit, struct dd_error *err)
+{
     struct dd_config *cfg = dd_xcalloc(1, sizeof(*cfg));
-    char *shared_abs = NULL, *env_abs = NULL;
     bool restore_set = false;
     int rc = -1;
 
@@ -608,21 +639,20 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
         dd_error_hint(err, "Environment names use letters, digits, '-' and '_' (for example prod or staging-eu).");
         goto cleanup;
     }
-    shared_abs = dd_path_join(root, CONFIG_SHARED_FILE);
-    if (dd_path_exists(shared_abs)) {
+    cfg->commit = commit ? dd_xstrdup(commit) : NULL;
+    if (file_exists(root, committed, CONFIG_SHARED_FILE)) {
         cfg->shared_file = dd_xstrdup(CONFIG_SHARED_FILE);
-        if (apply_file(cfg, cfg->shared_file, &restore_set, err) < 0)
+        if (apply_file(cfg, cfg->shared_file, committed, &restore_set, err) < 0)
             goto cleanup;
     }
     if (env) {
         cfg->env = dd_xstrdup(env);
         cfg->env_file = dd_xasprintf("%s/%s.conf", CONFIG_DIR, env);
-        env_abs = dd_path_join(root, cfg->env_file);
-        if (!dd_path_exists(env_abs)) {
+        if (!file_exists(root, committed, cfg->env_file)) {
             missing_env_error(root, env, cfg->env_file, err);
             goto cleanup;
         }
-        if (apply_file(cfg, cfg->env_file, &restore_set, err) < 0)
+        if (apply_file(cfg, cfg->env_file, committed, &restore_set, err) < 0)
             goto cleanup;
         if (!cfg->db_url || !*cfg->db_url) {
             /* commands that never connect (health, backups listing...) do not need a url */
@@ -659,8 +689,6 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
     rc = 0;
 cleanup:
     config_free(cfg);
-    free(shared_abs);
-    free(env_abs);
     return rc;
 }
 
@@ -672,6 +700,7 @@ void config_free(struct dd_config *cfg)
     free(cfg->root);
     free(cfg->env_file);
     free(cfg->shared_file);
+    free(cfg->commit);
     dd_free_secret(cfg->db_url);
     free(cfg->db_url_masked);
     free(cfg->db_url_origin);

@@ -24,6 +24,7 @@ struct dd_config {
     char *root;        /* absolute project root */
     char *env_file;    /* "pipeline/prod.conf" (relative to root, for messages) */
     char *shared_file; /* "pipeline/dbdeploy.conf", or NULL when absent */
+    char *commit;      /* the commit the files were read from (config_load_committed), NULL = working tree */
 
     /* [database] */
     char *db_url;                  /* secret-bearing: pass to db/ only */
@@ -129,5 +130,22 @@ int config_list_envs(struct dd_strv *out, const char *root, struct dd_error *err
  */
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err);
 void config_free(struct dd_config *cfg);
+
+struct repo;
+enum config_committed_flags {
+    /* an environment whose committed config sets [git] allow-dirty is read from the working tree */
+    CONFIG_FOLLOW_ALLOW_DIRTY = 1 << 0,
+};
+
+/*
+ * Load the configuration of `env` as committed in `rev` (deploy, plan and gate: the files are
+ * the truth from the same commit as the migrations, cfg->commit says which). Uncommitted
+ * changes to the files read (pipeline/<env>.conf, pipeline/dbdeploy.conf) are DD_EBLOCKED,
+ * listed, as for migrations. With CONFIG_FOLLOW_ALLOW_DIRTY, an environment whose committed
+ * files set allow-dirty, or whose file is not committed but sets allow-dirty in the working
+ * tree, is loaded from the working tree (cfg->commit NULL) like config_load.
+ */
+int config_load_committed(struct dd_config **out, struct repo *repo, const char *root, const char *env, const char *rev,
+                          unsigned flags, struct dd_error *err);
 
 #endif

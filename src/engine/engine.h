@@ -55,6 +55,15 @@ typedef void (*engine_explain_fn)(void *arg, const struct engine_item *it, struc
 /* engine_explain_fn over git history; arg is the struct repo * (NULL: explains nothing). */
 void engine_explain_from_git(void *arg, const struct engine_item *it, struct dd_error *err);
 
+/*
+ * Whether a modified item is really another branch's migration with the same version (the
+ * ledger's row has another name and was applied from a commit not contained in HEAD); then,
+ * with msg, appends "<env> has a different <version> (<name>, applied from <commit>, not on
+ * this branch): renumber yours, <file>". Optional, like explain; arg is the explain_arg.
+ */
+typedef bool (*engine_clash_fn)(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
+bool engine_clash_from_git(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
+
 struct engine_opts {
     const char *env;
     const char *schema;       /* ledger schema */
@@ -68,6 +77,7 @@ struct engine_opts {
     engine_explain_fn explain;
     void *explain_arg;
     unsigned guard_data_loss, guard_row_changes, guard_not_valid, guard_invalid_index; /* enum config_guard */
+    engine_clash_fn clash; /* called with explain_arg */
 };
 
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */

@@ -5,14 +5,19 @@
 #include "config/config.h"
 #include "util/buf.h"
 
-const char *engine_protected_branch(const struct repo *r, const char *configured)
+char *engine_protected_branch(const struct repo *r, const char *configured)
 {
+    static const char *const fallbacks[] = {"origin/main", "origin/master", "main", "master"};
+    char *remote_head = NULL;
+
     if (configured)
-        return configured;
-    if (repo_rev_exists(r, "origin/main"))
-        return "origin/main";
-    if (repo_rev_exists(r, "main"))
-        return "main";
+        return dd_xstrdup(configured);
+    if (repo_remote_head(&remote_head, r, "origin") == 0 && remote_head && repo_rev_exists(r, remote_head))
+        return remote_head;
+    free(remote_head);
+    for (size_t i = 0; i < DD_ARRAY_SIZE(fallbacks); i++)
+        if (repo_rev_exists(r, fallbacks[i]))
+            return dd_xstrdup(fallbacks[i]);
     return NULL;
 }
 

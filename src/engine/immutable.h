@@ -15,10 +15,11 @@
 
 /*
  * The branch published migrations live on: `configured` ([git] protected-branch) when set,
- * else origin/main when it exists, else main when it exists, else NULL. A configured name is
- * returned even when missing, so the caller can say so in its own terms.
+ * else the remote's main branch (what origin/HEAD points to, as a clone sets it), else the
+ * first of origin/main, origin/master, main, master that exists, else NULL. A configured name
+ * is returned even when missing, so the caller can say so in its own terms. Caller frees.
  */
-const char *engine_protected_branch(const struct repo *r, const char *configured);
+char *engine_protected_branch(const struct repo *r, const char *configured);
 
 /* Who changed a published file: the first commit after the base, and how many followed. */
 struct engine_change_origin {

@@ -89,7 +89,8 @@ static int load(struct migration_set *out, struct repo *repo, const struct dd_co
     if (cfg->allow_dirty)
         rc = read_working_tree(&src, repo, cfg, err);
     else
-        rc = read_committed(&src, repo, cfg->migrations_dir, "HEAD", true, with_data, cfg->env, err);
+        rc = read_committed(&src, repo, cfg->migrations_dir, cfg->commit ? cfg->commit : "HEAD", true, with_data,
+                            cfg->env, err);
     if (rc == 0)
         rc = migration_set_build(out, &src, err);
     if (rc == 0 && repo) {

@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "config/config.h"
+#include "util/buf.h"
 
 const char *engine_state_name(enum engine_state s)
 {
@@ -100,6 +101,60 @@ static void dirty_detail(struct dd_error *err, const struct engine_item *it)
                     r->error ? ": " : "", r->error ? r->error : "");
 }
 
+static bool is_clash(const struct engine_opts *o, const struct engine_item *it, struct dd_buf *msg)
+{
+    return o->clash && o->clash(o->explain_arg, it, o->env, msg);
+}
+
+/* The error for applied files that changed; clashes between branches are named as such. */
+static void changed_error(const struct engine_status *st, const struct engine_opts *o, size_t changed,
+                          struct dd_error *err)
+{
+    size_t clashes = 0;
+
+    for (size_t i = 0; i < st->n; i++)
+        clashes += is_clash(o, &st->v[i], NULL);
+    if (clashes == changed)
+        dd_error_set(err, DD_EBLOCKED, "%zu migration version%s here %s already taken on %s by another branch", clashes,
+                     DD_PLURAL(clashes), clashes == 1 ? "is" : "are", o->env);
+    else
+        dd_error_set(err, DD_EBLOCKED, "%zu migration%s applied to %s %s changed since", changed,
+                     changed == 1 ? "" : "s", o->env, changed == 1 ? "was" : "were");
+    for (size_t i = 0; i < st->n; i++) {
+        const struct engine_item *it = &st->v[i];
+        struct dd_buf c = DD_BUF_INIT;
+        if (is_clash(o, it, &c)) {
+            dd_error_detail(err, "%s", c.buf);
+        } else if (it->state == ENGINE_MODIFIED) {
+            dd_error_detail(err,
+                            "modified: %s (applied %.15s, file now %.15s; checksums cover every byte, "
+                            "line endings and whitespace included)",
+                            it->m->up.path, it->row->checksum, it->m->checksum);
+            if (o->explain)
+                o->explain(o->explain_arg, it, err);
+        } else if (it->state == ENGINE_RENAMED) {
+            dd_error_detail(err, "renamed: %s is now %s", it->row->file, it->m->up.path);
+        } else if (it->state == ENGINE_MISSING) {
+            dd_error_detail(err, "missing: %s (version %lld) is applied but no file has that version", it->row->file,
+                            (long long)it->version);
+            if (o->explain)
+                o->explain(o->explain_arg, it, err);
+        }
+        dd_buf_release(&c);
+    }
+    if (clashes == changed)
+        dd_error_hint(err,
+                      "Give your file a version above %lld, the newest applied to %s ('dbdeploy new NAME' picks "
+                      "one, then move your SQL there); the other branch's migration stays applied.",
+                      (long long)st->newest_applied, o->env);
+    else
+        dd_error_hint(err,
+                      "Applied migrations are immutable: restore the original files (for example with "
+                      "'git checkout') and make the change in a new migration ('dbdeploy new NAME').%s",
+                      clashes ? " A version taken by another branch needs a new version above the newest applied."
+                              : "");
+}
+
 int engine_check(const struct engine_status *st, const struct engine_opts *o, int64_t to_version, struct dd_error *err)
 {
     size_t changed = 0, dirty, ooo = 0;
@@ -129,28 +184,7 @@ int engine_check(const struct engine_status *st, const struct engine_opts *o, in
         return -1;
     }
     if (changed) {
-        dd_error_set(err, DD_EBLOCKED, "%zu migration%s applied to %s %s changed since", changed,
-                     changed == 1 ? "" : "s", o->env, changed == 1 ? "was" : "were");
-        for (size_t i = 0; i < st->n; i++) {
-            const struct engine_item *it = &st->v[i];
-            if (it->state == ENGINE_MODIFIED) {
-                dd_error_detail(err,
-                                "modified: %s (applied %.15s, file now %.15s; checksums cover every byte, "
-                                "line endings and whitespace included)",
-                                it->m->up.path, it->row->checksum, it->m->checksum);
-                if (o->explain)
-                    o->explain(o->explain_arg, it, err);
-            } else if (it->state == ENGINE_RENAMED) {
-                dd_error_detail(err, "renamed: %s is now %s", it->row->file, it->m->up.path);
-            } else if (it->state == ENGINE_MISSING) {
-                dd_error_detail(err, "missing: %s (version %lld) is applied but no file has that version",
-                                it->row->file, (long long)it->version);
-                if (o->explain)
-                    o->explain(o->explain_arg, it, err);
-            }
-        }
-        dd_error_hint(err, "Applied migrations are immutable: restore the original files (for example with "
-                           "'git checkout') and make the change in a new migration ('dbdeploy new NAME').");
+        changed_error(st, o, changed, err);
         return -1;
     }
     if (ooo) {

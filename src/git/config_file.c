@@ -2,7 +2,11 @@
 
 #include <git2.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include "util/buf.h"
+#include "util/fs.h"
 
 struct collect {
     struct repo_config_entries *out;
@@ -57,6 +61,36 @@ cleanup:
     git_config_free(cfg);
     if (rc < 0)
         repo_config_entries_release(out);
+    return rc;
+}
+
+/*
+ * libgit2 1.5 parses config only from files, so committed bytes go through a private (0700)
+ * temporary directory that is removed at once; messages still name display_path.
+ */
+int repo_config_read_buf(struct repo_config_entries *out, const void *data, size_t len, const char *display_path,
+                         struct dd_error *err)
+{
+    char *dir = NULL, *path = NULL;
+    int fd = -1, rc = -1;
+
+    if (dd_mkdtemp(&dir, "dbdeploy-conf", err) < 0)
+        return -1;
+    path = dd_path_join(dir, "committed.conf");
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, data, len) != (ssize_t)len) {
+        dd_error_errno(err, DD_EIO, "cannot copy the committed %s to '%s'", display_path, dir);
+        goto cleanup;
+    }
+    close(fd);
+    fd = -1;
+    rc = repo_config_read_file(out, path, display_path, err);
+cleanup:
+    if (fd >= 0)
+        close(fd);
+    dd_rm_rf(dir);
+    free(path);
+    free(dir);
     return rc;
 }
 

@@ -39,6 +39,9 @@ struct repo_config_entries {
  */
 int repo_config_read_file(struct repo_config_entries *out, const char *path, const char *display_path,
                           struct dd_error *err);
+/* The same for bytes held in memory (a committed blob); messages name display_path. */
+int repo_config_read_buf(struct repo_config_entries *out, const void *data, size_t len, const char *display_path,
+                         struct dd_error *err);
 void repo_config_entries_release(struct repo_config_entries *e);
 
 /*
@@ -88,6 +91,11 @@ const char *repo_path_prefix(const struct repo *r);
 
 /* Resolve rev to a commit id. Unknown revision: DD_EGIT naming it, with a hint. */
 int repo_resolve(const struct repo *r, const char *rev, char out[REPO_OID_HEX_LEN + 1], struct dd_error *err);
+/*
+ * The branch a remote's HEAD points to, as "origin/main" (refs/remotes/<remote>/HEAD, which
+ * git clone and git remote set-head write). *out is NULL when there is none; caller frees.
+ */
+int repo_remote_head(char **out, const struct repo *r, const char *remote);
 /* Whether rev resolves to a commit (no error either way). */
 bool repo_rev_exists(const struct repo *r, const char *rev);
 

@@ -240,6 +240,22 @@ int repo_resolve(const struct repo *r, const char *rev, char out[REPO_OID_HEX_LE
     return 0;
 }
 
+int repo_remote_head(char **out, const struct repo *r, const char *remote)
+{
+    git_reference *ref = NULL;
+    char *name = dd_xasprintf("refs/remotes/%s/HEAD", remote);
+    const char *target;
+
+    *out = NULL;
+    if (git_reference_lookup(&ref, r->git, name) == 0 && git_reference_type(ref) == GIT_REFERENCE_SYMBOLIC &&
+        (target = git_reference_symbolic_target(ref)) && strncmp(target, "refs/remotes/", 13) == 0)
+        *out = dd_xstrdup(target + 13);
+    git_error_clear();
+    git_reference_free(ref);
+    free(name);
+    return 0;
+}
+
 bool repo_rev_exists(const struct repo *r, const char *rev)
 {
     struct dd_error err = DD_ERROR_INIT;

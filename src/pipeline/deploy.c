@@ -125,6 +125,7 @@ int deploy_run(struct deploy *d, struct dd_error *err)
     d->opts.applied_by = d->who;
     d->opts.explain = engine_explain_from_git;
     d->opts.explain_arg = d->repo;
+    d->opts.clash = engine_clash_from_git;
     rc = pipeline_run(&d->run, deploy_stages, DD_ARRAY_SIZE(deploy_stages), d, d->dry_run, NULL, err);
     d->finished_ms = dd_epoch_ms();
     d->result = deploy_result_of(d);

@@ -27,7 +27,10 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
         return STAGE_SKIPPED;
     }
     d->gate_env = dd_xstrdup(d->cfg->gate.requires);
-    if (config_load(&gcfg, d->cfg->root, d->gate_env, err) < 0) {
+    /* from the commit being deployed, uncommitted changes blocking, like the deployed env's own file */
+    if ((d->cfg->commit && d->repo
+             ? config_load_committed(&gcfg, d->repo, d->cfg->root, d->gate_env, d->cfg->commit, 0, err)
+             : config_load(&gcfg, d->cfg->root, d->gate_env, err)) < 0) {
         dd_error_wrap(err, "loading the gate environment '%s' ([gate] requires in %s)", d->gate_env, d->cfg->env_file);
         goto cleanup;
     }

@@ -77,4 +77,10 @@ for f in bin/dbdeploy share/man/man1/dbdeploy.1 share/bash-completion/completion
   [[ -f "$prefix/$f" ]] || fail "cmake --install did not install $f"
 done
 "$prefix/bin/dbdeploy" --version >/dev/null || fail "installed binary does not run"
+# every docs/<page>.md a hint or help text names is installed under the doc directory, same path
+named=$(grep -aoE 'docs/[a-z-]+\.md' "$prefix/bin/dbdeploy" | sort -u)
+[[ $(wc -l <<<"$named") -ge 5 ]] || fail "expected the binary to name docs pages, found: $named"
+for page in $named README.md pipeline/ci/github-actions.yml pipeline/ci/gitlab-ci.yml; do
+  [[ -f "$prefix/share/doc/dbdeploy/$page" ]] || fail "cmake --install did not install $page (named by dbdeploy)"
+done
 pass "man page, completions, README and installation"

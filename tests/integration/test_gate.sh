@@ -31,9 +31,11 @@ assert_contains "$out" "and is healthy" "health checked"
 stop_stubs
 start_stub down 503
 sed -i "s|127.0.0.1:[0-9]*/healthz|127.0.0.1:$stub_port/healthz|" "$proj/pipeline/staging.conf"
+commit_all "$proj" "health check on the stub that fails" # the gate reads the committed configuration
 expect_rc 3 -C "$proj" gate staging
 assert_contains "$err" "unhealthy: health check failed" "unhealthy"
 sed -i '/^\[health\]/,$d' "$proj/pipeline/staging.conf"
+commit_all "$proj" "no health check"
 
 # modified on the branch
 echo '-- edit' >>"$proj/migrations/0002_b.up.sql"

@@ -11,7 +11,7 @@ start_stub ok 200
 ok_port=$stub_port
 proj=$PWD/proj
 pipeline_project "$proj" "$staging" "$prod" "http://127.0.0.1:$ok_port/healthz"
-set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; }
+set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; commit_conf "$proj"; }
 prod_dump() { pg_dump --no-owner --no-privileges --restrict-key=dbdeploytest -d "$prod" | grep -vE '^-- Dumped (from|by)'; }
 five_migrations "$proj"
 commit_all "$proj" "five"
@@ -52,9 +52,11 @@ start_stub staging_down 503
 sed -i "s|127.0.0.1:[0-9]*/healthz|127.0.0.1:$stub_port/healthz|" "$proj/pipeline/staging.conf"
 set_prod_health "$ok_port"
 printf '[gate]\n\thealth = true\n' >>"$proj/pipeline/prod.conf"
+commit_conf "$proj"
 expect_rc 3 -C "$proj" deploy prod
 assert_contains "$err" "checking the health of staging ([gate] health = true)" "staging health gates prod"
 sed -i "s|127.0.0.1:[0-9]*/healthz|127.0.0.1:$ok_port/healthz|" "$proj/pipeline/staging.conf"
+commit_conf "$proj"
 
 # 4. --dry-run: the read-only stages, nothing else
 set_prod_health "$ok_port"
@@ -68,6 +70,7 @@ printf 'SELECT pg_sleep(3);\n' >"$proj/migrations/0006_nap.up.sql"
 commit_all "$proj" "nap"
 expect_rc 0 -C "$proj" deploy staging
 sed -i 's/lock-wait = 5s/lock-wait = 1s/' "$proj/pipeline/dbdeploy.conf"
+commit_conf "$proj"
 "$DBDEPLOY_BIN" -C "$proj" deploy prod >"$PWD/first.out" 2>&1 &
 first=$!
 wait_for "$prod" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(3)%')"

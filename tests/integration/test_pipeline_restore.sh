@@ -14,7 +14,7 @@ staging_port=$stub_port
 start_stub prod_health 200
 proj=$PWD/proj
 pipeline_project "$proj" "$staging" "$prod" "http://127.0.0.1:$staging_port/healthz"
-set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; }
+set_prod_health() { sed -i "/^\[health\]/,\$ s|url = http://127.0.0.1:[0-9]*/healthz|url = http://127.0.0.1:$1/healthz|" "$proj/pipeline/prod.conf"; commit_conf "$proj"; }
 set_prod_health "$stub_port"
 # this test is about the backup rung: one transaction per file, and the backup even where down
 # files exist (test_recovery_ladder covers the other rungs)

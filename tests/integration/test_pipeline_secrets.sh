@@ -38,6 +38,7 @@ echo 'CREATE TABLE t6 (id int);' >"$proj/migrations/0006_t6.up.sql"
 commit_all "$proj" "six"
 run -C "$proj" deploy staging
 sed -i "/^\[health\]/,\$ s|127.0.0.1:$ok_port|127.0.0.1:$flaky_port|" "$proj/pipeline/prod.conf"
+commit_conf "$proj"
 run -C "$proj" -v --json deploy prod
 [[ $rc == 4 ]] || fail "expected the flaky health check to restore prod (exit 4), got $rc: $err"
 sed -i "s|@/app_prod?host=|@127.0.0.1:1/app_prod?x=|" "$proj/pipeline/prod.conf"

@@ -19,6 +19,7 @@ env_conf() { # HEALTH_PORT [extra lines]
   shift
   write_env "$proj" prod "$url" "[health]" "url = http://127.0.0.1:$port/healthz" "timeout = 1s" "deadline = 2s" \
     "backoff = 100ms" "$@"
+  commit_conf "$proj"
 }
 env_conf "$stub_port"
 mkdir -p "$proj/migrations"

@@ -11,7 +11,7 @@ start_stub health_ok 200
 proj=$PWD/proj
 git_init "$proj"
 printf '.dbdeploy/\n' >"$proj/.gitignore"
-conf() { write_env "$proj" prod "$url" "[health]" "url = http://127.0.0.1:$stub_port/healthz" "$@"; }
+conf() { write_env "$proj" prod "$url" "[health]" "url = http://127.0.0.1:$stub_port/healthz" "$@"; commit_conf "$proj"; }
 conf
 mkdir -p "$proj/migrations"
 echo 'CREATE TABLE a (id int);' >"$proj/migrations/0001_a.up.sql"

@@ -44,6 +44,7 @@ echo 'CREATE TABLE u (id int);' >"$m/0003_u.sql"
 printf 'SELECT pg_sleep(3);\nSELECT 1/0;\n' >"$m/0004_fail.sql"
 commit_all "$proj" "u and a failing one"
 write_env "$proj" dev "$url" "[database]" "lock-wait = 60s"
+commit_conf "$proj"
 "$DBDEPLOY_BIN" -C "$proj" deploy dev >"$PWD/deploy.out" 2>"$PWD/deploy.err" &
 deployer=$!
 wait_for "$url" "select exists (select 1 from pg_stat_activity where application_name = 'dbdeploy' and query like '%pg_sleep(3)%')"

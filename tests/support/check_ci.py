@@ -16,6 +16,38 @@ def commands_in(text):
     return set(re.findall(r"\bdbdeploy (?:--json |-q |-v )*([a-z-]+)", text))
 
 
+BACKUPS = ".dbdeploy/backups"
+
+
+def github_keeps(path, jobs):
+    """Each deploy job keeps its changelog entry (committed, or uploaded) and its backup (uploaded)
+    when the runner is thrown away."""
+    for name in ("deploy-staging", "deploy-prod"):
+        steps = jobs[name]["steps"]
+        uploads = " ".join(str(s.get("with", {}).get("path", "")) for s in steps if "upload-artifact" in s.get("uses", ""))
+        runs = "\n".join(s.get("run", "") for s in steps)
+        committed = re.search(r"\bdbdeploy changelog \S+ --commit\b", runs) and "git push" in runs
+        if not committed and "changelog" not in uploads:
+            fail(f"{path}: {name} neither commits nor uploads the changelog entry")
+        if committed and jobs[name].get("permissions", {}).get("contents") != "write":
+            fail(f"{path}: {name} pushes the changelog without permissions: contents: write")
+        if BACKUPS not in uploads:
+            fail(f"{path}: {name} leaves its backup on the runner's disk (upload {BACKUPS})")
+
+
+def gitlab_keeps(path, doc):
+    for name in ("deploy-staging", "deploy-prod"):
+        job = dict(doc[name])
+        base = doc.get(job.get("extends", ""), {}) if isinstance(job.get("extends"), str) else {}
+        lines = "\n".join((job.get("after_script") or base.get("after_script") or []) + job["script"])
+        paths = " ".join((job.get("artifacts") or {}).get("paths") or [])
+        committed = re.search(r"\bdbdeploy changelog \S+ --commit\b", lines) and "git push" in lines
+        if not committed and "changelog" not in paths:
+            fail(f"{path}: {name} neither commits nor keeps the changelog entry")
+        if BACKUPS not in paths or (job.get("artifacts") or {}).get("when") != "always":
+            fail(f"{path}: {name} leaves its backup on the runner's disk (artifacts: when: always, paths: {BACKUPS})")
+
+
 def check_github(path, known):
     text = open(path).read()
     doc = yaml.safe_load(text)
@@ -51,6 +83,7 @@ def check_github(path, known):
     for c in ("verify", "deploy", "gate"):
         if c not in commands_in(runs):
             fail(f"{path}: never runs 'dbdeploy {c}'")
+    github_keeps(path, jobs)
 
 
 def check_gitlab(path, known):
@@ -74,11 +107,15 @@ def check_gitlab(path, known):
     if doc["deploy-prod"].get("needs") != ["gate-staging"] or doc["gate-staging"].get("needs") != ["deploy-staging"]:
         fail(f"{path}: production must need the gate, the gate must need staging")
     scripts = "\n".join(
-        line for j in doc.values() if isinstance(j, dict) for line in (j.get("script") or []) + (j.get("before_script") or [])
+        line
+        for j in doc.values()
+        if isinstance(j, dict)
+        for line in (j.get("script") or []) + (j.get("before_script") or []) + (j.get("after_script") or [])
     )
     for c in commands_in(scripts):
         if c not in known:
             fail(f"{path}: 'dbdeploy {c}' is not a dbdeploy command")
+    gitlab_keeps(path, doc)
 
 
 def main():

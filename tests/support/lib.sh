@@ -110,6 +110,13 @@ commit_all() {
   git -C "$1" commit -q -m "$2"
 }
 
+# commit_conf DIR: commit what changed under pipeline/ (deploy, plan and gate read the committed
+# configuration; an uncommitted edit blocks them)
+commit_conf() {
+  git -C "$1" add pipeline
+  git -C "$1" diff --cached --quiet -- pipeline || git -C "$1" commit -q -m "configuration" -- pipeline
+}
+
 # --- git pushes through the installed pre-push hook ---
 # gpush DIR ARGS...: git push; sets $prc and $perr (stderr, where git shows the hook's output)
 gpush() {

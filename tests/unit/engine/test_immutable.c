@@ -58,19 +58,39 @@ static void test_change_origin_blames_the_first_edit_after_the_base(void **state
     free(dir);
 }
 
+/* engine_protected_branch's answer equals want (NULL: none); the result is the caller's to free. */
+static void assert_protected(struct repo *r, const char *configured, const char *want)
+{
+    char *got = engine_protected_branch(r, configured);
+
+    if (want)
+        assert_string_equal(got, want);
+    else
+        assert_null(got);
+    free(got);
+}
+
 static void test_protected_branch_prefers_configured_then_origin_main_then_main(void **state)
 {
     char *dir = fx_repo("protected");
     struct repo *r = fx_open(dir);
 
     (void)state;
-    assert_string_equal(engine_protected_branch(r, "release"), "release");
-    assert_string_equal(engine_protected_branch(r, NULL), "main");
+    assert_protected(r, "release", "release");
+    assert_protected(r, NULL, "main");
     fx_git(dir, "update-ref", "refs/remotes/origin/main", "HEAD");
-    assert_string_equal(engine_protected_branch(r, NULL), "origin/main");
-    fx_git(dir, "branch", "-q", "-m", "main", "trunk");
+    assert_protected(r, NULL, "origin/main");
+    /* what origin/HEAD points to (as git clone sets it) is the remote's main branch */
+    fx_git(dir, "update-ref", "refs/remotes/origin/trunk", "HEAD");
+    fx_git(dir, "symbolic-ref", "refs/remotes/origin/HEAD", "refs/remotes/origin/trunk");
+    assert_protected(r, NULL, "origin/trunk");
+    fx_git(dir, "symbolic-ref", "-d", "refs/remotes/origin/HEAD");
+    fx_git(dir, "update-ref", "-d", "refs/remotes/origin/trunk");
     fx_git(dir, "update-ref", "-d", "refs/remotes/origin/main");
-    assert_null(engine_protected_branch(r, NULL));
+    fx_git(dir, "branch", "-q", "-m", "main", "master");
+    assert_protected(r, NULL, "master");
+    fx_git(dir, "branch", "-q", "-m", "master", "trunk");
+    assert_protected(r, NULL, NULL);
     repo_free(r);
     free(dir);
 }
