@@ -124,6 +124,22 @@ _dbdeploy_spec()
         values="--steps --to"
         args="ENV"
         ;;
+    "schema")
+        opts=""
+        values=""
+        args=""
+        subs="dump check"
+        ;;
+    "schema dump")
+        opts="-o --output"
+        values="-o --output"
+        args=""
+        ;;
+    "schema check")
+        opts="--fresh-install --write"
+        values=""
+        args=""
+        ;;
     "status")
         opts=""
         values=""
@@ -153,7 +169,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback schema status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -197,6 +213,7 @@ _dbdeploy()
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "rollback --steps") ;;
     "rollback --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "schema dump --output" | "schema dump -o") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "undo --deployment") ;;
     "verify --base") ;;
         esac

@@ -83,6 +83,13 @@ struct dd_config {
         struct dd_strv rules; /* RULE-ID = error|warning|off, kept as "RULE-ID=severity" */
         uint32_t small_table; /* small-table: rows below which lock rules stay silent, default 10000 */
     } lint;
+    struct {               /* [schema] */
+        char *file;        /* file: the schema file, relative to root, default "schema.sql" */
+        char *source;      /* source: environment whose successful deploys rewrite the file, NULL = none */
+        char *scratch_url; /* scratch-url: server for `schema check`, NULL = a temporary cluster; secret */
+        bool owner;        /* owner: keep OWNER TO statements, default false */
+        bool privileges;   /* privileges: keep GRANT/REVOKE, default false */
+    } schema;
 };
 
 /*
@@ -115,5 +122,11 @@ int config_list_envs(struct dd_strv *out, const char *root, struct dd_error *err
  */
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err);
 void config_free(struct dd_config *cfg);
+
+/*
+ * Point cfg at another database (a scratch database for `schema check`): replaces db_url,
+ * db_url_masked and db_url_origin; url's credentials are registered for masking.
+ */
+void config_set_url(struct dd_config *cfg, const char *url, const char *origin);
 
 #endif

@@ -50,6 +50,8 @@ int db_database_apply_props(struct db_conn *admin, const char *name, const struc
 int db_database_switch(struct db_conn *admin, const char *target, const char *replacement, const char *retired,
                        const char *retired_marker, uint64_t wait_ms, unsigned *terminated, struct dd_error *err);
 
+/* CREATE DATABASE name TEMPLATE template0, owned by the session's user (scratch databases). */
+int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_error *err);
 /* DROP DATABASE IF EXISTS, ending its sessions first (WITH (FORCE) from PostgreSQL 13). */
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err);
 /* COMMENT ON DATABASE name IS text (NULL: no comment). */

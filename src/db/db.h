@@ -32,6 +32,8 @@ void db_sql_error_release(struct db_sql_error *e);
 /* Connect with cfg->db_url (application_name=dbdeploy, client_encoding=UTF8). */
 int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_error *err);
 void db_free(struct db_conn *c);
+/* A session with like's settings (url, timeouts) on another database of the same server. */
+int db_connect_database(struct db_conn **out, const struct db_conn *like, const char *dbname, struct dd_error *err);
 /* Server version as an integer (150018), the database and the user names (borrowed). */
 int db_server_version(const struct db_conn *c);
 const char *db_name(const struct db_conn *c);

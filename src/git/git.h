@@ -239,4 +239,11 @@ int repo_commit_files(struct repo *r, const struct dd_strv *paths, const char *m
  */
 int repo_hooks_dir(char **out, struct repo *r, struct dd_error *err);
 
+/*
+ * Append to out the unified diff (3 lines of context, "--- a/old_name", "+++ b/new_name") that
+ * turns old_text into new_text; nothing when they are equal.
+ */
+int repo_text_diff(struct dd_buf *out, const char *old_text, size_t old_len, const char *old_name, const char *new_text,
+                   size_t new_len, const char *new_name, struct dd_error *err);
+
 #endif
