@@ -44,8 +44,13 @@ _dbdeploy_spec()
         args="bash|zsh"
         ;;
     "deploy")
-        opts="-n --dry-run --to"
-        values="--to"
+        opts="-n --dry-run --to --accept-drift"
+        values="--to --accept-drift"
+        args="ENV"
+        ;;
+    "drift")
+        opts=""
+        values=""
         args="ENV"
         ;;
     "envs")
@@ -169,7 +174,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan restore rollback schema status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan restore rollback schema status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -207,6 +212,7 @@ _dbdeploy()
     "apply --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "backup --verify") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "deploy --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "deploy --accept-drift") ;;
     "lint --format") ;;
     "log --max-count" | "log -n") ;;
     "new --format") COMPREPLY=($(compgen -W "golang plain dbmate" -- "$cur")) ;;

@@ -22,6 +22,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_changelog, cmd_changelog, ENV_DB | CLI_NEEDS_REPO | CLI_JSON, "ENV"},
     {&cli_spec_completion, cmd_completion, 0, "bash|zsh"},
     {&cli_spec_deploy, cmd_deploy, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
+    {&cli_spec_drift, cmd_drift, ENV_DB | CLI_JSON, "ENV"},
     {&cli_spec_envs, cmd_envs, CLI_JSON, NULL},
     {&cli_spec_gate, cmd_gate, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
     {&cli_spec_health, cmd_health, CLI_NEEDS_ENV | CLI_JSON, "ENV"},

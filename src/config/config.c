@@ -49,6 +49,7 @@ struct setting {
 static const char *const transaction_choices[] = {"auto", "per-deploy", "per-migration", NULL};
 static const char *const strategy_choices[] = {"auto", "down", "backup", "none", NULL};
 static const char *const foreign_choices[] = {"refuse", "restore", NULL};
+static const char *const drift_choices[] = {"block", "warn", "off", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -93,6 +94,7 @@ static const struct setting settings[] = {
     {"schema", "scratch-url", SET_SECRET, CFG(schema.scratch_url), NULL},
     {"schema", "owner", SET_BOOL, CFG(schema.owner), NULL},
     {"schema", "privileges", SET_BOOL, CFG(schema.privileges), NULL},
+    {"schema", "drift", SET_CHOICE, CFG(schema.drift), drift_choices},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */

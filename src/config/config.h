@@ -89,6 +89,7 @@ struct dd_config {
         char *scratch_url; /* scratch-url: server for `schema check`, NULL = a temporary cluster; secret */
         bool owner;        /* owner: keep OWNER TO statements, default false */
         bool privileges;   /* privileges: keep GRANT/REVOKE, default false */
+        unsigned drift;    /* drift: enum config_drift, default block */
     } schema;
 };
 
@@ -105,6 +106,8 @@ struct dd_config {
 enum config_transaction { CONFIG_TX_AUTO, CONFIG_TX_PER_DEPLOY, CONFIG_TX_PER_MIGRATION };
 /* [restore] strategy: how a failed deployment is undone (auto = the least destructive that works). */
 enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
+/* [schema] drift: what a deploy does when the schema changed outside dbdeploy since its last run. */
+enum config_drift { CONFIG_DRIFT_BLOCK, CONFIG_DRIFT_WARN, CONFIG_DRIFT_OFF };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
 enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
 

@@ -35,8 +35,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
     ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                       "versions, stages, archive, error, dbdeploy_version, recovery) VALUES ($1, $2, $3, "
-                       "$4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12) RETURNING id",
+                       "versions, stages, archive, error, dbdeploy_version, recovery, drift) VALUES ($1, $2, $3, "
+                       "$4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12, $13) "
+                       "RETURNING id",
                        qs);
     ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
                          "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
@@ -48,8 +49,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
     {
         const char *params[] = {d->env,         d->git_commit, d->deployed_by,   d->started_at,
                                 d->finished_at, d->result,     versions.buf,     d->stages_json ? d->stages_json : "[]",
-                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery};
-        res = PQexecParams(c->pg, ins, 12, NULL, params, NULL, NULL, 0);
+                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery,
+                                d->drift};
+        res = PQexecParams(c->pg, ins, 13, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
@@ -96,7 +98,8 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     q1 = dd_xasprintf("SELECT id, env, git_commit, deployed_by, "
                       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
                       "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
-                      "error, to_jsonb(d) ->> 'recovery' FROM %s.deployments d WHERE env = $1 ORDER BY id",
+                      "error, to_jsonb(d) ->> 'recovery', to_jsonb(d) ->> 'drift' FROM %s.deployments d WHERE env = $1 "
+                      "ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
                       "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
@@ -124,6 +127,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         d->result = dup_value(res, (int)i, 6);
         d->archive = dup_value(res, (int)i, 7);
         d->recovery = dup_value(res, (int)i, 9);
+        d->drift = dup_value(res, (int)i, 10);
         d->error = dup_value(res, (int)i, 8);
     }
     PQclear(res);
@@ -173,6 +177,7 @@ void db_deployment_release(struct db_deployment *d)
     free(d->stages_json);
     free(d->archive);
     free(d->recovery);
+    free(d->drift);
     free(d->error);
     for (size_t k = 0; k < d->n; k++) {
         free(d->m[k].name);

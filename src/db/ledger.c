@@ -175,6 +175,7 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 ");\n"
                 /* schema upgrades of existing ledgers: additive, so older dbdeploy versions still read it */
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS recovery text;\n"
+                "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS drift text;\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

@@ -134,6 +134,7 @@ struct db_deployment {
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
+    char *drift;       /* schema drift the deployment accepted: "reason: change; change", NULL when none */
     struct db_deployment_migration *m;
     size_t n;
 };

@@ -365,6 +365,8 @@ void deploy_release(struct deploy *d)
     pipeline_run_release(&d->run);
     free(d->gate_env);
     free(d->error);
+    free(d->drift_accepted);
+    d->drift_accepted = NULL;
     free(d->changelog_path);
     d->gate_env = d->error = d->changelog_path = NULL;
 }

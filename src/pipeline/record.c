@@ -47,6 +47,7 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
     }
     out->error = dep->error;
     out->recovery = dep->recovery;
+    out->drift = dep->drift;
     for (size_t i = 0; i < dep->n; i++) {
         struct repo_commit_info ci = REPO_COMMIT_INFO_INIT;
         struct dd_error ignored = DD_ERROR_INIT;
@@ -104,6 +105,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
     dep->archive = d->backup.path ? dd_xstrdup(d->backup.path) : NULL;
     dep->error = d->error ? dd_xstrdup(d->error) : NULL;
     dep->recovery = d->recovery != DEPLOY_RECOVERY_NONE ? dd_xstrdup(deploy_recovery_name(d->recovery)) : NULL;
+    dep->drift = d->drift_accepted ? dd_xstrdup(d->drift_accepted) : NULL;
     for (size_t i = 0; i < d->applied.n; i++) {
         const struct migration *m = NULL;
         for (size_t k = 0; k < d->plan.n && !m; k++)
