@@ -77,6 +77,20 @@ rm "$proj/migrations/0006_broken.up.sql"
 cp "$proj/schema.sql" "$PWD/good.sql"
 expect_rc 0 -C "$proj" schema check --fresh-install
 
+# [schema] source = a: a successful deploy to a rewrites the file (here: back to what check built)
+commit_all "$proj" "0005 and schema.sql"
+cp "$proj/schema.sql" "$PWD/want.sql"
+write_env "$proj" a "$a" "[backup]" "enabled = false" "[schema]" "source = a"
+commit_all "$proj" "a is the schema source"
+echo "-- stale" >"$proj/schema.sql"
+expect_rc 0 -C "$proj" a
+assert_contains "$err" "rewrote schema.sql from a" "deploy says it rewrote the file"
+cmp "$PWD/want.sql" "$proj/schema.sql" || fail "the deploy to the source environment did not rewrite schema.sql"
+echo "-- stale" >"$proj/schema.sql"
+expect_rc 0 -C "$proj" b
+assert_eq "$(cat "$proj/schema.sql")" "-- stale" "a deploy to another environment leaves the file alone"
+cp "$PWD/want.sql" "$proj/schema.sql"
+
 # without scratch-url: a temporary cluster (PostgreSQL refuses root: run as an ordinary user)
 rm "$proj/pipeline/dbdeploy.conf"
 if [[ $(id -u) -eq 0 ]]; then
