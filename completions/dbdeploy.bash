@@ -145,6 +145,11 @@ _dbdeploy_spec()
         values=""
         args=""
         ;;
+    "setup")
+        opts=""
+        values=""
+        args="ENV"
+        ;;
     "status")
         opts=""
         values=""
@@ -174,7 +179,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan restore rollback schema status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan restore rollback schema setup status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in

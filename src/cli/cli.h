@@ -230,6 +230,7 @@ int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_undo(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_schema(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_drift(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_setup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
@@ -245,6 +246,7 @@ extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cl
     cli_spec_restore, cli_spec_rollback, cli_spec_status, cli_spec_verify, cli_spec_help, cli_spec_version,
     cli_spec_completion, cli_spec_complete, cli_spec_man_commands;
 extern const struct cli_spec cli_spec_undo;
-extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_schema_check, cli_spec_drift;
+extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_schema_check, cli_spec_drift,
+    cli_spec_setup;
 
 #endif

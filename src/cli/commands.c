@@ -37,6 +37,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_restore, cmd_restore, ENV_DB | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV ARCHIVE"},
     {&cli_spec_rollback, cmd_rollback, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_schema, cmd_schema, CLI_MAYBE_REPO | CLI_JSON, NULL},
+    {&cli_spec_setup, cmd_setup, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_status, cmd_status, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
     {&cli_spec_undo, cmd_undo, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_verify, cmd_verify, CLI_NEEDS_REPO | CLI_JSON, NULL},

@@ -11,6 +11,7 @@
  *     -- dbdeploy:applied <version> <file>
  * which psql ignores (comments) and `dbdeploy setup` reads back.
  */
+#include "engine/engine.h"
 #include "util/buf.h"
 #include "util/error.h"
 
@@ -51,5 +52,19 @@ struct schema_applied {
 int schema_applied_parse(struct schema_applied *out, const char *text, size_t len, const char *file,
                          struct dd_error *err);
 void schema_applied_release(struct schema_applied *a);
+
+/*
+ * dbdeploy setup (schema/setup.c): on t's database, which must be empty (DD_EBLOCKED otherwise),
+ * take the lock, load the schema file text, record the versions it lists as applied (each must
+ * be a migration of t->set; the ledger rows carry t->opts->applied_by), then apply the newer
+ * migrations. The lock stays held for the caller to release.
+ */
+struct engine_target;
+struct schema_setup_result {
+    size_t installed;             /* versions recorded from the file */
+    struct engine_result applied; /* newer migrations applied after it */
+};
+int schema_setup(struct schema_setup_result *out, struct engine_target *t, const struct dd_config *cfg,
+                 const char *text, size_t len, const char *file, const char *git_commit, struct dd_error *err);
 
 #endif
