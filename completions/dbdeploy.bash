@@ -44,8 +44,13 @@ _dbdeploy_spec()
         args="bash|zsh"
         ;;
     "deploy")
-        opts="-n --dry-run --to"
-        values="--to"
+        opts="-n --dry-run --to --accept-drift"
+        values="--to --accept-drift"
+        args="ENV"
+        ;;
+    "drift")
+        opts=""
+        values=""
         args="ENV"
         ;;
     "envs")
@@ -129,6 +134,27 @@ _dbdeploy_spec()
         values="--steps --to"
         args="ENV"
         ;;
+    "schema")
+        opts=""
+        values=""
+        args=""
+        subs="dump check"
+        ;;
+    "schema dump")
+        opts="-o --output"
+        values="-o --output"
+        args=""
+        ;;
+    "schema check")
+        opts="--fresh-install --write"
+        values=""
+        args=""
+        ;;
+    "setup")
+        opts="-y --yes"
+        values=""
+        args="ENV"
+        ;;
     "status")
         opts=""
         values=""
@@ -158,7 +184,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy envs gate health help hook init lint log mark new plan redo restore rollback status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan redo restore rollback schema setup status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -196,12 +222,14 @@ _dbdeploy()
     "apply --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "backup --verify") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "deploy --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "deploy --accept-drift") ;;
     "lint --format") ;;
     "log --max-count" | "log -n") ;;
     "new --format") COMPREPLY=($(compgen -W "golang plain dbmate flyway" -- "$cur")) ;;
     "plan --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
     "rollback --steps") ;;
     "rollback --to") COMPREPLY=($(compgen -W "$(_dbdeploy_ask versions "${pos[0]}")" -- "$cur")) ;;
+    "schema dump --output" | "schema dump -o") COMPREPLY=($(compgen -f -- "$cur")) ;;
     "undo --deployment") ;;
     "verify --base") ;;
         esac

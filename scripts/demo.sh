@@ -3,7 +3,8 @@
 #   1. starts two throwaway PostgreSQL clusters (staging and prod) and a local health endpoint;
 #   2. deploys this repository's migrations/ to staging, then to prod, through the whole
 #      pipeline (gate, health checks, lock, verified backup, apply, record, changelog);
-#   3. deploys a new migration whose health check fails afterwards, and shows prod being
+#   3. catches an index added to prod by hand (drift) before the next deploy;
+#   4. deploys a new migration whose health check fails afterwards, and shows prod being
 #      restored automatically from the backup (exit 4), exactly as it was.
 # It works on a temporary clone, so your checkout is never modified; everything it starts is
 # stopped and deleted when it ends.
@@ -87,6 +88,13 @@ SQL
 echo 'ALTER TABLE accounts DROP COLUMN loyalty_points;' >migrations/0005_add_loyalty_points.down.sql
 git add migrations && git commit -q -m "add loyalty points"
 run "$dbdeploy" staging
+
+step "someone adds an index on prod by hand: the next prod deploy is refused before anything changes (exit 3)"
+psql -q -d "$PROD_DATABASE_URL" -c "CREATE INDEX accounts_name_hotfix ON accounts (name)"
+run "$dbdeploy" prod
+run "$dbdeploy" drift prod
+echo "(the hand-made index is dropped again; 'dbdeploy prod --accept-drift REASON' would have kept it, on record)"
+psql -q -d "$PROD_DATABASE_URL" -c "DROP INDEX accounts_name_hotfix"
 
 step "prod's application breaks after this deploy (its health endpoint answers 503 after the migration)"
 psql -q -d "$PROD_DATABASE_URL" -c "INSERT INTO accounts (email, name) VALUES ('ada@example.com', 'Ada')"

@@ -51,6 +51,7 @@
  */
 #include <time.h>
 
+#include "util/buf.h"
 #include "util/error.h"
 #include "util/strv.h"
 
@@ -263,5 +264,28 @@ int backup_restore(struct backup_restore_result *out, const struct backup_restor
  * a backup dir shared between hosts is not swept.
  */
 void backup_sweep(struct dd_strv *removed, const char *dir, const char *env);
+
+/* ---- schema.c: the schema as canonical text ------------------------------------------------- */
+
+struct backup_schema_request {
+    const char *pg_dump;        /* [backup] pg-dump */
+    const char *conninfo;       /* db_child_conninfo, handed over in a private service file */
+    const char *password;       /* secret, NULL when none */
+    int server_version;         /* db_server_version() */
+    const char *exclude_schema; /* the ledger's schema, NULL to keep every schema */
+    bool owner;                 /* keep ALTER ... OWNER TO */
+    bool privileges;            /* keep GRANT / REVOKE */
+};
+
+/*
+ * pg_dump --schema-only of the database, canonical (backup_schema_canonical), appended to out.
+ * DD_ECHILD quoting pg_dump's stderr, DD_ECONFIG for a pg_dump older than the server.
+ */
+int backup_schema_dump(struct dd_buf *out, const struct backup_schema_request *req, struct dd_error *err);
+/*
+ * Drop what differs between two dumps of the same schema: the version comments and the random
+ * \restrict key of recent pg_dump releases; runs of blank lines left behind collapse to one.
+ */
+void backup_schema_canonical(struct dd_buf *out, const char *text, size_t len);
 
 #endif

@@ -48,6 +48,7 @@ struct changelog_entry {
     const char *archive;  /* "prod/20261121T101500Z-1a2b3c4.tar.zst", NULL when none */
     const char *error;    /* first error line (masked), NULL on success */
     const char *recovery; /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
+    const char *drift;    /* schema drift accepted by the deployment ("reason: changes"), NULL when none */
     const struct changelog_migration *m;
     size_t n;
     const struct changelog_allow *allow; /* "- Lint allowed:" line, only when nallow > 0 */

@@ -126,6 +126,11 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
     }
     if (e->recovery)
         dd_buf_addf(out, "- Recovery: %s\n", recovery_text(e->recovery));
+    if (e->drift) {
+        dd_buf_adds(out, "- Drift accepted: ");
+        cell(out, e->drift);
+        dd_buf_addch(out, '\n');
+    }
     if (e->id)
         dd_buf_addf(out, "- Deployment: #%lld\n", (long long)e->id);
     allowed(out, e);

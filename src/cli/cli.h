@@ -265,6 +265,9 @@ int cmd_plan(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_restore(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_rollback(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_undo(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_schema(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_drift(struct cli_ctx *ctx, int argc, char **argv);
+int cmd_setup(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_status(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_verify(struct cli_ctx *ctx, int argc, char **argv);
 int cmd_help(struct cli_ctx *ctx, int argc, char **argv);
@@ -282,5 +285,7 @@ extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cl
 extern const struct cli_spec cli_spec_undo;
 int cmd_redo(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_spec cli_spec_redo;
+extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_schema_check, cli_spec_drift,
+    cli_spec_setup;
 
 #endif

@@ -8,8 +8,9 @@
 
 struct deploy_opts {
     bool dry_run;
-    bool sql;       /* plan --sql */
-    const char *to; /* --to VERSION */
+    bool sql;                 /* plan --sql */
+    const char *to;           /* --to VERSION */
+    const char *accept_drift; /* --accept-drift REASON */
 };
 
 static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_opts *a)
@@ -36,6 +37,14 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_
     d.db = ctx->db;
     d.dry_run = a->dry_run || a->sql;
     d.show_sql = a->sql;
+    if (a->accept_drift && !*a->accept_drift) {
+        dd_error_set(&ctx->err, DD_EUSAGE, "--accept-drift needs a reason");
+        dd_error_hint(&ctx->err,
+                      "Say why the drift is acceptable, e.g. --accept-drift \"hotfix index from incident 42\"; "
+                      "the ledger and the changelog keep it.");
+        goto cleanup;
+    }
+    d.accept_drift = a->accept_drift;
     d.who = who;
     rc = deploy_run(&d, &ctx->err);
     deploy_report(&b, &d, out_json());
@@ -50,13 +59,15 @@ cleanup:
 static const struct cli_opt deploy_options[] = {
     CLI_OPT_BOOL('n', "dry-run", struct deploy_opts, dry_run, "run the read-only checks and show what would happen"),
     CLI_OPT_STRING(0, "to", struct deploy_opts, to, "VERSION", "deploy the pending migrations up to VERSION only"),
+    CLI_OPT_STRING(0, "accept-drift", struct deploy_opts, accept_drift, "REASON",
+                   "deploy although the schema changed outside dbdeploy, recording REASON"),
     CLI_OPT_END,
 };
 
 const struct cli_spec cli_spec_deploy = {
     .brief = "run the deployment pipeline for an environment ('dbdeploy ENV' for short)",
     .name = "deploy",
-    .usage = "ENV [--dry-run] [--to VERSION]",
+    .usage = "ENV [--dry-run] [--to VERSION] [--accept-drift REASON]",
     .summary =
         "Deploy the pending migrations of ENV through the whole pipeline: preflight, lint, gate, health-before, "
         "lock, backup, apply, health-after, and the record (ledger row and changelog entry). 'dbdeploy ENV' is the "
@@ -88,7 +99,7 @@ static int parse_and_run(struct cli_ctx *ctx, const struct cli_spec *spec, struc
 
 int cmd_deploy(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct deploy_opts o = {false, false, NULL};
+    struct deploy_opts o = {false, false, NULL, NULL};
 
     return parse_and_run(ctx, &cli_spec_deploy, &o, argc, argv);
 }
@@ -114,7 +125,7 @@ const struct cli_spec cli_spec_plan = {
 
 int cmd_plan(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct deploy_opts o = {true, false, NULL};
+    struct deploy_opts o = {true, false, NULL, NULL};
 
     return parse_and_run(ctx, &cli_spec_plan, &o, argc, argv);
 }

@@ -10,9 +10,10 @@
 #include "util/out.h"
 
 static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e,
-                   const struct engine_gate_result *g, const char *unhealthy, bool health_checked)
+                   const struct engine_gate_result *g, const char *unhealthy, bool health_checked,
+                   const struct dd_strv *drift)
 {
-    size_t np = g->n + (unhealthy != NULL);
+    size_t np = g->n + (unhealthy != NULL) + drift->n;
 
     if (out_json()) {
         struct dd_json j;
@@ -38,6 +39,12 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli
             dd_json_obj_begin(&j, NULL);
             dd_json_str(&j, "kind", "unhealthy");
             dd_json_str(&j, "message", unhealthy);
+            dd_json_obj_end(&j);
+        }
+        for (size_t i = 0; i < drift->n; i++) {
+            dd_json_obj_begin(&j, NULL);
+            dd_json_str(&j, "kind", "drift");
+            dd_json_str(&j, "message", drift->v[i]);
             dd_json_obj_end(&j);
         }
         dd_json_arr_end(&j);
@@ -74,6 +81,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     struct health_result hr = HEALTH_RESULT_INIT;
     struct dd_error herr = DD_ERROR_INIT;
     struct dd_buf b = DD_BUF_INIT;
+    struct engine_drift drift = {false, false, NULL, NULL, DD_STRV_INIT};
     const char *unhealthy = NULL;
     bool health_checked = false;
     int rc = -1, p;
@@ -93,16 +101,22 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
         if (health_probe(&hr, &ho, NULL, &herr) < 0)
             unhealthy = dd_error_msg(&herr);
     }
-    report(&b, ctx, &e, &g, unhealthy, health_checked);
+    /* a schema changed by hand is not the schema this commit describes */
+    if (ctx->cfg->schema.drift != CONFIG_DRIFT_OFF &&
+        engine_drift_check(&drift, ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0)
+        goto cleanup;
+    report(&b, ctx, &e, &g, unhealthy, health_checked, &drift.changes);
     out_result_buf(&b);
-    if (g.n || unhealthy) {
-        size_t np = g.n + (unhealthy != NULL);
+    if (g.n || unhealthy || drift.changes.n) {
+        size_t np = g.n + (unhealthy != NULL) + drift.changes.n;
         dd_error_set(&ctx->err, DD_EBLOCKED, "gate failed for %s: %zu problem%s", ctx->cfg->env, np,
                      np == 1 ? "" : "s");
         for (size_t i = 0; i < g.n; i++)
             dd_error_detail(&ctx->err, "%s: %s", engine_gate_kind_name(g.v[i].kind), g.v[i].message);
         if (unhealthy)
             dd_error_detail(&ctx->err, "unhealthy: %s", unhealthy);
+        for (size_t i = 0; i < drift.changes.n; i++)
+            dd_error_detail(&ctx->err, "drift: %s", drift.changes.v[i]);
         dd_error_hint(&ctx->err,
                       "Deploy this commit to %s first ('dbdeploy deploy %s'); a modified or renamed "
                       "migration must be restored, not redeployed.",
@@ -112,6 +126,7 @@ int cmd_gate(struct cli_ctx *ctx, int argc, char **argv)
     rc = 0;
 cleanup:
     engine_gate_result_release(&g);
+    engine_drift_release(&drift);
     health_result_release(&hr);
     dd_error_release(&herr);
     dd_buf_release(&b);

@@ -29,6 +29,7 @@ enum setting_type {
     SET_METHOD,   /* char *, GET or HEAD */
     SET_SCHEMA,   /* char *, a plain SQL identifier */
     SET_RELDIR,   /* char *, a relative directory inside the project */
+    SET_RELFILE,  /* char *, a relative file path inside the project */
     SET_ENVNAME,  /* char *, an environment name */
     SET_LEVEL,    /* uint32_t, zstd level 1..19 */
     SET_CHOICE,   /* unsigned: the index of the value in the setting's choices */
@@ -50,6 +51,7 @@ static const char *const transaction_choices[] = {"auto", "per-deploy", "per-mig
 static const char *const strategy_choices[] = {"auto", "down", "backup", "none", NULL};
 static const char *const foreign_choices[] = {"refuse", "restore", NULL};
 static const char *const guard_choices[] = {"error", "warning", "off", NULL};
+static const char *const drift_choices[] = {"block", "warn", "off", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -95,6 +97,12 @@ static const struct setting settings[] = {
     {"guard", "invalid-index", SET_CHOICE, CFG(guard.invalid_index), guard_choices},
     {"environment", "protected", SET_BOOL, CFG(environment.protected_env), NULL},
     {"deploy", "branches", SET_STRING, CFG(deploy.branches), NULL},
+    {"schema", "file", SET_RELFILE, CFG(schema.file), NULL},
+    {"schema", "source", SET_ENVNAME, CFG(schema.source), NULL},
+    {"schema", "scratch-url", SET_SECRET, CFG(schema.scratch_url), NULL},
+    {"schema", "owner", SET_BOOL, CFG(schema.owner), NULL},
+    {"schema", "privileges", SET_BOOL, CFG(schema.privileges), NULL},
+    {"schema", "drift", SET_CHOICE, CFG(schema.drift), drift_choices},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -449,10 +457,15 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         rc = set_string(dst, v);
         break;
     }
+    case SET_RELFILE:
     case SET_RELDIR:
         if (!*v || v[0] == '/' || strstr(v, "..") || strchr(v, '\\')) {
-            config_error(err, o, "'%s' is not a directory inside the project", v);
-            dd_error_hint(err, "Use a relative path without '..', for example migrations or db/migrations.");
+            bool dir = s->type == SET_RELDIR;
+            config_error(err, o,
+                         dir ? "'%s' is not a directory inside the project" : "'%s' is not a file inside the project",
+                         v);
+            dd_error_hint(err, "Use a relative path without '..', for example %s.",
+                          dir ? "migrations or db/migrations" : "schema.sql or db/schema.sql");
             goto cleanup;
         }
         rc = set_string(dst, v);
@@ -526,6 +539,7 @@ static void set_defaults(struct dd_config *cfg)
     cfg->health.backoff_ms = 500;
     cfg->health.max_backoff_ms = 5000;
     cfg->lint.small_table = 10000;
+    cfg->schema.file = dd_xstrdup("schema.sql");
 }
 
 /* rel in the committed files, or NULL */
@@ -722,5 +736,19 @@ void config_free(struct dd_config *cfg)
     free(cfg->gate.requires);
     free(cfg->deploy.branches);
     dd_strv_release(&cfg->lint.rules);
+    free(cfg->schema.file);
+    free(cfg->schema.source);
+    dd_free_secret(cfg->schema.scratch_url);
     free(cfg);
+}
+
+void config_set_url(struct dd_config *cfg, const char *url, const char *origin)
+{
+    register_url_secrets(url);
+    dd_free_secret(cfg->db_url);
+    free(cfg->db_url_masked);
+    free(cfg->db_url_origin);
+    cfg->db_url = dd_xstrdup(url);
+    cfg->db_url_masked = dd_mask_str(url);
+    cfg->db_url_origin = dd_xstrdup(origin);
 }

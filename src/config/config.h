@@ -96,6 +96,14 @@ struct dd_config {
     struct {            /* [deploy] */
         char *branches; /* branches: space-separated glob patterns HEAD must be contained in; NULL = any */
     } deploy;
+    struct {               /* [schema] */
+        char *file;        /* file: the schema file, relative to root, default "schema.sql" */
+        char *source;      /* source: environment whose successful deploys rewrite the file, NULL = none */
+        char *scratch_url; /* scratch-url: server for `schema check`, NULL = a temporary cluster; secret */
+        bool owner;        /* owner: keep OWNER TO statements, default false */
+        bool privileges;   /* privileges: keep GRANT/REVOKE, default false */
+        unsigned drift;    /* drift: enum config_drift, default block */
+    } schema;
 };
 
 /*
@@ -113,6 +121,8 @@ enum config_transaction { CONFIG_TX_AUTO, CONFIG_TX_PER_DEPLOY, CONFIG_TX_PER_MI
 enum config_guard { CONFIG_GUARD_ERROR, CONFIG_GUARD_WARNING, CONFIG_GUARD_OFF };
 /* [restore] strategy: how a failed deployment is undone (auto = the least destructive that works). */
 enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
+/* [schema] drift: what a deploy does when the schema changed outside dbdeploy since its last run. */
+enum config_drift { CONFIG_DRIFT_BLOCK, CONFIG_DRIFT_WARN, CONFIG_DRIFT_OFF };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
 enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
 
@@ -147,5 +157,10 @@ enum config_committed_flags {
  */
 int config_load_committed(struct dd_config **out, struct repo *repo, const char *root, const char *env, const char *rev,
                           unsigned flags, struct dd_error *err);
+/*
+ * Point cfg at another database (a scratch database for `schema check`): replaces db_url,
+ * db_url_masked and db_url_origin; url's credentials are registered for masking.
+ */
+void config_set_url(struct dd_config *cfg, const char *url, const char *origin);
 
 #endif

@@ -69,6 +69,8 @@ int db_database_switch_checked(struct db_conn *admin, const char *target, const 
 /* The server process id of c's session (0 when not connected). */
 int db_backend_pid(const struct db_conn *c);
 
+/* CREATE DATABASE name TEMPLATE template0, owned by the session's user (scratch databases). */
+int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_error *err);
 /* DROP DATABASE IF EXISTS, ending its sessions first (WITH (FORCE) from PostgreSQL 13). */
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err);
 /* COMMENT ON DATABASE name IS text (NULL: no comment). */

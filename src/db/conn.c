@@ -110,8 +110,11 @@ static char *startup_options(const char *url, uint64_t lock_timeout_ms, uint64_t
 static int open_session(struct db_conn *c, struct dd_error *err)
 {
     char *options = startup_options(c->url, c->default_lock_timeout_ms, c->default_statement_timeout_ms, true);
-    const char *keys[] = {"dbname", "application_name", "client_encoding", "options", "connect_timeout", NULL};
-    const char *vals[] = {c->url, "dbdeploy", "UTF8", options, "15", NULL};
+    /* a second dbname overrides the one inside the expanded url */
+    const char *keys[] = {"dbname",  "application_name", "client_encoding",
+                          "options", "connect_timeout",  c->dbname_override ? "dbname" : NULL,
+                          NULL};
+    const char *vals[] = {c->url, "dbdeploy", "UTF8", options, "15", c->dbname_override, NULL};
     int rc = -1;
 
     c->pg = PQconnectdbParams(keys, vals, 1);
@@ -172,6 +175,25 @@ int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_erro
     return 0;
 }
 
+int db_connect_database(struct db_conn **out, const struct db_conn *like, const char *dbname, struct dd_error *err)
+{
+    struct db_conn *c = dd_xcalloc(1, sizeof(*c));
+
+    *out = NULL;
+    c->url = dd_xstrdup(like->url);
+    c->url_masked = dd_xasprintf("%s (database %s)", like->url_masked, dbname);
+    c->url_origin = dd_xstrdup(like->url_origin);
+    c->default_lock_timeout_ms = like->default_lock_timeout_ms;
+    c->default_statement_timeout_ms = like->default_statement_timeout_ms;
+    c->dbname_override = dd_xstrdup(dbname);
+    if (open_session(c, err) < 0) {
+        db_free(c);
+        return -1;
+    }
+    *out = c;
+    return 0;
+}
+
 bool db_connected(const struct db_conn *c)
 {
     return c->pg && PQstatus(c->pg) == CONNECTION_OK;
@@ -222,6 +244,7 @@ void db_free(struct db_conn *c)
     free(c->url_masked);
     free(c->url_origin);
     free(c->own_xids);
+    free(c->dbname_override);
     free(c);
 }
 

@@ -10,6 +10,7 @@
  * callers turn into file:line:column messages; connection and protocol failures are DD_EDB.
  */
 #include "util/error.h"
+#include "util/strv.h"
 
 struct dd_config;
 struct db_conn;
@@ -32,6 +33,8 @@ void db_sql_error_release(struct db_sql_error *e);
 /* Connect with cfg->db_url (application_name=dbdeploy, client_encoding=UTF8). */
 int db_connect(struct db_conn **out, const struct dd_config *cfg, struct dd_error *err);
 void db_free(struct db_conn *c);
+/* A session with like's settings (url, timeouts) on another database of the same server. */
+int db_connect_database(struct db_conn **out, const struct db_conn *like, const char *dbname, struct dd_error *err);
 /* Server version as an integer (150018), the database and the user names (borrowed). */
 int db_server_version(const struct db_conn *c);
 const char *db_name(const struct db_conn *c);
@@ -151,5 +154,19 @@ struct db_table_sizes {
     }
 int db_table_sizes_read(struct db_table_sizes *out, struct db_conn *c, struct dd_error *err);
 void db_table_sizes_release(struct db_table_sizes *s);
+
+/*
+ * Drift detection (db/catalog.c). The schema as sorted "<kind> <name>\t<definition>" lines from
+ * the catalog, without the ledger's schema, system schemas and extension members. With lines
+ * NULL only *fingerprint (the md5 of the lines joined by newlines) is computed, on the server;
+ * otherwise the lines are appended to *lines and *fingerprint (when not NULL) is the same md5.
+ */
+int db_schema_catalog(struct db_conn *c, const char *ledger_schema, char **fingerprint, struct dd_strv *lines,
+                      struct dd_error *err);
+/* The schema recorded by the last dbdeploy run (NULLs when none was recorded yet); catalog may be NULL. */
+int db_schema_state_read(struct db_conn *c, const char *ledger_schema, char **fingerprint, char **catalog,
+                         struct dd_error *err);
+int db_schema_state_write(struct db_conn *c, const char *ledger_schema, const char *fingerprint, const char *catalog,
+                          struct dd_error *err);
 
 #endif

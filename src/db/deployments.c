@@ -87,8 +87,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
     ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                       "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user, guard) VALUES ($1, $2, "
-                       "$3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, $12, $14, $15, "
+                       "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user, drift, guard) "
+                       "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, "
+                       "$12, $14, $15, $16, "
                        /* this transaction is dbdeploy's own too: a later undo must not count it as foreign */
                        "$13::jsonb || jsonb_build_object('record_xid', txid_current(), 'ledger_xid', "
                        "nullif(current_setting('dbdeploy.ledger_xid', true), '')::bigint)) RETURNING id",
@@ -104,8 +105,8 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         const char *params[] = {d->env,         d->git_commit, d->deployed_by,   d->started_at,
                                 d->finished_at, d->result,     versions.buf,     d->stages_json ? d->stages_json : "[]",
                                 d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery,
-                                d->guard_json,  d->kind ? d->kind : "deploy", d->git_user};
-        res = PQexecParams(c->pg, ins, 15, NULL, params, NULL, NULL, 0);
+                                d->guard_json,  d->kind ? d->kind : "deploy", d->git_user, d->drift};
+        res = PQexecParams(c->pg, ins, 16, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
@@ -156,7 +157,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
                       "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), "
                       "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), result, archive, "
                       "error, to_jsonb(d) ->> 'recovery', to_jsonb(d) ->> 'kind', to_jsonb(d) ->> 'git_user', "
-                      "stages::text FROM %s.deployments d WHERE env = $1 ORDER BY id",
+                      "stages::text, to_jsonb(d) ->> 'drift' FROM %s.deployments d WHERE env = $1 ORDER BY id",
                       qs);
     q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
                       "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
@@ -188,6 +189,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         d->kind = dup_value(res, (int)i, 10);
         d->git_user = dup_value(res, (int)i, 11);
         d->stages_json = dup_value(res, (int)i, 12);
+        d->drift = dup_value(res, (int)i, 13);
     }
     PQclear(res);
     res = PQexecParams(c->pg, q2, 1, NULL, params, NULL, NULL, 0);
@@ -238,6 +240,7 @@ void db_deployment_release(struct db_deployment *d)
     free(d->stages_json);
     free(d->archive);
     free(d->recovery);
+    free(d->drift);
     free(d->error);
     free(d->guard_json);
     free(d->kind);

@@ -155,6 +155,7 @@ struct db_deployment {
     char *archive;     /* backup archive path, NULL when none */
     char *error;       /* first error line, NULL on success */
     char *recovery;    /* how a failure was undone (transaction, down, backup, refused...), NULL when none */
+    char *drift;       /* schema drift the deployment accepted: "reason: change; change", NULL when none */
     struct db_deployment_migration *m;
     size_t n;
     char *guard_json; /* the foreign-write guard's mark (db_write_mark_json; insert only), NULL when none */

@@ -665,6 +665,19 @@ cleanup:
     return rc;
 }
 
+int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_error *err)
+{
+    char *q = db_quote_ident(admin, name);
+    char *sql = dd_xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
+    char *what = dd_xasprintf("cannot create database '%s'", name);
+    int rc = exec_sql(admin, sql, what, err);
+
+    free(what);
+    free(sql);
+    free(q);
+    return rc;
+}
+
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err)
 {
     char *q = db_quote_ident(admin, name);

@@ -78,6 +78,7 @@ struct engine_opts {
     void *explain_arg;
     unsigned guard_data_loss, guard_row_changes, guard_not_valid, guard_invalid_index; /* enum config_guard */
     engine_clash_fn clash; /* called with explain_arg */
+    bool drift_accepted; /* the run records its schema even though the schema drifted before it (--accept-drift) */
 };
 
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */
@@ -197,5 +198,26 @@ int engine_mark(struct db_conn *db, const struct engine_status *st, const struct
 
 /* Parse a VERSION argument ("0003", "3", "20240101120000"); DD_EUSAGE on junk. */
 int engine_parse_version(int64_t *out, const char *arg, struct dd_error *err);
+
+/*
+ * Drift (engine/drift.c): the live schema against the one the last dbdeploy run recorded.
+ * engine_run records the schema it leaves when it started from the recorded one (or none was
+ * recorded, or o->drift_accepted), so drift is only ever what happened outside dbdeploy.
+ */
+struct engine_drift {
+    bool recorded;              /* a schema was recorded; false: nothing to compare with yet */
+    bool drifted;               /* the live schema differs from it */
+    char *recorded_fingerprint; /* md5, NULL when none */
+    char *live_fingerprint;
+    struct dd_strv changes; /* "column public.accounts.nickname added (text)", "index public.x dropped" */
+};
+int engine_drift_check(struct engine_drift *out, struct db_conn *db, const char *ledger_schema, struct dd_error *err);
+void engine_drift_release(struct engine_drift *d);
+/* What differs between two sorted catalog listings (db_schema_catalog lines), object by object. */
+void engine_drift_diff(struct dd_strv *changes, const struct dd_strv *recorded, const struct dd_strv *live);
+/* Record the live schema as the one dbdeploy left. */
+int engine_schema_record(struct db_conn *db, const char *ledger_schema, struct dd_error *err);
+/* *out: no schema recorded yet, or the live schema is the recorded one. */
+int engine_schema_unchanged(bool *out, struct db_conn *db, const char *ledger_schema, struct dd_error *err);
 
 #endif

@@ -394,8 +394,8 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
                      const struct engine_opts *o, const char *git_commit, struct engine_guard *guard,
                      struct dd_error *err);
 
-int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
-               const struct engine_opts *o, const char *git_commit, struct dd_error *err)
+static int run_plan(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+                    const struct engine_opts *o, const char *git_commit, struct dd_error *err)
 {
     struct engine_guard guard;
     int one, rc;
@@ -541,5 +541,29 @@ int engine_mark(struct db_conn *db, const struct engine_status *st, const struct
     if (rc == 0)
         log_info("marked %s applied on %s (ledger only; no SQL was run)", it->m->up.path, o->env);
     migration_exec_release(&x);
+    return rc;
+}
+
+/*
+ * The plan, and the schema it leaves recorded for drift detection (engine/drift.c) when the
+ * schema it started from was dbdeploy's own: a failed or interrupted run records too, since
+ * what it left is still dbdeploy's doing. A failure to record only warns: the next run then
+ * reports drift, which errs on the side of telling.
+ */
+int engine_run(struct engine_result *res, struct db_conn *db, const struct engine_plan *plan,
+               const struct engine_opts *o, const char *git_commit, struct dd_error *err)
+{
+    struct dd_error rec_err = DD_ERROR_INIT;
+    bool record = o->drift_accepted;
+    int rc;
+
+    if (!record && engine_schema_unchanged(&record, db, o->schema, &rec_err) < 0)
+        record = false;
+    rc = run_plan(res, db, plan, o, git_commit, err);
+    if (record && db_connected(db) && !db_in_transaction(db) && engine_schema_record(db, o->schema, &rec_err) < 0)
+        log_warn("could not record the schema for drift detection: %s", rec_err.chain.v[0]);
+    else if (!record && !dd_error_isset(&rec_err))
+        log_info("the schema had drifted before this run; it stays unrecorded ('dbdeploy drift %s' shows how)", o->env);
+    dd_error_release(&rec_err);
     return rc;
 }

@@ -264,5 +264,11 @@ int repo_commit_in_branches(char **out_branch, struct dd_strv *out_seen, struct 
                             const struct dd_strv *patterns, struct dd_error *err);
 /* "Name <email>" from the repository's git configuration (user.name, user.email); NULL when unset. */
 char *repo_identity(struct repo *r);
+/*
+ * Append to out the unified diff (3 lines of context, "--- a/old_name", "+++ b/new_name") that
+ * turns old_text into new_text; nothing when they are equal.
+ */
+int repo_text_diff(struct dd_buf *out, const char *old_text, size_t old_len, const char *old_name, const char *new_text,
+                   size_t new_len, const char *new_name, struct dd_error *err);
 
 #endif

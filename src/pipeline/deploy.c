@@ -394,6 +394,8 @@ void deploy_release(struct deploy *d)
     lint_run_release(&d->lint);
     free(d->gate_env);
     free(d->error);
+    free(d->drift_accepted);
+    d->drift_accepted = NULL;
     free(d->changelog_path);
     d->gate_env = d->error = d->changelog_path = NULL;
 }

@@ -71,9 +71,10 @@ struct deploy {
     struct repo *repo;          /* NULL only for allow-dirty environments outside git */
     struct db_conn *db;
     bool dry_run;
-    bool show_sql;      /* dry run: the report includes the exact SQL each migration sends */
-    int64_t to_version; /* deploy up to this version (-1: everything pending) */
-    const char *who;    /* user@host */
+    bool show_sql;            /* dry run: the report includes the exact SQL each migration sends */
+    int64_t to_version;       /* deploy up to this version (-1: everything pending) */
+    const char *who;          /* user@host */
+    const char *accept_drift; /* --accept-drift REASON: deploy over schema drift, recording it */
 
     /* filled by the stages */
     uint64_t started_ms, finished_ms; /* wall clock, epoch milliseconds */
@@ -103,6 +104,7 @@ struct deploy {
     int64_t record_id;
     struct lint_run lint; /* findings and suppressions of the lint stage */
     bool linted;          /* the lint stage ran */
+    char *drift_accepted; /* "reason: change; change" when preflight found drift and accept_drift was given */
 };
 
 /* Prepare an empty deployment (every member in its empty state). */

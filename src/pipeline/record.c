@@ -51,6 +51,7 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
     out->recovery = dep->recovery;
     out->kind = dep->kind;
     out->git_user = dep->git_user;
+    out->drift = dep->drift;
     for (size_t i = 0; i < dep->n; i++) {
         struct repo_commit_info ci = REPO_COMMIT_INFO_INIT;
         struct dd_error ignored = DD_ERROR_INIT;
@@ -152,6 +153,7 @@ void deploy_to_record(struct db_deployment *dep, const struct deploy *d, const c
     dep->guard_json = d->have_mark && d->backup.path ? db_write_mark_json(&d->mark, d->db) : NULL;
     dep->kind = dd_xstrdup("deploy");
     dep->git_user = repo_identity(d->repo);
+    dep->drift = d->drift_accepted ? dd_xstrdup(d->drift_accepted) : NULL;
     for (size_t i = 0; i < d->applied.n; i++) {
         const struct migration *m = NULL;
         for (size_t k = 0; k < d->plan.n && !m; k++)

@@ -6,7 +6,10 @@
 #include "db/db.h"
 #include "util/clock.h"
 #include "util/json.h"
+#include "util/fs.h"
 #include "util/mask.h"
+#include "util/out.h"
+#include "schema/schema.h"
 
 static void stages_json(struct dd_buf *out, const struct pipeline_run *run)
 {
@@ -14,6 +17,26 @@ static void stages_json(struct dd_buf *out, const struct pipeline_run *run)
 
     dd_json_init(&j, out);
     deploy_stages_json(&j, NULL, run, false);
+}
+
+/*
+ * [schema] source = this environment: a successful deployment rewrites the schema file, so it
+ * follows the migrations without anyone remembering to update it. A failure here only warns:
+ * the deployment itself succeeded and is on record.
+ */
+static void rewrite_schema_file(struct deploy *d)
+{
+    struct dd_buf text = DD_BUF_INIT;
+    struct dd_error e = DD_ERROR_INIT;
+    char *path = dd_path_join(d->cfg->root, d->cfg->schema.file);
+
+    if (schema_dump(&text, d->db, d->cfg, &e) < 0 || dd_write_file_atomic(path, text.buf, text.len, 0644, &e) < 0)
+        log_warn("could not rewrite %s ([schema] source = %s): %s", d->cfg->schema.file, d->cfg->env, dd_error_msg(&e));
+    else
+        log_info("rewrote %s from %s ([schema] source); commit it", d->cfg->schema.file, d->cfg->env);
+    free(path);
+    dd_error_release(&e);
+    dd_buf_release(&text);
 }
 
 /*
@@ -51,6 +74,8 @@ int stage_record_run(void *ctx, char **note, struct dd_error *err)
     if (deploy_changelog(d, &one.v[0], err) < 0)
         goto cleanup;
     *note = dd_xasprintf("deployment #%lld, %s", (long long)d->record_id, d->changelog_path);
+    if (d->result == DEPLOY_APPLIED && dd_streq(d->cfg->schema.source, d->cfg->env))
+        rewrite_schema_file(d);
     rc = 0;
 cleanup:
     db_deployments_release(&one);

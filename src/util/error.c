@@ -134,6 +134,7 @@ enum dd_exit dd_error_exit_status(const struct dd_error *err)
     case DD_EHTTP:
     case DD_ECHILD:
     case DD_EINTERRUPTED:
+    case DD_ECHECK:
         return DD_EXIT_FAILED;
     }
     return DD_EXIT_FAILED;

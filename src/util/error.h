@@ -32,6 +32,7 @@ enum dd_errcode {
     DD_EINTERRUPTED, /* stopped by a signal */
     DD_ERESTORED,    /* failed, and the database was restored to its pre-deploy state */
     DD_ERESTOREFAIL, /* failed, and the restore failed too */
+    DD_ECHECK,       /* a check ran and found a difference (a stale schema file) */
 };
 
 /* Exit statuses; chosen only in main.c through dd_error_exit_status(). */

@@ -111,7 +111,8 @@ int dd_proc_start(struct dd_proc *p, struct dd_error *err)
     }
     if (plan_stream(p, &fa, p->stdin_mode, 0, p->stdin_fd, in_pipe, true, err) < 0 ||
         plan_stream(p, &fa, p->stdout_mode, 1, p->stdout_fd, out_pipe, false, err) < 0 ||
-        plan_stream(p, &fa, p->stderr_mode, 2, -1, err_pipe, false, err) < 0)
+        plan_stream(p, &fa, p->stderr_mode, 2, p->stderr_mode == DD_PROC_FD ? p->stderr_fd : -1, err_pipe, false, err) <
+            0)
         goto cleanup;
     build_env(p, &env);
     e = strchr(p->argv.v[0], '/') ? posix_spawn(&pid, p->argv.v[0], &fa, NULL, p->argv.v, env.v)
@@ -398,6 +399,24 @@ close_fds:
     close_fd(&p->stdout_fd);
     close_fd(&p->stderr_fd);
     dd_proc_close_stdin(p);
+}
+
+bool dd_proc_exited(struct dd_proc *p)
+{
+    int status;
+    pid_t r;
+
+    if (p->pid <= 0 || p->reaped)
+        return true;
+    r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid)
+        p->wait_status = status;
+    else if (r < 0 && errno != EINTR)
+        p->wait_errno = errno;
+    else
+        return false;
+    p->reaped = true;
+    return true;
 }
 
 int dd_proc_run(struct dd_proc *p, struct dd_error *err)

@@ -32,7 +32,7 @@ struct dd_proc {
     enum dd_proc_mode stdin_mode, stdout_mode, stderr_mode;
     int stdin_fd;  /* FD: borrowed descriptor; PIPE: our write end (owned) */
     int stdout_fd; /* FD: borrowed descriptor; PIPE/CAPTURE: our read end (owned) */
-    int stderr_fd; /* CAPTURE: our read end (owned) */
+    int stderr_fd; /* FD: borrowed descriptor (set it to -1 after start); CAPTURE: our read end (owned) */
     struct dd_buf out_capture;
     struct dd_buf err_tail;
     pid_t pid;
@@ -63,6 +63,8 @@ void dd_proc_close_stdin(struct dd_proc *p);
 int dd_proc_finish(struct dd_proc *p, struct dd_error *err);
 /* SIGTERM, up to grace_ms for it to exit, then SIGKILL; always reaps. */
 void dd_proc_kill(struct dd_proc *p, unsigned grace_ms);
+/* Whether a started child has exited (reaped then, without blocking); for long-running children. */
+bool dd_proc_exited(struct dd_proc *p);
 /* Start and finish in one call (for short commands such as "pg_dump --version"). */
 int dd_proc_run(struct dd_proc *p, struct dd_error *err);
 /* Kill a child still running, close descriptors, free everything. */
