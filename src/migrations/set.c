@@ -74,7 +74,7 @@ static bool is_dbmate(const struct dd_buf *data)
     const char *o;
     size_t ol;
 
-    for (size_t at = 0; next_line(data->buf, data->len, at, &l); at = l.next)
+    for (size_t at = sql_bom_len(data->buf, data->len); next_line(data->buf, data->len, at, &l); at = l.next)
         if (dbmate_marker(&l, &o, &ol) == 'u')
             return true;
     return false;
@@ -102,7 +102,7 @@ static int dbmate_split(struct migration *m, const struct migration_source_file 
     char cur = 0;
     unsigned lineno = 0, up_markers = 0, down_markers = 0;
 
-    for (size_t at = 0; next_line(f->data.buf, f->data.len, at, &l); at = l.next) {
+    for (size_t at = sql_bom_len(f->data.buf, f->data.len); next_line(f->data.buf, f->data.len, at, &l); at = l.next) {
         const char *opts;
         size_t optlen, full;
         char mk = dbmate_marker(&l, &opts, &optlen);
@@ -206,9 +206,11 @@ static int parse_directives(struct migration_script *sc, struct dd_error *err)
 
 static void script_from_file(struct migration_script *sc, const char *dir, const struct migration_source_file *f)
 {
+    size_t bom = sql_bom_len(f->data.buf, f->data.len); /* never executed; the checksum keeps it */
+
     sc->present = true;
     sc->path = dd_xasprintf("%s/%s", dir, f->name);
-    dd_buf_add(&sc->sql, f->data.buf, f->data.len);
+    dd_buf_add(&sc->sql, f->data.buf + bom, f->data.len - bom);
     snprintf(sc->blob_id, sizeof(sc->blob_id), "%s", f->blob_id);
 }
 
