@@ -561,6 +561,19 @@ cleanup:
     return rc;
 }
 
+/* The url that won (env file, shared file or DATABASE_URL), named as "file: [database] url". */
+static int check_db_url_setting(const struct dd_config *cfg, struct dd_error *err)
+{
+    const char *o = cfg->db_url_origin ? cfg->db_url_origin : "[database] url", *suffix = " [database] url";
+    size_t n = strlen(o), sl = strlen(suffix);
+    char *where = n > sl && strcmp(o + n - sl, suffix) == 0 ? dd_xasprintf("%.*s: [database] url", (int)(n - sl), o)
+                                                            : dd_xstrdup(o);
+    int rc = config_check_db_url(where, cfg->db_url, err);
+
+    free(where);
+    return rc;
+}
+
 static int missing_env_error(const char *root, const char *env, const char *rel, struct dd_error *err)
 {
     struct dd_strv envs = DD_STRV_INIT;
@@ -647,6 +660,8 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
         cfg->backup.dir = dd_path_join(root, bdir);
         free(bdir);
     }
+    if (cfg->db_url && check_db_url_setting(cfg, err) < 0)
+        goto cleanup;
     *out = cfg;
     cfg = NULL;
     rc = 0;

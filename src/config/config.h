@@ -116,4 +116,13 @@ int config_list_envs(struct dd_strv *out, const char *root, struct dd_error *err
 int config_load(struct dd_config **out, const char *root, const char *env, struct dd_error *err);
 void config_free(struct dd_config *cfg);
 
+/*
+ * A database URL as libpq will read it: postgres:// or postgresql:// URLs whose user name and
+ * password hold no unencoded '@', ':', '/', '?' or '#' (libpq would split there and quote the
+ * pieces in its errors), or key=value conninfo. An empty url is fine (DATABASE_URL is used).
+ * Otherwise a DD_ECONFIG error "<where>: ..." with a hint; no message quotes the value.
+ * config_load checks [database] url and DATABASE_URL with it.
+ */
+int config_check_db_url(const char *where, const char *url, struct dd_error *err);
+
 #endif
