@@ -14,7 +14,8 @@
 #include <string.h>
 
 #define HINT_FORMS                                                                                                     \
-    "Write it as postgres://user:password@host:5432/dbname (postgresql:// works too) or as key=value conninfo "        \
+    "Write it as postgres://user@host:5432/dbname (postgresql:// works too; a password follows the user name "         \
+    "after a colon, percent-encoded) or as key=value conninfo "                                                        \
     "such as 'host=db1 dbname=app user=deploy'."
 #define HINT_ENCODE                                                                                                    \
     "Percent-encode the reserved characters in the user name, password and database name: '@' as %40, ':' as %3A, "    \

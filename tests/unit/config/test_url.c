@@ -75,7 +75,7 @@ static void test_refuses_other_schemes_and_words(void **state)
     static const char *const none[] = {NULL};
 
     (void)state;
-    refused("mysql://localhost/db", "'mysql://' is not a PostgreSQL URL", "postgres://user:password@host", none);
+    refused("mysql://localhost/db", "'mysql://' is not a PostgreSQL URL", "postgres://user@host:5432/dbname", none);
     refused("postgres//localhost/db", "not a postgres:// or postgresql:// URL, nor key=value conninfo",
             "key=value conninfo", none);
     refused("mydb", "not a postgres:// or postgresql:// URL", "postgres://", none);
