@@ -73,31 +73,57 @@ static bool is_scheme_char(char c)
     return isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
 }
 
+static bool url_stop(char c)
+{
+    return isspace((unsigned char)c) || c == '\'' || c == '"';
+}
+
 /*
- * Step 2: "scheme://user:secret@host" -> "scheme://user:***@host". The userinfo ends at the
- * last '@' before the next '/', '?', '#' or whitespace, as in RFC 3986.
+ * Where the password of "scheme://user:secret..." that starts after `colon` ends, or 0. The
+ * userinfo ends at the last '@' before the next '/': RFC 3986 also ends the authority at '?'
+ * and '#', but libpq does not, so a password "p?ss" or "p#ss" must be masked whole. A password
+ * with an unencoded '/' ("u:pa/ss@host") makes the authority "u:pa" with a port that is not a
+ * number: then the password runs to the next '@'.
  */
+static size_t password_end(const char *s, size_t len, size_t u)
+{
+    size_t end = u, at = 0, colon = 0;
+
+    while (end < len && s[end] != '/' && !url_stop(s[end]))
+        end++;
+    for (size_t k = u; k < end; k++)
+        if (s[k] == '@')
+            at = k;
+    for (size_t k = u; k < (at ? at : end); k++)
+        if (s[k] == ':') {
+            colon = k;
+            break;
+        }
+    if (!colon)
+        return 0;
+    if (!at && end < len && s[end] == '/') {
+        bool port = colon + 1 < end;
+        for (size_t k = colon + 1; k < end && port; k++)
+            port = isdigit((unsigned char)s[k]);
+        for (size_t k = end; !port && k < len && !url_stop(s[k]); k++)
+            if (s[k] == '@')
+                return k;
+        return 0;
+    }
+    return at;
+}
+
+/* Step 2: "scheme://user:secret@host" -> "scheme://user:***@host". */
 static void mask_urls(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
 
     while (i + 3 <= len) {
         if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/' && i > 0 && is_scheme_char(s[i - 1])) {
-            size_t u = i + 3, end = u, at = 0, colon = 0;
-            while (end < len && s[end] != '/' && s[end] != '?' && s[end] != '#' && !isspace((unsigned char)s[end]) &&
-                   s[end] != '\'' && s[end] != '"')
-                end++;
-            for (size_t k = u; k < end; k++)
-                if (s[k] == '@')
-                    at = k;
-            if (at) {
-                for (size_t k = u; k < at; k++)
-                    if (s[k] == ':') {
-                        colon = k;
-                        break;
-                    }
-            }
-            if (at && colon && colon + 1 < at) {
+            size_t u = i + 3, at = password_end(s, len, u), colon = u;
+            while (at && s[colon] != ':')
+                colon++;
+            if (at && colon + 1 < at) {
                 dd_buf_add(out, s + start, colon + 1 - start);
                 dd_buf_adds(out, DD_MASK_TEXT);
                 start = at;
