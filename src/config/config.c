@@ -550,6 +550,7 @@ static int apply_file(struct dd_config *cfg, const char *rel, bool *restore_set,
         if (s->offset == CFG(restore.on_failure))
             *restore_set = true;
         if (s->offset == CFG(db_url)) {
+            cfg->db_url_from_vars = e->value && strstr(e->value, "${");
             free(cfg->db_url_origin);
             cfg->db_url_origin = dd_xasprintf("%s [database] url", rel);
         }
@@ -568,7 +569,7 @@ static int check_db_url_setting(const struct dd_config *cfg, struct dd_error *er
     size_t n = strlen(o), sl = strlen(suffix);
     char *where = n > sl && strcmp(o + n - sl, suffix) == 0 ? dd_xasprintf("%.*s: [database] url", (int)(n - sl), o)
                                                             : dd_xstrdup(o);
-    int rc = config_check_db_url(where, cfg->db_url, err);
+    int rc = config_check_db_url(where, cfg->db_url, cfg->db_url_from_vars, err);
 
     free(where);
     return rc;
@@ -636,6 +637,7 @@ int config_load(struct dd_config **out, const char *root, const char *env, struc
             if (du && *du) {
                 set_string(&cfg->db_url, du);
                 register_url_secrets(du);
+                cfg->db_url_from_vars = false;
                 free(cfg->db_url_origin);
                 cfg->db_url_origin = dd_xstrdup("DATABASE_URL");
             } else {

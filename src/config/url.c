@@ -29,11 +29,11 @@ static int url_error(struct dd_error *err, const char *where, const char *what, 
 }
 
 /* user[:password] before the '@' libpq splits at: no other reserved character may be in it. */
-static int check_userinfo(const char *where, const char *s, size_t len, struct dd_error *err)
+static int check_userinfo(const char *where, const char *s, size_t len, bool from_vars, struct dd_error *err)
 {
     const char *colon = memchr(s, ':', len);
 
-    for (size_t i = 0; i < len; i++) {
+    for (size_t i = 0; i < len && !from_vars; i++) {
         if (s[i] == '?' || s[i] == '#' || (s[i] == ':' && s + i != colon)) {
             char what[96];
             snprintf(what, sizeof(what), "the user name or password contains an unencoded '%c'", s[i]);
@@ -76,7 +76,7 @@ static int check_hosts(const char *where, const char **pp, struct dd_error *err)
     return 0;
 }
 
-static int check_uri(const char *where, const char *rest, struct dd_error *err)
+static int check_uri(const char *where, const char *rest, bool from_vars, struct dd_error *err)
 {
     size_t slash = strcspn(rest, "/");
     const char *at = NULL, *p;
@@ -88,7 +88,7 @@ static int check_uri(const char *where, const char *rest, struct dd_error *err)
             return url_error(err, where, "the user name or password contains an unencoded '@'", HINT_ENCODE);
         at = rest + i;
     }
-    if (at && check_userinfo(where, rest, (size_t)(at - rest), err) < 0)
+    if (at && check_userinfo(where, rest, (size_t)(at - rest), from_vars, err) < 0)
         return -1;
     p = at ? at + 1 : rest;
     if (check_hosts(where, &p, err) < 0)
@@ -160,14 +160,14 @@ bad:
     return url_error(err, where, "not a postgres:// or postgresql:// URL, nor key=value conninfo", HINT_FORMS);
 }
 
-int config_check_db_url(const char *where, const char *url, struct dd_error *err)
+int config_check_db_url(const char *where, const char *url, bool from_vars, struct dd_error *err)
 {
     static const char *const prefixes[] = {"postgresql://", "postgres://"};
     const char *sep;
 
     for (size_t i = 0; i < DD_ARRAY_SIZE(prefixes); i++)
         if (strncmp(url, prefixes[i], strlen(prefixes[i])) == 0)
-            return check_uri(where, url + strlen(prefixes[i]), err);
+            return check_uri(where, url + strlen(prefixes[i]), from_vars, err);
     sep = strstr(url, "://");
     if (sep && !memchr(url, '=', (size_t)(sep - url))) {
         char what[96];

@@ -49,6 +49,11 @@ static void mask_registered(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
 
+    if (!secrets.n) {
+        dd_buf_add(out, s, len);
+        return;
+    }
+
     while (i < len) {
         size_t hit = 0;
         for (size_t k = 0; k < secrets.n; k++) {
@@ -102,24 +107,35 @@ static size_t password_end(const char *s, size_t len, size_t u)
     if (!colon)
         return 0;
     if (!at && end < len && s[end] == '/') {
-        bool port = colon + 1 < end;
+        bool port = true; /* digits or nothing: a real port */
         for (size_t k = colon + 1; k < end && port; k++)
             port = isdigit((unsigned char)s[k]);
-        for (size_t k = end; !port && k < len && !url_stop(s[k]); k++)
-            if (s[k] == '@')
-                return k;
+        for (size_t k = end; !port && k < len && !url_stop(s[k]); k++) {
+            if (s[k] != '@')
+                continue;
+            /* from the first '@' on, the userinfo ends at the last '@' before the next '/' */
+            at = k;
+            for (k++; k < len && s[k] != '/' && !url_stop(s[k]); k++)
+                if (s[k] == '@')
+                    at = k;
+            return at;
+        }
         return 0;
     }
     return at;
 }
 
-/* Step 2: "scheme://user:secret@host" -> "scheme://user:***@host". */
+/* Step 3: "scheme://user:secret@host" -> "scheme://user:***@host". */
 static void mask_urls(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
 
     while (i + 3 <= len) {
-        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/' && i > 0 && is_scheme_char(s[i - 1])) {
+        const char *next = memmem(s + i, len - i, "://", 3);
+        if (!next)
+            break;
+        i = (size_t)(next - s);
+        if (i > 0 && is_scheme_char(s[i - 1])) {
             size_t u = i + 3, at = password_end(s, len, u), colon = u;
             while (at && s[colon] != ':')
                 colon++;
@@ -149,7 +165,9 @@ static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size
         return false;
     for (size_t k = 0; k < DD_ARRAY_SIZE(secret_keys); k++) {
         size_t kl = strlen(secret_keys[k]), p = i + kl;
-        if (kl > len - i || strncasecmp(s + i, secret_keys[k], kl) != 0)
+        /* first letter first: this runs at every position of everything printed */
+        if (tolower((unsigned char)s[i]) != secret_keys[k][0] || kl > len - i ||
+            strncasecmp(s + i, secret_keys[k], kl) != 0)
             continue;
         while (p < len && s[p] == ' ')
             p++;
@@ -174,10 +192,15 @@ static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size
     return false;
 }
 
-/* Step 3: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
+/* Step 2: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
 static void mask_password_params(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
+
+    if (!len || !memchr(s, '=', len)) { /* the common case, found at memchr's speed */
+        dd_buf_add(out, s, len);
+        return;
+    }
 
     while (i < len) {
         size_t v, end;
@@ -252,8 +275,9 @@ void dd_mask_add(struct dd_buf *out, const char *s, size_t len)
     struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
 
     mask_registered(&a, s, len);
-    mask_urls(&b, a.buf, a.len);
-    mask_password_params(out, b.buf, b.len);
+    /* parameters before URLs: a quoted value ("password='a b'") can hide a URL's end from it */
+    mask_password_params(&b, a.buf, a.len);
+    mask_urls(out, b.buf, b.len);
     dd_buf_release(&a);
     dd_buf_release(&b);
 }

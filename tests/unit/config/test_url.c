@@ -32,7 +32,7 @@ static void refused(const char *url, const char *want_msg, const char *want_hint
 {
     dd_error_release(&err);
     err = (struct dd_error)DD_ERROR_INIT;
-    if (config_check_db_url("pipeline/prod.conf: [database] url", url, &err) != -1)
+    if (config_check_db_url("pipeline/prod.conf: [database] url", url, false, &err) != -1)
         fail_msg("accepted '%s'", url);
     assert_int_equal(err.code, DD_ECONFIG);
     if (!strstr(dd_error_msg(&err), want_msg))
@@ -51,7 +51,7 @@ static void accepted(const char *url)
 {
     dd_error_release(&err);
     err = (struct dd_error)DD_ERROR_INIT;
-    if (config_check_db_url("x", url, &err) != 0)
+    if (config_check_db_url("x", url, false, &err) != 0)
         fail_msg("refused '%s': %s", url, dd_error_msg(&err));
 }
 
@@ -107,6 +107,21 @@ static void test_refuses_unencoded_reserved_characters_in_passwords(void **state
     refused("postgresql://u:p@ss@[::1/db", "contains an unencoded '@'", "%40", at);
 }
 
+/* A password from ${VARS} cannot be percent-encoded in place: only what libpq splits at is refused. */
+static void test_url_from_variables_refuses_only_what_libpq_splits(void **state)
+{
+    (void)state;
+    assert_int_equal(config_check_db_url("x", "postgresql://u:pw-Zq8#sec?r:et@h/db", true, &err), 0);
+    assert_int_equal(config_check_db_url("x", "postgresql://u:pw-Zq8#sec?r:et@h/db", false, &err), -1);
+    dd_error_release(&err);
+    err = (struct dd_error)DD_ERROR_INIT;
+    assert_int_equal(config_check_db_url("x", "postgresql://u:p@ss@h/db", true, &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "unencoded '@'"));
+    dd_error_release(&err);
+    err = (struct dd_error)DD_ERROR_INIT;
+    assert_int_equal(config_check_db_url("x", "postgresql://u:pAx/sQz@h/db", true, &err), -1);
+}
+
 static char *root;
 
 /* config_load runs the check on the url that wins, and names where it came from. */
@@ -143,7 +158,23 @@ static void test_config_load_checks_the_url(void **state)
     assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
     assert_string_equal(cfg->db_url, "dbname=app");
 
+    config_free(cfg);
+    cfg = NULL;
+
+    /* written with ${VARS}: '#' in the value passes, '@' does not */
     unsetenv("DATABASE_URL");
+    conf = "[database]\n\turl = postgresql://u:${DD_UNIT_URL_PW}@h/db\n";
+    assert_int_equal(dd_write_file_atomic(path, conf, strlen(conf), 0644, &err), 0);
+    setenv("DD_UNIT_URL_PW", "pw-Zq8#secret-DB", 1);
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_string_equal(cfg->db_url_masked, "postgresql://u:***@h/db");
+    config_free(cfg);
+    cfg = NULL;
+    setenv("DD_UNIT_URL_PW", "pw-Zq8@secret-DB", 1);
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err),
+                        "pipeline/prod.conf: [database] url: the user name or password contains an unencoded '@'");
+    unsetenv("DD_UNIT_URL_PW");
     config_free(cfg);
     dd_mask_clear();
     dd_rm_rf(root);
@@ -159,6 +190,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_accepts_urls_and_conninfo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_other_schemes_and_words, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_unencoded_reserved_characters_in_passwords, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_from_variables_refuses_only_what_libpq_splits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_load_checks_the_url, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
