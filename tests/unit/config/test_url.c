@@ -175,6 +175,15 @@ static void test_config_load_checks_the_url(void **state)
     assert_string_equal(dd_error_msg(&err),
                         "pipeline/prod.conf: [database] url: the user name or password contains an unencoded '@'");
     unsetenv("DD_UNIT_URL_PW");
+    dd_error_release(&err);
+    err = (struct dd_error)DD_ERROR_INIT;
+
+    /* a git-config syntax error on the url line names the file, not the rest of the line */
+    conf = "[database]\n\turl = postgres:\\//app:Secret99x@db/x\n";
+    assert_int_equal(dd_write_file_atomic(path, conf, strlen(conf), 0644, &err), 0);
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "pipeline/prod.conf"));
+    assert_null(strstr(dd_error_msg(&err), "Secret99x"));
     config_free(cfg);
     dd_mask_clear();
     dd_rm_rf(root);
