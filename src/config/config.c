@@ -597,6 +597,7 @@ static int apply_file(struct dd_config *cfg, const char *rel, const struct repo_
         if (s->offset == CFG(restore.on_failure))
             *restore_set = true;
         if (s->offset == CFG(db_url)) {
+            cfg->db_url_from_vars = e->value && strstr(e->value, "${");
             free(cfg->db_url_origin);
             cfg->db_url_origin = dd_xasprintf("%s [database] url", rel);
         }
@@ -605,6 +606,19 @@ static int apply_file(struct dd_config *cfg, const char *rel, const struct repo_
 cleanup:
     repo_config_entries_release(&entries);
     free(path);
+    return rc;
+}
+
+/* The url that won (env file, shared file or DATABASE_URL), named as "file: [database] url". */
+static int check_db_url_setting(const struct dd_config *cfg, struct dd_error *err)
+{
+    const char *o = cfg->db_url_origin ? cfg->db_url_origin : "[database] url", *suffix = " [database] url";
+    size_t n = strlen(o), sl = strlen(suffix);
+    char *where = n > sl && strcmp(o + n - sl, suffix) == 0 ? dd_xasprintf("%.*s: [database] url", (int)(n - sl), o)
+                                                            : dd_xstrdup(o);
+    int rc = config_check_db_url(where, cfg->db_url, cfg->db_url_from_vars, err);
+
+    free(where);
     return rc;
 }
 
@@ -674,6 +688,7 @@ int config_load_from(struct dd_config **out, const char *root, const char *env, 
             if (du && *du) {
                 set_string(&cfg->db_url, du);
                 register_url_secrets(du);
+                cfg->db_url_from_vars = false;
                 free(cfg->db_url_origin);
                 cfg->db_url_origin = dd_xstrdup("DATABASE_URL");
             } else {
@@ -698,6 +713,8 @@ int config_load_from(struct dd_config **out, const char *root, const char *env, 
         cfg->backup.dir = dd_path_join(root, bdir);
         free(bdir);
     }
+    if (cfg->db_url && check_db_url_setting(cfg, err) < 0)
+        goto cleanup;
     *out = cfg;
     cfg = NULL;
     rc = 0;

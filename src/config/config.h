@@ -30,6 +30,7 @@ struct dd_config {
     char *db_url;                  /* secret-bearing: pass to db/ only */
     char *db_url_masked;           /* for display */
     char *db_url_origin;           /* "pipeline/prod.conf [database] url" or "DATABASE_URL" */
+    bool db_url_from_vars;         /* the url was written with ${VARS} (see config_check_db_url) */
     char *ledger_schema;           /* ledger-schema, default "dbdeploy" */
     uint64_t lock_wait_ms;         /* lock-wait: wait for another deploy, default 60s */
     uint64_t lock_timeout_ms;      /* lock-timeout: per migration, default 5s */
@@ -162,5 +163,16 @@ int config_load_committed(struct dd_config **out, struct repo *repo, const char 
  * db_url_masked and db_url_origin; url's credentials are registered for masking.
  */
 void config_set_url(struct dd_config *cfg, const char *url, const char *origin);
+/*
+ * A database URL as libpq will read it: postgres:// or postgresql:// URLs whose user name and
+ * password hold no unencoded '@', ':', '/', '?' or '#' (libpq would split there and quote the
+ * pieces in its errors), or key=value conninfo. An empty url is fine (DATABASE_URL is used).
+ * Otherwise a DD_ECONFIG error "<where>: ..." with a hint; no message quotes the value.
+ * from_vars: the url was assembled from ${VARS}, whose values cannot be percent-encoded in
+ * place; then '?', '#' and a second ':' in the user name or password pass (libpq reads them
+ * as part of the password, and masking hides it whole), while '@' and '/', which libpq splits
+ * at, are still refused. config_load checks [database] url and DATABASE_URL with it.
+ */
+int config_check_db_url(const char *where, const char *url, bool from_vars, struct dd_error *err);
 
 #endif

@@ -64,6 +64,7 @@ static int read_committed(struct migration_source *src, struct repo *repo, const
     if (repo_resolve(repo, rev, commit, err) < 0 || repo_read_dir(&files, repo, commit, dir, with_data, err) < 0)
         goto cleanup;
     migration_source_init(src, dir, commit);
+    DD_ALLOC_GROW(src->v, files.n, src->alloc);
     for (size_t i = 0; i < files.n; i++) {
         if (with_data)
             migration_source_add(src, files.v[i].name, files.v[i].data, files.v[i].len, files.v[i].blob_id);
@@ -148,7 +149,7 @@ int engine_read_migrations(struct migration_set *set, const struct db_ledger *le
             continue;
         r = vouching_row(m, ledger);
         if (r) {
-            snprintf(m->checksum, sizeof(m->checksum), "%s", r->checksum);
+            memcpy(m->checksum, r->checksum, sizeof(m->checksum)); /* DD_CHECKSUM_LEN + NUL, checked above */
             continue;
         }
         if (migration_set_read(set, i, err) < 0)

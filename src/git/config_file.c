@@ -36,6 +36,12 @@ static void set_git_error(struct dd_error *err, const char *path, const char *di
     struct dd_buf b = DD_BUF_INIT;
 
     dd_buf_add_replaced(&b, ge && ge->message ? ge->message : "unknown libgit2 error", path, display_path);
+    {
+        /* "invalid escape at <rest of the line>": the line may hold a password; keep where, not what */
+        char *at = strstr(b.buf, " at "), *in = at ? strstr(at, " (in ") : NULL;
+        if (at)
+            memmove(at, in ? in : "", strlen(in ? in : "") + 1);
+    }
     dd_error_set(err, DD_ECONFIG, "%s: %s", display_path, b.buf);
     dd_error_hint(err, "The file uses git-config syntax: [section] headers and 'key = value' lines.");
     dd_buf_release(&b);

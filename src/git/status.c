@@ -130,6 +130,11 @@ static bool fast_clean(struct repo *r, const char *full)
     int dfd = -1;
     bool clean = false;
 
+    /*
+     * The directory's tree is parsed here and again when the caller lists it; libgit2 caches
+     * trees up to 4 KiB only, and a migrations tree takes ~40 bytes per file.
+     */
+    git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE, (size_t)64 << 20);
     if (!*full || git_repository_index(&idx, r->git) < 0 || repo_lookup_commit(&c, r, "HEAD", &ignored) < 0 ||
         repo_subtree(&head, r, c, full, &ignored) < 0)
         goto cleanup;

@@ -43,7 +43,7 @@ int lint_parse(struct lint_parsed *out, const char *sql, size_t len, char *msg, 
 {
     PgQueryParseResult r;
     const struct lj_node *stmts;
-    size_t n = 0;
+    size_t n = 0, bom = sql_bom_len(sql, len); /* the parser would read the mark as an identifier */
 
     memset(out, 0, sizeof(*out));
     if (memchr(sql, '\0', len)) {
@@ -51,9 +51,10 @@ int lint_parse(struct lint_parsed *out, const char *sql, size_t len, char *msg, 
         *pos = (size_t)((const char *)memchr(sql, '\0', len) - sql);
         return -1;
     }
-    r = pg_query_parse(sql);
+    r = pg_query_parse(sql + bom);
     if (r.error) {
-        set_error(msg, msglen, pos, sql, len, r.error);
+        set_error(msg, msglen, pos, sql + bom, len - bom, r.error);
+        *pos += bom;
         pg_query_free_parse_result(r);
         return -1;
     }
@@ -68,7 +69,7 @@ int lint_parse(struct lint_parsed *out, const char *sql, size_t len, char *msg, 
     out->v = dd_xcalloc(n ? n : 1, sizeof(*out->v));
     for (const struct lj_node *s = stmts ? stmts->kids : NULL; s; s = s->next) {
         struct lint_pstmt *p = &out->v[out->n++];
-        double loc = lj_num(s, "stmt_location"), l = lj_num(s, "stmt_len");
+        double loc = lj_num(s, "stmt_location") + (double)bom, l = lj_num(s, "stmt_len");
         p->loc = loc > 0 && loc < (double)len ? (size_t)loc : 0;
         /* the last statement's length is 0: the rest of the text */
         p->len = l > 0 && p->loc + (size_t)l <= len ? (size_t)l : len - p->loc;
@@ -93,13 +94,14 @@ int lint_check_split(const char *sql, size_t len, char *msg, size_t msglen)
     struct sql_script ours = SQL_SCRIPT_INIT;
     struct sql_lex_error le;
     PgQuerySplitResult r;
+    size_t bom = sql_bom_len(sql, len);
     int rc = -1;
 
     if (memchr(sql, '\0', len)) {
         snprintf(msg, msglen, "the file contains a NUL byte");
         return -1;
     }
-    r = pg_query_split_with_parser(sql);
+    r = pg_query_split_with_parser(sql + bom);
     if (r.error) {
         snprintf(msg, msglen, "libpg_query: %s", r.error->message);
         goto cleanup;
@@ -113,7 +115,7 @@ int lint_check_split(const char *sql, size_t len, char *msg, size_t msglen)
         goto cleanup;
     }
     for (size_t i = 0; i < ours.n; i++) {
-        size_t loc = (size_t)r.stmts[i]->stmt_location;
+        size_t loc = bom + (size_t)r.stmts[i]->stmt_location;
         size_t end = r.stmts[i]->stmt_len ? loc + (size_t)r.stmts[i]->stmt_len : len;
         /* same first token; the splitter's end includes the ';' libpg_query leaves out */
         if (first_token(sql, loc, end) != ours.stmts[i].start || ours.stmts[i].end < end) {

@@ -74,7 +74,7 @@ static bool is_dbmate(const struct dd_buf *data)
     const char *o;
     size_t ol;
 
-    for (size_t at = 0; next_line(data->buf, data->len, at, &l); at = l.next)
+    for (size_t at = sql_bom_len(data->buf, data->len); next_line(data->buf, data->len, at, &l); at = l.next)
         if (dbmate_marker(&l, &o, &ol) == 'u')
             return true;
     return false;
@@ -102,7 +102,7 @@ static int dbmate_split(struct migration *m, const struct migration_source_file 
     char cur = 0;
     unsigned lineno = 0, up_markers = 0, down_markers = 0;
 
-    for (size_t at = 0; next_line(f->data.buf, f->data.len, at, &l); at = l.next) {
+    for (size_t at = sql_bom_len(f->data.buf, f->data.len); next_line(f->data.buf, f->data.len, at, &l); at = l.next) {
         const char *opts;
         size_t optlen, full;
         char mk = dbmate_marker(&l, &opts, &optlen);
@@ -216,12 +216,26 @@ static int parse_directives(struct migration_script *sc, struct dd_error *err)
     return 0;
 }
 
+/* "dir/name" without a printf: this runs for every file of every status. */
+static char *file_path(const char *dir, const char *name)
+{
+    size_t dl = strlen(dir), nl = strlen(name);
+    char *p = dd_xmalloc(dl + nl + 2);
+
+    memcpy(p, dir, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, name, nl + 1);
+    return p;
+}
+
 static void script_from_file(struct migration_script *sc, const char *dir, const struct migration_source_file *f)
 {
+    size_t bom = sql_bom_len(f->data.buf, f->data.len); /* never executed; the checksum keeps it */
+
     sc->present = true;
-    sc->path = dd_xasprintf("%s/%s", dir, f->name);
-    dd_buf_add(&sc->sql, f->data.buf, f->data.len);
-    snprintf(sc->blob_id, sizeof(sc->blob_id), "%s", f->blob_id);
+    sc->path = file_path(dir, f->name);
+    dd_buf_add(&sc->sql, f->data.buf + bom, f->data.len - bom);
+    memcpy(sc->blob_id, f->blob_id, sizeof(sc->blob_id)); /* same size, NUL-terminated */
 }
 
 /* Names and blob ids only: the bytes are read later (migration_set_read). */
@@ -343,6 +357,7 @@ int migration_set_build(struct migration_set *out, const struct migration_source
         files[nf++].f = &src->v[i];
     }
     qsort(files, nf, sizeof(*files), cmp_named);
+    DD_ALLOC_GROW(out->v, nf, out->alloc); /* at most one migration per file: no copying while growing */
     for (size_t i = 0; i < nf;) {
         size_t j = i;
         while (j < nf && files[j].n.version == files[i].n.version)

@@ -24,7 +24,12 @@ void migration_source_add(struct migration_source *src, const char *name, const 
     f->name = dd_xstrdup(name);
     dd_buf_init(&f->data);
     dd_buf_add(&f->data, data, len);
-    snprintf(f->blob_id, sizeof(f->blob_id), "%s", blob_id ? blob_id : "");
+    {
+        /* not snprintf: this runs for every listed file of every status */
+        size_t n = blob_id ? strnlen(blob_id, sizeof(f->blob_id) - 1) : 0;
+        memcpy(f->blob_id, blob_id ? blob_id : "", n);
+        f->blob_id[n] = '\0';
+    }
     f->unread = false;
 }
 

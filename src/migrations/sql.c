@@ -319,9 +319,9 @@ static int skip_dollar(struct lexer *lx)
 
 int sql_split(struct sql_script *out, const char *text, size_t len, struct sql_lex_error *e)
 {
-    struct lexer lx = {text, len, 0, e, out};
+    struct lexer lx = {text, len, sql_bom_len(text, len), e, out};
     struct stmt_state st;
-    size_t line = 1, line_start = 0, scanned = 0;
+    size_t line = 1, line_start = lx.i, scanned = lx.i; /* after a byte-order mark */
 
     stmt_reset(&st);
     e->line = e->col = 0;
@@ -428,6 +428,11 @@ void sql_script_release(struct sql_script *s)
     s->n = s->alloc = 0;
 }
 
+size_t sql_bom_len(const char *text, size_t len)
+{
+    return len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 size_t sql_char_count(const char *text, size_t len)
 {
     size_t n = 0;
@@ -440,10 +445,12 @@ size_t sql_char_count(const char *text, size_t len)
 
 void sql_linecol(const char *text, size_t len, size_t offset, unsigned *line, unsigned *col)
 {
-    size_t l = 1, start = 0;
+    size_t l = 1, start = sql_bom_len(text, len);
 
     if (offset > len)
         offset = len;
+    if (start > offset)
+        start = 0;
     for (size_t i = 0; i < offset; i++)
         if (text[i] == '\n') {
             l++;

@@ -49,11 +49,16 @@ struct sql_lex_error {
     char message[160];
 };
 
-/* Split text into statements. Comment-only text gives zero statements. */
+/*
+ * Length of a UTF-8 byte-order mark at the start of text (3), else 0. Some Windows editors
+ * write one; psql skips it, so do we: it is never executed, but checksums keep it.
+ */
+size_t sql_bom_len(const char *text, size_t len);
+/* Split text into statements (a leading byte-order mark is skipped). Comment-only text gives zero statements. */
 int sql_split(struct sql_script *out, const char *text, size_t len, struct sql_lex_error *e);
 void sql_script_release(struct sql_script *s);
 
-/* 1-based line and character column of a byte offset. */
+/* 1-based line and character column of a byte offset (a leading byte-order mark takes no column). */
 void sql_linecol(const char *text, size_t len, size_t offset, unsigned *line, unsigned *col);
 /* Byte offset of a 1-based character position (as the server reports it), clamped to len. */
 size_t sql_char_to_byte(const char *text, size_t len, size_t char_pos);

@@ -49,6 +49,11 @@ static void mask_registered(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
 
+    if (!secrets.n) {
+        dd_buf_add(out, s, len);
+        return;
+    }
+
     while (i < len) {
         size_t hit = 0;
         for (size_t k = 0; k < secrets.n; k++) {
@@ -73,31 +78,68 @@ static bool is_scheme_char(char c)
     return isalnum((unsigned char)c) || c == '+' || c == '-' || c == '.';
 }
 
+static bool url_stop(char c)
+{
+    return isspace((unsigned char)c) || c == '\'' || c == '"';
+}
+
 /*
- * Step 2: "scheme://user:secret@host" -> "scheme://user:***@host". The userinfo ends at the
- * last '@' before the next '/', '?', '#' or whitespace, as in RFC 3986.
+ * Where the password of "scheme://user:secret..." that starts after `colon` ends, or 0. The
+ * userinfo ends at the last '@' before the next '/': RFC 3986 also ends the authority at '?'
+ * and '#', but libpq does not, so a password "p?ss" or "p#ss" must be masked whole. A password
+ * with an unencoded '/' ("u:pa/ss@host") makes the authority "u:pa" with a port that is not a
+ * number: then the password runs to the next '@'.
  */
+static size_t password_end(const char *s, size_t len, size_t u)
+{
+    size_t end = u, at = 0, colon = 0;
+
+    while (end < len && s[end] != '/' && !url_stop(s[end]))
+        end++;
+    for (size_t k = u; k < end; k++)
+        if (s[k] == '@')
+            at = k;
+    for (size_t k = u; k < (at ? at : end); k++)
+        if (s[k] == ':') {
+            colon = k;
+            break;
+        }
+    if (!colon)
+        return 0;
+    if (!at && end < len && s[end] == '/') {
+        bool port = true; /* digits or nothing: a real port */
+        for (size_t k = colon + 1; k < end && port; k++)
+            port = isdigit((unsigned char)s[k]);
+        for (size_t k = end; !port && k < len && !url_stop(s[k]); k++) {
+            if (s[k] != '@')
+                continue;
+            /* from the first '@' on, the userinfo ends at the last '@' before the next '/' */
+            at = k;
+            for (k++; k < len && s[k] != '/' && !url_stop(s[k]); k++)
+                if (s[k] == '@')
+                    at = k;
+            return at;
+        }
+        return 0;
+    }
+    return at;
+}
+
+/* Step 3: "scheme://user:secret@host" -> "scheme://user:***@host". */
 static void mask_urls(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
 
     while (i + 3 <= len) {
-        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/' && i > 0 && is_scheme_char(s[i - 1])) {
-            size_t u = i + 3, end = u, at = 0, colon = 0;
-            while (end < len && s[end] != '/' && s[end] != '?' && s[end] != '#' && !isspace((unsigned char)s[end]) &&
-                   s[end] != '\'' && s[end] != '"')
-                end++;
-            for (size_t k = u; k < end; k++)
-                if (s[k] == '@')
-                    at = k;
-            if (at) {
-                for (size_t k = u; k < at; k++)
-                    if (s[k] == ':') {
-                        colon = k;
-                        break;
-                    }
-            }
-            if (at && colon && colon + 1 < at) {
+        const char *next = memmem(s + i, len - i, "://", 3);
+        if (!next)
+            break;
+        i = (size_t)(next - s);
+        if (i > 0 && is_scheme_char(s[i - 1])) {
+            size_t u = i + 3, at = password_end(s, len, u), colon = u;
+            while (at && s[colon] != ':')
+                colon++;
+            if (at && colon + 1 < at) {
                 dd_buf_add(out, s + start, colon + 1 - start);
                 dd_buf_adds(out, DD_MASK_TEXT);
                 start = at;
@@ -123,7 +165,9 @@ static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size
         return false;
     for (size_t k = 0; k < DD_ARRAY_SIZE(secret_keys); k++) {
         size_t kl = strlen(secret_keys[k]), p = i + kl;
-        if (kl > len - i || strncasecmp(s + i, secret_keys[k], kl) != 0)
+        /* first letter first: this runs at every position of everything printed */
+        if (tolower((unsigned char)s[i]) != secret_keys[k][0] || kl > len - i ||
+            strncasecmp(s + i, secret_keys[k], kl) != 0)
             continue;
         while (p < len && s[p] == ' ')
             p++;
@@ -148,10 +192,15 @@ static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size
     return false;
 }
 
-/* Step 3: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
+/* Step 2: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
 static void mask_password_params(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
+
+    if (!len || !memchr(s, '=', len)) { /* the common case, found at memchr's speed */
+        dd_buf_add(out, s, len);
+        return;
+    }
 
     while (i < len) {
         size_t v, end;
@@ -226,8 +275,9 @@ void dd_mask_add(struct dd_buf *out, const char *s, size_t len)
     struct dd_buf a = DD_BUF_INIT, b = DD_BUF_INIT;
 
     mask_registered(&a, s, len);
-    mask_urls(&b, a.buf, a.len);
-    mask_password_params(out, b.buf, b.len);
+    /* parameters before URLs: a quoted value ("password='a b'") can hide a URL's end from it */
+    mask_password_params(&b, a.buf, a.len);
+    mask_urls(out, b.buf, b.len);
     dd_buf_release(&a);
     dd_buf_release(&b);
 }

@@ -77,15 +77,22 @@ void out_escape_controls(struct dd_buf *out, const char *s, size_t len, bool kee
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
         size_t cl = keep_colors && c == '\033' ? color_code_at(s + i, len - i) : 0;
-        if (cl) {
+        size_t run = 0;
+
+        /* printable runs in one copy: everything printed passes here, 10,000 status lines too */
+        while (i + run < len && ((unsigned char)s[i + run] >= 0x20 || s[i + run] == '\n' || s[i + run] == '\t') &&
+               s[i + run] != 0x7f)
+            run++;
+        if (run) {
+            dd_buf_add(out, s + i, run);
+            i += run - 1;
+        } else if (cl) {
             dd_buf_add(out, s + i, cl);
             i += cl - 1;
         } else if (c == '\r') {
             dd_buf_adds(out, "\\r");
-        } else if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f) {
-            dd_buf_addf(out, "\\x%02x", c);
         } else {
-            dd_buf_addch(out, (char)c);
+            dd_buf_addf(out, "\\x%02x", c);
         }
     }
 }

@@ -5,7 +5,9 @@
  *    secret shorter than DD_MASK_WORD_LEN is masked as a whole word only ("shop" in "user=shop",
  *    not in "shop_orders"), so only its whole-word occurrences must be gone;
  *  - every "password=" value starts with "***" (or is empty);
- *  - every "scheme://user:password@" has "***" as its password.
+ *  - every "scheme://user:password@" has "***" as its password, both where RFC 3986 ends the
+ *    userinfo (the last '@' before '/', '?' or '#') and where libpq does (the first '@' before
+ *    '/'), so a password with unencoded '@', '?' or '#' is masked whole.
  */
 #include "fuzz.h"
 
@@ -35,16 +37,16 @@ static void check_urls(const char *s)
         const char *u = p + 3, *end = u + strcspn(u, "/?#'\" \t\n\v\f\r"), *at = NULL, *colon;
         if (p == s || !(isalnum((unsigned char)p[-1]) || strchr("+-.", p[-1])))
             continue;
-        int ats = 0;
+        const char *lend = u + strcspn(u, "/'\" \t\n\v\f\r"), *lat = memchr(u, '@', (size_t)(lend - u));
         for (const char *c = u; c < end; c++)
-            if (*c == '@') {
+            if (*c == '@')
                 at = c;
-                ats++;
-            }
-        /* Known gap, issue 11 item 7: userinfo with an unencoded '@' ("u:p@ss@host") is split at
-         * the first '@'; such URLs are to be refused at config load. Checked with one '@' only. */
-        if (ats > 1)
-            continue;
+        /* libpq's reading too: the userinfo ends at the first '@' before the next '/' */
+        colon = lat ? memchr(u, ':', (size_t)(lat - u)) : NULL;
+        if (colon && colon + 1 < lat && strncmp(colon + 1, DD_MASK_TEXT, 3) != 0) {
+            fprintf(stderr, "a URL password (as libpq reads it) survives masking: %s\n", s);
+            abort();
+        }
         colon = at ? memchr(u, ':', (size_t)(at - u)) : NULL;
         if (colon && colon + 1 < at && !(at - colon - 1 == 3 && strncmp(colon + 1, DD_MASK_TEXT, 3) == 0)) {
             fprintf(stderr, "a URL password survives masking: %s\n", s);

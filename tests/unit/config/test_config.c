@@ -224,7 +224,7 @@ static void test_health_headers_are_secret(void **state)
 
     (void)state;
     setenv("DD_UNIT_PW", "tok-123456", 1);
-    write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\turl = http://127.0.0.1/h\n"
+    write_conf("prod.conf", "[database]\n\turl = dbname=x\n[health]\n\turl = http://127.0.0.1/h\n"
                             "\theader = Authorization: Bearer ${DD_UNIT_PW}\n\theader = X-Env: prod-value\n");
     assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
     assert_int_equal(cfg->health.headers.n, 2);
@@ -236,15 +236,16 @@ static void test_health_headers_are_secret(void **state)
 static void test_recovery_choices(void **state)
 {
     (void)state;
-    write_conf("prod.conf", "[database]\n\turl = x\n");
+    write_conf("prod.conf", "[database]\n\turl = dbname=x\n");
     assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
     assert_int_equal(cfg->apply.transaction, CONFIG_TX_AUTO);
     assert_int_equal(cfg->restore.strategy, CONFIG_RESTORE_AUTO);
     assert_int_equal(cfg->restore.on_foreign_writes, CONFIG_FOREIGN_REFUSE);
     config_free(cfg);
     cfg = NULL;
-    write_conf("prod.conf", "[database]\n\turl = x\n[apply]\n\ttransaction = per-migration\n[restore]\n\tstrategy = "
-                            "none\n\ton-foreign-writes = restore\n");
+    write_conf("prod.conf",
+               "[database]\n\turl = dbname=x\n[apply]\n\ttransaction = per-migration\n[restore]\n\tstrategy = "
+               "none\n\ton-foreign-writes = restore\n");
     assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
     assert_int_equal(cfg->apply.transaction, CONFIG_TX_PER_MIGRATION);
     assert_int_equal(cfg->restore.strategy, CONFIG_RESTORE_NONE);

@@ -11,6 +11,8 @@
 
 #include "git_fixture.h"
 
+#include <git2.h>
+
 static void test_dirty_paths_empty_when_clean(void **state)
 {
     char *d = fx_repo("clean");
@@ -169,10 +171,80 @@ static void test_dirty_paths_same_size_edit_with_old_mtime(void **state)
     free(d);
 }
 
+/*
+ * Racy git: an edit in the same clock tick as `git add` leaves size, inode, mtime and ctime as
+ * the index recorded them. Only the index's own mtime tells: an entry not older than the index
+ * file must be re-hashed. Built here by giving the index the stat data of the edited file while
+ * it keeps the committed id, then dating the index file.
+ */
+static void test_dirty_paths_racily_clean_entry_is_rehashed(void **state)
+{
+    char *d = fx_repo("racy");
+    char *path, *index_path;
+    struct stat st;
+    struct timespec times[2];
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    git_repository *g = NULL;
+    git_index *idx = NULL;
+    git_index_entry e;
+    struct repo *r;
+    int fd;
+
+    (void)state;
+    fx_write(d, "migrations/0001_a.sql", "aaaa\n");
+    free(fx_commit(d, "a"));
+    path = dd_xasprintf("%s/migrations/0001_a.sql", d);
+    index_path = dd_xasprintf("%s/.git/index", d);
+    fd = open(path, O_WRONLY); /* same size, same inode */
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "bbbb\n", 5), 5);
+    close(fd);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(git_repository_open(&g, d), 0);
+    assert_int_equal(git_repository_index(&idx, g), 0);
+    e = *git_index_get_bypath(idx, "migrations/0001_a.sql", 0);
+    e.ctime.seconds = (int32_t)st.st_ctim.tv_sec;
+    e.ctime.nanoseconds = (uint32_t)st.st_ctim.tv_nsec;
+    e.mtime.seconds = (int32_t)st.st_mtim.tv_sec;
+    e.mtime.nanoseconds = (uint32_t)st.st_mtim.tv_nsec;
+    e.ino = (uint32_t)st.st_ino;
+    e.dev = (uint32_t)st.st_dev;
+    e.file_size = (uint32_t)st.st_size;
+    assert_int_equal(git_index_add(idx, &e), 0);
+    assert_int_equal(git_index_write(idx), 0);
+    git_index_free(idx);
+    git_repository_free(g);
+
+    /* the index written in the same instant as the edit: racily clean, so the contents decide */
+    times[0] = st.st_mtim;
+    times[1] = st.st_mtim;
+    assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.v[0], "modified: migrations/0001_a.sql");
+    dd_strv_clear(&v);
+    repo_free(r);
+
+    /* dated a second later, the same stat data is trusted (git status says clean too) */
+    times[0].tv_sec = times[1].tv_sec = st.st_mtim.tv_sec + 1;
+    assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 0);
+    dd_strv_release(&v);
+    repo_free(r);
+    free(index_path);
+    free(path);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dirty_paths_empty_when_clean),
+        cmocka_unit_test(test_dirty_paths_racily_clean_entry_is_rehashed),
         cmocka_unit_test(test_dirty_paths_lists_staged_unstaged_and_untracked),
         cmocka_unit_test(test_dirty_paths_line_endings_alone_are_a_change),
         cmocka_unit_test(test_dirty_paths_in_project_subdirectory),

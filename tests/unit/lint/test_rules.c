@@ -21,6 +21,19 @@ struct rule_case {
 
 static const struct rule_case cases[] = {
     {"syntax-error", "CREATE TABEL x ();", "CREATE TABLE x ();", true},
+    /* a UTF-8 byte-order mark before the first statement or a suppression is skipped, as psql does */
+    {"index-without-concurrently",
+     "\xef\xbb\xbf"
+     "CREATE INDEX orders_a ON orders (a);",
+     "\xef\xbb\xbf"
+     "CREATE INDEX CONCURRENTLY orders_a ON orders (a);",
+     false},
+    {"drop-table",
+     "\xef\xbb\xbf"
+     "DROP TABLE orders;",
+     "\xef\xbb\xbf"
+     "-- dbdeploy:allow drop-table archived to s3://backups/orders\nDROP TABLE orders;",
+     true},
     {"index-without-concurrently", "CREATE INDEX orders_a ON orders (a);",
      "CREATE INDEX CONCURRENTLY orders_a ON orders (a);", false},
     {"drop-index-without-concurrently", "DROP INDEX orders_a;", "DROP INDEX CONCURRENTLY orders_a;", false},

@@ -197,6 +197,25 @@ static void test_checksum_covers_exact_bytes(void **state)
     assert_string_equal(lf, "sha256:4a45092ccf992ea92250053a80b931b787924ba61648f420555511b84f10ab6c");
 }
 
+/* A UTF-8 byte-order mark is not executed, but it is part of the bytes the checksum covers. */
+static void test_byte_order_mark_skipped_but_checksummed(void **state)
+{
+    (void)state;
+    add("1_a.sql", "\xef\xbb\xbf-- dbdeploy:no-transaction\nselect 1;\n");
+    add("2_b.sql", "-- dbdeploy:no-transaction\nselect 1;\n");
+    add("20240101000000_c.sql", "\xef\xbb\xbf-- migrate:up\nselect 1;\n-- migrate:down\nselect 2;\n");
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_string_equal(set.v[0].up.sql.buf, "-- dbdeploy:no-transaction\nselect 1;\n");
+    assert_true(set.v[0].up.directives.no_transaction);
+    assert_string_not_equal(set.v[0].checksum, set.v[1].checksum);
+    /* printf '\xef\xbb\xbf-- dbdeploy:no-transaction\nselect 1;\n' | sha256sum */
+    assert_string_equal(set.v[0].checksum, "sha256:2932ee9686972b7111dc09aee5e1787ff9c08e15ca1c9e0d89b2fee9c09059b9");
+    assert_int_equal(set.v[2].format, MIGRATION_DBMATE);
+    assert_true(set.v[2].down.present);
+    assert_string_equal(set.v[2].up.sql.buf, "\nselect 1;\n\n\n");
+    assert_string_equal(set.v[2].down.sql.buf, "\n\n\nselect 2;\n");
+}
+
 static void test_directives_parsed_and_validated(void **state)
 {
     (void)state;
@@ -275,6 +294,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dbmate_sections_keep_line_numbers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plain_file_without_markers_is_up_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_checksum_covers_exact_bytes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_byte_order_mark_skipped_but_checksummed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directives_parsed_and_validated, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_directive_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(test_directive_after_a_statement_is_an_error, setup, teardown),

@@ -294,6 +294,35 @@ static void test_crlf_line_endings(void **state)
     sql_script_release(&sp.s);
 }
 
+/* psql skips a leading UTF-8 byte-order mark; it takes no column either (editors do not show it). */
+static void test_byte_order_mark_is_skipped(void **state)
+{
+    struct split sp;
+    unsigned line, col;
+    const char *t = "\xef\xbb\xbf"
+                    "create table a (id int);\nselect 1;";
+
+    (void)state;
+    split(&sp, t);
+    assert_int_equal(sp.rc, 0);
+    assert_int_equal(sp.s.n, 2);
+    assert_int_equal(sp.s.stmts[0].start, 3);
+    assert_string_equal(stmt_text(&sp, 0), "create table a (id int);");
+    assert_int_equal(sp.s.stmts[0].line, 1);
+    assert_int_equal(sp.s.stmts[0].col, 1);
+    assert_int_equal(sp.s.stmts[0].kind, SQL_KIND_OTHER);
+    sql_linecol(t, strlen(t), 10, &line, &col);
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 8);
+    sql_script_release(&sp.s);
+    /* only at the very start: elsewhere it is an identifier character, as for the server */
+    split(&sp, "select 1;\xef\xbb\xbf");
+    assert_int_equal(sp.rc, 0);
+    assert_int_equal(sp.s.n, 2);
+    sql_script_release(&sp.s);
+    assert_int_equal(sql_bom_len("\xef\xbb", 2), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -313,6 +342,7 @@ int main(void)
         cmocka_unit_test(test_nul_byte_is_rejected),
         cmocka_unit_test(test_positions_count_characters_not_bytes),
         cmocka_unit_test(test_crlf_line_endings),
+        cmocka_unit_test(test_byte_order_mark_is_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

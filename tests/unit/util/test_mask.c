@@ -21,6 +21,29 @@ static void test_url_password_is_masked_without_registration(void **state)
     assert_string_equal(m, "cannot connect to postgresql://app:***@db.internal:5432/prod?sslmode=require");
 }
 
+/* Passwords with unencoded reserved characters are masked whole, however libpq would split them. */
+static void test_url_password_with_reserved_characters_is_masked_whole(void **state)
+{
+    static const char *const cases[][2] = {
+        {"postgres://u:p@ss@127.0.0.1/db", "postgres://u:***@127.0.0.1/db"},
+        {"postgres://u:Pw9x?Zq7k@h/db", "postgres://u:***@h/db"},
+        {"postgres://u:Pw9x#Zq7k@h/db", "postgres://u:***@h/db"},
+        {"postgres://u:Pw9x@Zq?7k@h/db", "postgres://u:***@h/db"},
+        {"postgres://u:Pw9x:Zq7k@h/db", "postgres://u:***@h/db"},
+        {"postgres://u:Pw9x/Zq7k@h/db", "postgres://u:***@h/db"},
+        {"postgres://u:Pw9x/Zq7k@h", "postgres://u:***@h"},
+        /* a numeric port is a port, and '@' without a password is not a secret */
+        {"http://host:8080/users/@me", "http://host:8080/users/@me"},
+        {"https://registry.example:443/@scope/pkg", "https://registry.example:443/@scope/pkg"},
+    };
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        free(m);
+        m = dd_mask_str(cases[i][0]);
+        assert_string_equal(m, cases[i][1]);
+    }
+}
+
 static void test_url_without_password_is_unchanged(void **state)
 {
     (void)state;
@@ -100,6 +123,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_url_password_is_masked_without_registration, teardown),
+        cmocka_unit_test_teardown(test_url_password_with_reserved_characters_is_masked_whole, teardown),
         cmocka_unit_test_teardown(test_url_without_password_is_unchanged, teardown),
         cmocka_unit_test_teardown(test_conninfo_and_query_passwords, teardown),
         cmocka_unit_test_teardown(test_registered_secrets_anywhere, teardown),
