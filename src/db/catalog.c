@@ -155,15 +155,20 @@ int db_schema_state_write(struct db_conn *c, const char *ledger_schema, const ch
                           struct dd_error *err)
 {
     char *qs = db_quote_ident(c, ledger_schema);
-    char *sql = dd_xasprintf("INSERT INTO %1$s.info (key, value) VALUES ('" STATE_FP_KEY "', $1), ('" STATE_CATALOG_KEY
-                             "', $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                             qs);
+    /* the transaction's id is dbdeploy's own: the foreign-write guard must not count this write */
+    char *sql =
+        dd_xasprintf("WITH up AS (INSERT INTO %1$s.info (key, value) VALUES ('" STATE_FP_KEY
+                     "', $1), ('" STATE_CATALOG_KEY "', $2) ON CONFLICT (key) DO UPDATE SET value = excluded.value "
+                     "RETURNING 1) SELECT txid_current()::text FROM (SELECT count(*) FROM up) n",
+                     qs);
     const char *params[2] = {fingerprint, catalog};
     PGresult *res = PQexecParams(c->pg, sql, 2, NULL, params, NULL, NULL, 0);
     int rc = 0;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
         rc = db_error_from_result(err, res, c->pg, "cannot record the schema in the ledger");
+    else
+        db_own_xid_add(c, PQgetvalue(res, 0, 0));
     PQclear(res);
     free(sql);
     free(qs);
