@@ -120,7 +120,7 @@ _dbdeploy_spec()
         args="ENV"
         ;;
     "redo")
-        opts=""
+        opts="-y --yes"
         values=""
         args="ENV VERSION"
         ;;

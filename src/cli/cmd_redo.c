@@ -34,16 +34,26 @@ static void report(const struct cli_ctx *ctx, const struct engine_result *down, 
     dd_buf_release(&b);
 }
 
+struct redo_opts {
+    bool yes;
+};
+
+static const struct cli_opt redo_options[] = {
+    CLI_OPT_BOOL('y', "yes", struct redo_opts, yes, "do not ask for confirmation on a protected environment"),
+    CLI_OPT_END,
+};
+
 const struct cli_spec cli_spec_redo = {
     .brief = "revert and re-apply an edited migration (development environments)",
     .name = "redo",
-    .usage = "ENV [VERSION]",
+    .usage = "ENV [VERSION] [--yes]",
     .summary = "Revert VERSION (default: the newest applied) with its down file and apply it again, as it is now in "
                "the working tree, so the development loop never needs 'mark'.",
     .details = "Only on environments with [git] allow-dirty (development databases); elsewhere it refuses (exit 3): "
                "fix a published migration with a new one. Migrations applied after VERSION are reverted first and "
                "re-applied after it. An applied file that changed is what redo is for; a dirty, renamed or missing "
                "one, or one without a down file, refuses before anything runs.",
+    .opts = redo_options,
     .min_args = 1,
     .max_args = 2,
 };
@@ -55,9 +65,10 @@ int cmd_redo(struct cli_ctx *ctx, int argc, char **argv)
     struct engine_result down = ENGINE_RESULT_INIT, up = ENGINE_RESULT_INIT;
     int64_t version = -1;
     uint64_t start = dd_now_ms();
+    struct redo_opts o = {false};
     int rc = -1, p;
 
-    p = cli_parse(ctx, &cli_spec_redo, NULL, argc, argv, &args);
+    p = cli_parse(ctx, &cli_spec_redo, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
         goto cleanup;

@@ -120,7 +120,7 @@ assert_contains "$out" "changes: -column orders.note" "status -v: the ledger rec
 assert_contains "$out" "changes: +table orders, +table items, +table dup" "status -v: 0001's"
 expect_rc 0 -C "$proj" --json status dev
 assert_eq "$(jq -r '.migrations[] | select(.version == 7) | .changes' <<<"$out")" "+constraint items.items_pos" "json"
-printf 'CREATE TABLE notes (id int);\nALTER TABLE items ADD COLUMN x int, ALTER COLUMN id TYPE bigint;\nDROP INDEX IF EXISTS gone;\n' >"$m/0009_plan.sql"
+printf -- '-- dbdeploy:allow drop-index-without-concurrently only here to show the plan\n-- dbdeploy:allow alter-column-type only here to show the plan\nCREATE TABLE notes (id int);\nALTER TABLE items ADD COLUMN x int, ALTER COLUMN id TYPE bigint;\nDROP INDEX IF EXISTS gone;\n' >"$m/0009_plan.sql"
 expect_rc 0 -C "$proj" plan dev
 assert_contains "$out" "changes: +table notes, +column items.x, ~type items.id, -index gone" "plan shows what a pending file changes"
 rm "$m/0009_plan.sql"

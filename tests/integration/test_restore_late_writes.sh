@@ -22,6 +22,7 @@ env_conf() { # [extra lines]: health-before passes, health-after fails
   start_stub "flap$n_stub" 200 503
   write_env "$proj" prod "$url" "[health]" "url = http://127.0.0.1:$stub_port/healthz" "timeout = 1s" \
     "deadline = 2s" "backoff = 100ms" "$@"
+  commit_conf "$proj"
 }
 mkdir -p "$proj/migrations"
 printf 'CREATE TABLE events (id int PRIMARY KEY, note text);\nINSERT INTO events VALUES (1, %s), (2, %s);\n' \
@@ -29,6 +30,7 @@ printf 'CREATE TABLE events (id int PRIMARY KEY, note text);\nINSERT INTO events
 commit_all "$proj" "app table"
 start_stub health_ok 200
 write_env "$proj" prod "$url" "[health]" "url = http://127.0.0.1:$stub_port/healthz"
+commit_conf "$proj"
 expect_rc 0 -C "$proj" deploy prod
 # no down file: a failure after the commit needs the backup
 printf 'CREATE TABLE t1 (id int);\nINSERT INTO t1 VALUES (1);\n' >"$proj/migrations/0001_t1.up.sql"
