@@ -196,8 +196,8 @@ int cmd_restore(struct cli_ctx *ctx, int argc, char **argv)
     who = dd_whoami();
     cli_want_repo(ctx); /* for the git identity; a restore needs no repository */
     cli_event_init(&ev, ctx, header.git_commit, who);
-    if (snapshot_history(ctx, &history) < 0 ||
-        backup_restore(&res, &req, &ctx->err) < 0 || carry_history(ctx, &history) < 0)
+    if (snapshot_history(ctx, &history) < 0 || backup_restore(&res, &req, &ctx->err) < 0 ||
+        carry_history(ctx, &history) < 0)
         goto cleanup;
     /* the ledger is now the archive's: the event goes into it, after the switch, so it survives */
     if (cli_event_record(&ev, ctx, "restored", archive) < 0)
