@@ -27,6 +27,7 @@ struct changelog_migration {
     const char *status;  /* applied, restored, failed */
     const char *author;  /* of the commit that introduced the file; NULL when unknown */
     const char *subject; /* that commit's subject; NULL when unknown */
+    const char *changes; /* schema changes it made ("+column orders.note"); NULL when none or unknown */
 };
 
 /* A lint suppression the deployment used ("-- dbdeploy:allow RULE-ID reason"). */

@@ -94,6 +94,27 @@ static void allowed(struct dd_buf *out, const struct changelog_entry *e)
     dd_buf_addch(out, '\n');
 }
 
+/* What each migration changed in the schema, under the table, only when any did (older entries have none). */
+static void schema_changes(struct dd_buf *out, const struct changelog_entry *e)
+{
+    bool any = false;
+
+    for (size_t i = 0; i < e->n; i++) {
+        if (!e->m[i].changes || !*e->m[i].changes)
+            continue;
+        if (!any)
+            dd_buf_adds(out, "Schema changes:\n\n");
+        any = true;
+        dd_buf_addf(out, "- %lld ", (long long)e->m[i].version);
+        cell(out, e->m[i].name);
+        dd_buf_adds(out, ": ");
+        cell(out, e->m[i].changes);
+        dd_buf_addch(out, '\n');
+    }
+    if (any)
+        dd_buf_addch(out, '\n');
+}
+
 void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
 {
     long long a = parse_iso_ms(e->started_at), b = parse_iso_ms(e->finished_at);
@@ -159,6 +180,7 @@ void changelog_render_entry(struct dd_buf *out, const struct changelog_entry *e)
             dd_buf_addf(out, " | %s |\n", m->status);
         }
         dd_buf_addch(out, '\n');
+        schema_changes(out, e);
     } else {
         dd_buf_adds(out, "No migrations.\n\n");
     }

@@ -42,6 +42,7 @@ static void outside_deployments(struct db_deployment *out, const struct db_ledge
         m->checksum = dd_xstrdup(r->checksum);
         m->duration_ms = r->duration_ms;
         m->status = dd_xstrdup("applied");
+        m->changes = NULL;
         /* authors are looked up at the commit each was deployed from */
         if (!out->git_commit && r->git_commit)
             out->git_commit = dd_xstrdup(r->git_commit);

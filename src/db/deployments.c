@@ -86,26 +86,34 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
     for (size_t i = 0; i < d->n; i++)
         dd_buf_addf(&versions, "%s%lld", i ? "," : "", (long long)d->m[i].version);
     dd_buf_addch(&versions, '}');
-    ins = dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
-                       "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user, drift, guard) "
-                       "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, "
-                       "$12, $14, $15, $16, "
-                       /* this transaction is dbdeploy's own too: a later undo must not count it as foreign */
-                       "$13::jsonb || jsonb_build_object('record_xid', txid_current(), 'ledger_xid', "
-                       "nullif(current_setting('dbdeploy.ledger_xid', true), '')::bigint)) RETURNING id",
-                       qs);
-    ins_m = dd_xasprintf("INSERT INTO %s.deployment_migrations (deployment_id, version, name, file, checksum, "
-                         "duration_ms, status) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7)",
+    ins =
+        dd_xasprintf("INSERT INTO %s.deployments (env, git_commit, deployed_by, started_at, finished_at, result, "
+                     "versions, stages, archive, error, dbdeploy_version, recovery, kind, git_user, drift, guard) "
+                     "VALUES ($1, $2, $3, $4::timestamptz, $5::timestamptz, $6, $7::bigint[], $8::jsonb, $9, $10, $11, "
+                     "$12, $14, $15, $16, "
+                     /* this transaction is dbdeploy's own too: a later undo must not count it as foreign */
+                     "$13::jsonb || jsonb_build_object('record_xid', txid_current(), 'ledger_xid', "
+                     "nullif(current_setting('dbdeploy.ledger_xid', true), '')::bigint)) RETURNING id",
+                     qs);
+    /* what an applied migration changed is in its ledger row by now; kept here for the changelog */
+    ins_m = dd_xasprintf("INSERT INTO %1$s.deployment_migrations (deployment_id, version, name, file, checksum, "
+                         "duration_ms, status, changes) VALUES ($1::bigint, $2::bigint, $3, $4, $5, $6::bigint, $7, "
+                         "(SELECT changes FROM %1$s.migrations WHERE version = $2::bigint AND $7 = 'applied')) "
+                         "RETURNING changes",
                          qs);
     res = PQexec(c->pg, "BEGIN");
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
         goto cleanup;
     PQclear(res);
     {
-        const char *params[] = {d->env,         d->git_commit, d->deployed_by,   d->started_at,
-                                d->finished_at, d->result,     versions.buf,     d->stages_json ? d->stages_json : "[]",
-                                d->archive,     d->error,      DBDEPLOY_VERSION, d->recovery,
-                                d->guard_json,  d->kind ? d->kind : "deploy", d->git_user, d->drift};
+        const char *params[] = {d->env,           d->git_commit,
+                                d->deployed_by,   d->started_at,
+                                d->finished_at,   d->result,
+                                versions.buf,     d->stages_json ? d->stages_json : "[]",
+                                d->archive,       d->error,
+                                DBDEPLOY_VERSION, d->recovery,
+                                d->guard_json,    d->kind ? d->kind : "deploy",
+                                d->git_user,      d->drift};
         res = PQexecParams(c->pg, ins, 16, NULL, params, NULL, NULL, 0);
     }
     if (exec_ok(c, res, "cannot record the deployment", err) < 0)
@@ -121,6 +129,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         res = PQexecParams(c->pg, ins_m, 7, NULL, params, NULL, NULL, 0);
         if (exec_ok(c, res, "cannot record the deployment's migrations", err) < 0)
             goto cleanup;
+        /* the caller renders the changelog entry from d: the same text a reload gives */
+        free(d->m[i].changes);
+        d->m[i].changes = dup_value(res, 0, 0);
     }
     PQclear(res);
     res = NULL;
@@ -159,10 +170,11 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
                       "error, to_jsonb(d) ->> 'recovery', to_jsonb(d) ->> 'kind', to_jsonb(d) ->> 'git_user', "
                       "stages::text, to_jsonb(d) ->> 'drift' FROM %s.deployments d WHERE env = $1 ORDER BY id",
                       qs);
-    q2 = dd_xasprintf("SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status "
-                      "FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
-                      "WHERE d.env = $1 ORDER BY m.deployment_id, m.version",
-                      qs, qs);
+    q2 = dd_xasprintf(
+        "SELECT m.deployment_id, m.version, m.name, m.file, m.checksum, m.duration_ms, m.status, "
+        "to_jsonb(m) ->> 'changes' FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
+        "WHERE d.env = $1 ORDER BY m.deployment_id, m.version",
+        qs, qs);
     res = PQexecParams(c->pg, q1, 1, NULL, params, NULL, NULL, 0);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
@@ -215,6 +227,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         m->checksum = dup_value(res, r, 4);
         m->duration_ms = strtoll(PQgetvalue(res, r, 5), NULL, 10);
         m->status = dup_value(res, r, 6);
+        m->changes = dup_value(res, r, 7);
     }
     if (load_allows(out, c, qs, env, err) < 0)
         goto cleanup;
@@ -250,6 +263,7 @@ void db_deployment_release(struct db_deployment *d)
         free(d->m[k].file);
         free(d->m[k].checksum);
         free(d->m[k].status);
+        free(d->m[k].changes);
     }
     free(d->m);
     free(d->lint_json);

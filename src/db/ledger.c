@@ -187,6 +187,7 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS kind text;\n"
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS git_user text;\n"
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS drift text;\n"
+                "ALTER TABLE %1$s.deployment_migrations ADD COLUMN IF NOT EXISTS changes text;\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

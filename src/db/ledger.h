@@ -131,7 +131,8 @@ struct db_deployment_migration {
     char *file;
     char *checksum;
     int64_t duration_ms;
-    char *status; /* applied, restored, failed */
+    char *status;  /* applied, restored, failed */
+    char *changes; /* schema changes of an applied migration ("+column orders.note"), NULL when none */
 };
 
 /* A lint suppression that silenced a finding in the deployment (deployments.lint). */
@@ -159,7 +160,7 @@ struct db_deployment {
     struct db_deployment_migration *m;
     size_t n;
     char *guard_json; /* the foreign-write guard's mark (db_write_mark_json; insert only), NULL when none */
-    char *lint_json;                   /* the lint stage's run as a JSON object (insert only), NULL when none */
+    char *lint_json;  /* the lint stage's run as a JSON object (insert only), NULL when none */
     struct db_deployment_allow *allow; /* suppressions used (load reads them back from lint_json) */
     size_t nallow;
     char *kind;     /* deploy, apply, rollback, mark, restore, adopt, undo; NULL (read: "deploy") on old rows */

@@ -41,6 +41,7 @@ void event_add_row(struct event *ev, int64_t version, const char *name, const ch
     x->checksum = dd_xstrdup(checksum ? checksum : "");
     x->duration_ms = 0;
     x->status = dd_xstrdup(status);
+    x->changes = NULL; /* filled by db_deployment_insert from the ledger */
 }
 
 /* Ascending by version, as the ledger reads them back: the changelog must regenerate the same bytes. */

@@ -62,6 +62,7 @@ void deploy_changelog_entry(struct changelog_entry *out, struct changelog_migrat
         m[i].checksum = dep->m[i].checksum;
         m[i].duration_ms = dep->m[i].duration_ms;
         m[i].status = dep->m[i].status;
+        m[i].changes = dep->m[i].changes;
         if (repo && dep->git_commit && repo_path_origin(&ci, repo, dep->git_commit, dep->m[i].file, &ignored) == 0) {
             dd_strv_push(hold, ci.author_name ? ci.author_name : "");
             m[i].author = hold->v[hold->n - 1];
@@ -100,6 +101,7 @@ void deploy_record_migration(struct db_deployment *dep, const struct migration *
     x->checksum = dd_xstrdup(m->checksum);
     x->duration_ms = ms;
     x->status = dd_xstrdup(status);
+    x->changes = NULL; /* filled by db_deployment_insert from the ledger */
 }
 
 /* The lint stage's run for deployments.lint, and the suppressions it used for the changelog. */

@@ -69,6 +69,8 @@ assert_contains "$(q "$url" "select drift from dbdeploy.deployments order by id 
   "incident 42: column public.accounts.nickname added (text)" "ledger keeps reason and changes"
 assert_contains "$(cat "$proj/changelog/prod/CHANGELOG.md")" "- Drift accepted: incident 42: column public.accounts.nickname added (text)" \
   "changelog keeps it"
+assert_contains "$(cat "$proj/changelog/prod/CHANGELOG.md")" "- 5 order_note: +column orders.note" \
+  "the changelog entry says what each migration changed in the schema"
 cp "$proj/changelog/prod/CHANGELOG.md" "$PWD/written.md"
 expect_rc 0 -C "$proj" changelog prod
 cmp "$PWD/written.md" "$proj/changelog/prod/CHANGELOG.md" || fail "changelog regeneration differs"
