@@ -122,7 +122,10 @@ static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struc
         dd_json_obj_begin(&j, NULL);
         dd_json_int(&j, "version", it->version);
         dd_json_str(&j, "name", it->m ? it->m->name : it->row->name);
-        dd_json_str(&j, "state", engine_state_name(it->state));
+        /* a different migration with this version, applied from another branch: not an edit */
+        dd_json_str(&j, "state",
+                    engine_clash_from_git(e->opts.explain_arg, it, ctx->cfg->env, NULL) ? "clash"
+                                                                                        : engine_state_name(it->state));
         dd_json_str(&j, "file", item_file(it));
         dd_json_str(&j, "checksum", it->m ? it->m->checksum : NULL);
         dd_json_str(&j, "applied_checksum", it->row ? it->row->checksum : NULL);

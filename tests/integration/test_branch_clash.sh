@@ -28,6 +28,8 @@ expect_rc 0 -C "$proj" status staging
 assert_contains "$out" "$want" "status names the clash"
 assert_contains "$out" "clash" "state"
 assert_not_contains "$out" "modified" "not called modified"
+expect_rc 0 --json -C "$proj" status staging
+assert_eq "$(jq -r '.migrations[] | select(.version == 10) | .state' <<<"$out")" "clash" "status --json says clash"
 
 for cmd in deploy plan; do
   expect_rc 3 -C "$proj" "$cmd" staging
