@@ -18,6 +18,7 @@ check() { # URL EXPECTED-MESSAGE HINT-WORDS FRAGMENT...
   local bad=$1 msg=$2 hint=$3 args
   shift 3
   write_env "$proj" dev "$bad"
+  commit_conf "$proj" # deploy reads the committed configuration
   for args in "status dev" "--json -v apply dev" "-v deploy dev"; do
     # shellcheck disable=SC2086
     expect_rc 2 -C "$proj" $args
