@@ -5,7 +5,8 @@
 #      pipeline (gate, health checks, lock, verified backup, apply, record, changelog);
 #   3. catches an index added to prod by hand (drift) before the next deploy;
 #   4. deploys a new migration whose health check fails afterwards, and shows prod being
-#      restored automatically from the backup (exit 4), exactly as it was.
+#      put back automatically by the least destructive way (its down file; exit 4), exactly
+#      as it was, with the rows written meanwhile kept.
 # It works on a temporary clone, so your checkout is never modified; everything it starts is
 # stopped and deleted when it ends.
 set -euo pipefail
