@@ -107,6 +107,7 @@ int engine_drift_check(struct engine_drift *out, struct db_conn *db, const char 
         goto cleanup;
     }
     out->drifted = true;
+    free(out->recorded_fingerprint);
     if (db_schema_state_read(db, ledger_schema, &out->recorded_fingerprint, &catalog, err) < 0 ||
         db_schema_catalog(db, ledger_schema, NULL, &live, err) < 0)
         goto cleanup;
