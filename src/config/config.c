@@ -201,7 +201,10 @@ static int expand_vars(char **out, const char *value, const struct origin *o, st
         end = strchr(p + 2, '}');
         if (!end) {
             dd_buf_release(&b);
-            config_error(err, o, "unterminated '${' in '%s'", value);
+            char at[32];
+            /* the value is never quoted: it may hold a password (a url with a broken reference) */
+            snprintf(at, sizeof(at), "%zu", (size_t)(p - value) + 1);
+            config_error(err, o, "unterminated '${' at character %s of the value", at);
             dd_error_hint(err, "Write ${NAME} to use an environment variable, or $${ for a literal '${'.");
             return -1;
         }
@@ -213,7 +216,10 @@ static int expand_vars(char **out, const char *value, const struct origin *o, st
         }
         for (const char *c = name; *c || c == name; c++) {
             if (!*c || !(isalnum((unsigned char)*c) || *c == '_')) {
-                config_error(err, o, "'${%s}' is not a valid variable reference", name);
+                char at[32];
+                /* the reference is not quoted: a broken one may swallow part of a password */
+                snprintf(at, sizeof(at), "%zu", (size_t)(p - value) + 1);
+                config_error(err, o, "the '${' at character %s of the value is not a valid variable reference", at);
                 dd_error_hint(err, "Variable names use letters, digits and '_', as in ${PGPASSWORD}.");
                 free(name);
                 free(def);
