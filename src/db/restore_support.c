@@ -665,11 +665,13 @@ cleanup:
     return rc;
 }
 
-int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_error *err)
+/* "<head> <quoted name><tail>" on the maintenance session; the error says "cannot <verb> database 'name'". */
+static int database_statement(struct db_conn *admin, const char *head, const char *name, const char *tail,
+                              const char *verb, struct dd_error *err)
 {
     char *q = db_quote_ident(admin, name);
-    char *sql = dd_xasprintf("CREATE DATABASE %s TEMPLATE template0", q);
-    char *what = dd_xasprintf("cannot create database '%s'", name);
+    char *sql = dd_xasprintf("%s %s%s", head, q, tail);
+    char *what = dd_xasprintf("cannot %s database '%s'", verb, name);
     int rc = exec_sql(admin, sql, what, err);
 
     free(what);
@@ -678,15 +680,13 @@ int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_
     return rc;
 }
 
+int db_database_create_empty(struct db_conn *admin, const char *name, struct dd_error *err)
+{
+    return database_statement(admin, "CREATE DATABASE", name, " TEMPLATE template0", "create", err);
+}
+
 int db_database_drop(struct db_conn *admin, const char *name, struct dd_error *err)
 {
-    char *q = db_quote_ident(admin, name);
-    char *sql = dd_xasprintf("DROP DATABASE IF EXISTS %s%s", q, admin->server_version >= 130000 ? " WITH (FORCE)" : "");
-    char *what = dd_xasprintf("cannot drop database '%s'", name);
-    int rc = exec_sql(admin, sql, what, err);
-
-    free(what);
-    free(sql);
-    free(q);
-    return rc;
+    return database_statement(admin, "DROP DATABASE IF EXISTS", name,
+                              admin->server_version >= 130000 ? " WITH (FORCE)" : "", "drop", err);
 }

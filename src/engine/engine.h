@@ -77,7 +77,7 @@ struct engine_opts {
     engine_explain_fn explain;
     void *explain_arg;
     unsigned guard_data_loss, guard_row_changes, guard_not_valid, guard_invalid_index; /* enum config_guard */
-    engine_clash_fn clash; /* called with explain_arg */
+    engine_clash_fn clash;                                                             /* called with explain_arg */
     bool drift_accepted; /* the run records its schema even though the schema drifted before it (--accept-drift) */
 };
 
