@@ -74,40 +74,29 @@ int db_schema_catalog(struct db_conn *c, const char *ledger_schema, char **finge
                       struct dd_error *err)
 {
     const char *params[1] = {ledger_schema};
-    /* the lines only when asked for: the usual question is "same fingerprint?", answered server-side */
-    const char *sql = lines ? "SELECT line FROM (" CATALOG_LINES_SQL ") l ORDER BY line COLLATE \"C\""
+    /*
+     * The usual question is "same fingerprint?", answered server-side without the lines. With
+     * them, one query gives both: the md5 on every row (and on a row of its own when there are
+     * no lines), computed the same way, so both forms compare equal.
+     */
+    const char *sql = lines ? "WITH l AS (" CATALOG_LINES_SQL "), "
+                              "f AS (SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), '')) "
+                              "AS fp FROM l) "
+                              "SELECT f.fp, l.line FROM f LEFT JOIN l ON true ORDER BY l.line COLLATE \"C\""
                             : "SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), ''))"
                               " FROM (" CATALOG_LINES_SQL ") l";
     PGresult *res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
     int rc = -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
         db_error_from_result(err, res, c->pg, "cannot read the schema from the catalog");
         goto cleanup;
     }
-    if (lines) {
-        struct dd_buf all = DD_BUF_INIT;
-        for (int i = 0; i < PQntuples(res); i++) {
-            dd_strv_push(lines, PQgetvalue(res, i, 0));
-            if (fingerprint)
-                dd_buf_addf(&all, "%s%s", i ? "\n" : "", PQgetvalue(res, i, 0));
-        }
-        PQclear(res);
-        res = NULL;
-        if (fingerprint) {
-            /* the same md5 the server computes above, so both forms compare equal */
-            const char *p[1] = {all.buf ? all.buf : ""};
-            res = PQexecParams(c->pg, "SELECT md5($1)", 1, NULL, p, NULL, NULL, 0);
-            dd_buf_release(&all);
-            if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-                db_error_from_result(err, res, c->pg, "cannot fingerprint the schema");
-                goto cleanup;
-            }
-            *fingerprint = dd_xstrdup(PQgetvalue(res, 0, 0));
-        }
-    } else {
+    if (fingerprint)
         *fingerprint = dd_xstrdup(PQgetvalue(res, 0, 0));
-    }
+    for (int i = 0; lines && i < PQntuples(res); i++)
+        if (!PQgetisnull(res, i, 1))
+            dd_strv_push(lines, PQgetvalue(res, i, 1));
     rc = 0;
 cleanup:
     PQclear(res);
