@@ -68,15 +68,18 @@ static char *url_password(const char *u, size_t len)
     return colon && colon + 1 < at ? fuzz_cstr((const uint8_t *)colon + 1, (size_t)(at - colon - 1)) : NULL;
 }
 
-/* The error (masked as main() prints it, message and hint) of loading input; NULL when it loads. */
-static char *masked_error_of(const char *input)
+/*
+ * The error (masked as main() prints it, message and hint) of loading the size bytes of input
+ * (NUL bytes included: git-config reads past them); NULL when it loads.
+ */
+static char *masked_error_of(const char *input, size_t size)
 {
     struct dd_config *cfg = NULL;
     struct dd_error err = DD_ERROR_INIT;
     char *text = NULL;
     FILE *f = fopen(env_file, "wb");
 
-    if (!f || fwrite(input, 1, strlen(input), f) != strlen(input) || fclose(f) != 0)
+    if (!f || fwrite(input, 1, size, f) != size || fclose(f) != 0)
         abort();
     if (config_load(&cfg, root, "fz", &err) < 0) {
         char *msg = dd_mask_str(dd_error_msg(&err)), *hint = err.hint ? dd_mask_str(err.hint) : NULL;
@@ -89,29 +92,32 @@ static char *masked_error_of(const char *input)
     return text;
 }
 
+/* The whole input, NUL bytes included (git-config reads past them). */
+static const uint8_t *raw_data;
+static size_t raw_size;
+
 /*
  * Whether piece shows in the error only because the error's own words contain it ("database",
- * "postgresql"): the same input with the copies of piece inside the password (input[from, to))
- * replaced still gives it.
+ * "postgresql"): the same input, byte for byte, with the copies of piece inside the password
+ * (input[from, to)) replaced still gives it.
  */
-static bool fixed_text(const char *input, size_t from, size_t to, const char *piece)
+static bool fixed_text(size_t from, size_t to, const char *piece)
 {
-    char *changed = dd_xstrdup(input), *again;
+    char *changed = fuzz_cstr(raw_data, raw_size), *again;
     size_t n = strlen(piece);
     bool fixed;
 
-    for (char *q = changed + from; (q = strstr(q, piece)) && (size_t)(q - changed) + n <= to; q += n)
-        memset(q, 'Q', n);
-    again = masked_error_of(changed);
+    for (size_t i = from; i + n <= to && i + n <= raw_size; i++)
+        if (memcmp(changed + i, piece, n) == 0) {
+            memset(changed + i, 'Q', n);
+            i += n - 1;
+        }
+    again = masked_error_of(changed, raw_size);
     fixed = again && strstr(again, piece);
     free(again);
     free(changed);
     return fixed;
 }
-
-/* The whole input, NUL bytes included (git-config reads past them), for variable_name. */
-static const uint8_t *raw_data;
-static size_t raw_size;
 
 /* Whether piece is part of a ${NAME} reference's name in the input: names are not secrets. */
 static bool variable_name(const char *piece)
@@ -133,7 +139,7 @@ static bool variable_name(const char *piece)
 
 /* No piece of pw (split at the reserved characters libpq splits at) long enough to be told apart from ordinary words
  * shows in text, unless the error's own words contain it. */
-static void check_hidden(const char *text, const char *pw, const char *what, const char *input, size_t from)
+static void check_hidden(const char *text, const char *pw, const char *what, size_t from)
 {
     /* "<file>: [<section>] <key>: " names where, from the input's own headers: not a value */
     const char *where = strstr(text, "] ");
@@ -144,7 +150,7 @@ static void check_hidden(const char *text, const char *pw, const char *what, con
         size_t n = strcspn(piece, "@:/?#");
         char *p = fuzz_cstr((const uint8_t *)piece, n);
         if (n >= DD_MASK_WORD_LEN && !strchr(p, '*') && strstr(text, p) && !variable_name(p) &&
-            !fixed_text(input, from, from + strlen(pw), p)) {
+            !fixed_text(from, from + strlen(pw), p)) {
             fprintf(stderr, "a piece of a database url password shows in %s: '%s' (piece '%s')\n", what, text, p);
             abort();
         }
@@ -167,9 +173,9 @@ static void check_error_hides_passwords(const struct dd_error *err, const uint8_
             /* where the password is in the input: its first copy after the "://" */
             const char *at = strstr(p, pw);
             size_t from = at ? (size_t)(at - input) : 0;
-            check_hidden(msg, pw, "the error", input, from);
+            check_hidden(msg, pw, "the error", from);
             if (hint)
-                check_hidden(hint, pw, "the hint", input, from);
+                check_hidden(hint, pw, "the hint", from);
         }
         free(pw);
     }
