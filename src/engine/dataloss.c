@@ -53,13 +53,26 @@ static bool is_new(const struct engine_guard_mig *m, const struct lint_op *op)
     return dd_strv_contains(&m->g->new_tables, key);
 }
 
-/* A statement the guard runs alone: any op but CREATE TABLE needs a probe or a count. */
+/*
+ * A statement the guard runs alone: any op but CREATE TABLE needs a probe or a count, unless
+ * its table is new in this run (nothing there to lose; the INSERT that fills a table created
+ * just before runs in the batch).
+ */
 static bool needs_probe(const struct engine_guard_mig *m, size_t k)
 {
     for (size_t i = 0; i < m->ops.n; i++)
-        if (m->ops.v[i].stmt == k && m->ops.v[i].kind != LINT_OP_CREATE_TABLE)
+        if (m->ops.v[i].stmt == k && m->ops.v[i].kind != LINT_OP_CREATE_TABLE && !is_new(m, &m->ops.v[i]))
             return true;
     return false;
+}
+
+/* Whether the migration may leave invalid indexes or NOT VALID constraints the guard must see. */
+static bool watches_leftovers(const struct engine_guard_mig *m)
+{
+    const struct engine_opts *o = m->g->o;
+
+    return m->ops.may_leave_invalid &&
+           (o->guard_not_valid != CONFIG_GUARD_OFF || o->guard_invalid_index != CONFIG_GUARD_OFF);
 }
 
 static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, struct dd_error *err);
@@ -384,9 +397,10 @@ static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, stru
 
     free(m->snapshot);
     m->snapshot = NULL;
-    if (db_guard_snapshot(db, &m->snapshot, err) < 0)
+    if (watches_leftovers(m) && db_guard_snapshot(db, &m->snapshot, err) < 0)
         return -1;
     for (size_t k = 0; k < x->stmts.n; k++) {
+        created_before(m, k);
         if (!needs_probe(m, k))
             continue;
         if (run_piece(m, db, from, k, se, err) < 0)
@@ -405,12 +419,12 @@ static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, stru
     if (run_piece(m, db, from, x->stmts.n, se, err) < 0)
         return -1;
     created_before(m, x->stmts.n);
-    return check_leftovers(m, db, err);
+    return m->snapshot ? check_leftovers(m, db, err) : 0;
 }
 
 int engine_guard_start(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err)
 {
-    if (!m->active)
+    if (!m->active || !watches_leftovers(m))
         return 0;
     free(m->snapshot);
     m->snapshot = NULL;
@@ -452,7 +466,7 @@ int engine_guard_statement(struct engine_guard_mig *m, struct db_conn *db, size_
 
 int engine_guard_finish(struct engine_guard_mig *m, struct db_conn *db, struct dd_error *err)
 {
-    if (!m->active)
+    if (!m->active || !m->snapshot)
         return 0;
     return check_leftovers(m, db, err);
 }

@@ -84,11 +84,46 @@ static void read_alter(struct lint_ops *o, size_t stmt, const struct lj_node *s)
     }
 }
 
+/*
+ * Statements that cannot leave an invalid index or a NOT VALID constraint: an index is invalid
+ * only after a CONCURRENTLY build or drop cut short, or as an ON ONLY index on a partitioned
+ * table not yet attached everywhere; a constraint stays NOT VALID only when ALTER TABLE (or
+ * ALTER DOMAIN) adds it so. Statements that may call functions (SELECT, DO, CALL) are not here.
+ */
+static const char *const harmless[] = {"CreateStmt",         "InsertStmt",
+                                       "UpdateStmt",         "DeleteStmt",
+                                       "CommentStmt",        "GrantStmt",
+                                       "GrantRoleStmt",      "CreateSeqStmt",
+                                       "AlterSeqStmt",       "ViewStmt",
+                                       "CreateFunctionStmt", "CreateSchemaStmt",
+                                       "CreateEnumStmt",     "AlterEnumStmt",
+                                       "CompositeTypeStmt",  "DropStmt",
+                                       "TransactionStmt",    "VariableSetStmt",
+                                       "RenameStmt",         "CreateTrigStmt",
+                                       "CreatePolicyStmt",   "AlterPolicyStmt",
+                                       "TruncateStmt",       "CreateRoleStmt",
+                                       "AlterOwnerStmt",     "AlterDefaultPrivilegesStmt",
+                                       "CreateDomainStmt",   "DefineStmt"};
+
+static bool leaves_nothing_invalid(const char *t, const struct lj_node *s)
+{
+    if (strcmp(t, "IndexStmt") == 0)
+        return !lj_bool(s, "concurrent") && lj_bool(lj_get(s, "relation"), "inh");
+    if (strcmp(t, "DropStmt") == 0)
+        return !lj_bool(s, "concurrent"); /* DROP INDEX CONCURRENTLY cut short leaves the index invalid */
+    for (size_t i = 0; i < DD_ARRAY_SIZE(harmless); i++)
+        if (strcmp(t, harmless[i]) == 0)
+            return true;
+    return false;
+}
+
 static void read_stmt(struct lint_ops *o, size_t stmt, const struct lj_node *tag)
 {
     const char *t = lj_tag(tag);
     const struct lj_node *s = lj_body(tag), *list;
 
+    if (!t || !leaves_nothing_invalid(t, s))
+        o->may_leave_invalid = true;
     if (!t)
         return;
     if (strcmp(t, "CreateStmt") == 0) {

@@ -51,11 +51,17 @@ struct lint_ops {
     size_t n;
     struct lint_decl *decls;
     size_t ndecls;
+    /*
+     * A statement may leave an invalid index or a NOT VALID constraint behind (ALTER TABLE,
+     * CREATE INDEX CONCURRENTLY or ON ONLY, REINDEX, DO, CALL, a function's side effects, or
+     * anything not known to be harmless): the guard then compares the catalog before and after.
+     */
+    bool may_leave_invalid;
 };
 
 #define LINT_OPS_INIT                                                                                                  \
     {                                                                                                                  \
-        NULL, 0, NULL, 0                                                                                               \
+        NULL, 0, NULL, 0, false                                                                                        \
     }
 
 /*

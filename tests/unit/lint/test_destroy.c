@@ -93,6 +93,40 @@ static void test_destroy_ignores_safe_statements(void **state)
     release(&r);
 }
 
+/* Whether the guard must compare invalid indexes and NOT VALID constraints around sql. */
+static bool may_leave_invalid(const char *sql)
+{
+    struct read r;
+    bool v;
+
+    read_sql(&r, sql);
+    assert_int_equal(r.rc, 0);
+    v = r.ops.may_leave_invalid;
+    release(&r);
+    return v;
+}
+
+static void test_destroy_knows_what_may_leave_invalid_objects(void **state)
+{
+    (void)state;
+    /* the everyday migration: a table, its index, its first rows, a view, a grant */
+    assert_false(may_leave_invalid("CREATE TABLE t (id int PRIMARY KEY, n text NOT NULL);\n"
+                                   "CREATE INDEX t_n ON t (n);\nINSERT INTO t VALUES (1, 'a');\n"
+                                   "CREATE VIEW v AS SELECT * FROM t;\nGRANT SELECT ON t TO PUBLIC;\n"
+                                   "DROP INDEX t_n;\nCOMMENT ON TABLE t IS 'x';\n"));
+    assert_true(may_leave_invalid("ALTER TABLE t ADD CONSTRAINT c CHECK (id > 0) NOT VALID;\n"));
+    assert_true(may_leave_invalid("CREATE TABLE a (x int);\nALTER TABLE t ADD FOREIGN KEY (id) REFERENCES a;\n"));
+    assert_true(may_leave_invalid("CREATE INDEX CONCURRENTLY t_n ON t (n);\n"));
+    assert_true(may_leave_invalid("CREATE INDEX p_n ON ONLY p (n);\n"));
+    assert_true(may_leave_invalid("DROP INDEX CONCURRENTLY t_n;\n"));
+    assert_true(may_leave_invalid("REINDEX INDEX CONCURRENTLY t_n;\n"));
+    assert_true(may_leave_invalid("ALTER DOMAIN d ADD CONSTRAINT c CHECK (VALUE > 0) NOT VALID;\n"));
+    /* code the parse tree cannot see into */
+    assert_true(may_leave_invalid("DO $$ BEGIN EXECUTE 'ALTER TABLE t ADD CHECK (id > 0) NOT VALID'; END $$;\n"));
+    assert_true(may_leave_invalid("SELECT make_partitions();\n"));
+    assert_true(may_leave_invalid("CALL migrate_things();\n"));
+}
+
 static void test_destroy_statement_numbers_follow_the_splitter(void **state)
 {
     struct read r;
@@ -169,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_destroy_classifies_each_destructive_statement),
         cmocka_unit_test(test_destroy_ignores_safe_statements),
+        cmocka_unit_test(test_destroy_knows_what_may_leave_invalid_objects),
         cmocka_unit_test(test_destroy_statement_numbers_follow_the_splitter),
         cmocka_unit_test(test_destroy_reads_declarations_and_their_scope),
         cmocka_unit_test(test_destroy_declaration_without_reason_is_an_error),
