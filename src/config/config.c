@@ -112,12 +112,36 @@ struct origin {
     const char *key;
 };
 
+/*
+ * A rejected value as an error quotes it ("'%s' is not a boolean"): at most its first 60
+ * bytes, control bytes as '?'. A value with an '@' is not quoted at all: a URL pasted into the
+ * wrong setting would show its password, which only the database URL's masking knows.
+ */
+static void add_shown_value(struct dd_buf *b, const char *fmt, const char *value)
+{
+    const char *rest = fmt + 4;
+
+    if (strncmp(fmt, "'%s'", 4) != 0) {
+        dd_buf_addf(b, fmt, value);
+        return;
+    }
+    if (strchr(value, '@')) {
+        dd_buf_addf(b, "the value (not shown: it has an '@', as a URL with a password does)%s", rest);
+        return;
+    }
+    dd_buf_addch(b, '\'');
+    for (size_t i = 0; value[i] && i < 60; i++)
+        dd_buf_addch(b, (unsigned char)value[i] < 0x20 || value[i] == 0x7f ? '?' : value[i]);
+    dd_buf_adds(b, strlen(value) > 60 ? "...'" : "'");
+    dd_buf_adds(b, rest);
+}
+
 static int config_error(struct dd_error *err, const struct origin *o, const char *fmt, const char *value)
 {
     struct dd_buf b = DD_BUF_INIT;
 
     dd_buf_addf(&b, "%s: [%s] %s: ", o->file, o->section, o->key);
-    dd_buf_addf(&b, fmt, value);
+    add_shown_value(&b, fmt, value);
     dd_error_set(err, DD_ECONFIG, "%s", b.buf);
     dd_buf_release(&b);
     return -1;
@@ -426,7 +450,8 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         const char *colon = strchr(v, ':');
         const char *val = colon ? colon + 1 : NULL;
         if (!colon || colon == v) {
-            config_error(err, o, "'%s' is not a header line", raw);
+            /* not quoted: a header line is where a token is written */
+            config_error(err, o, "a header line has no 'Name:' before its value (the line is not shown)%s", "");
             dd_error_hint(err, "Write it as 'Name: value', for example 'Authorization: Bearer ${HEALTH_TOKEN}'.");
             goto cleanup;
         }

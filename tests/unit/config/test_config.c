@@ -96,6 +96,29 @@ static void test_bad_duration_value(void **state)
     assert_non_null(strstr(err.hint, "5s"));
 }
 
+/* A URL pasted into the wrong setting must not show its password in the error. */
+static void test_rejected_values_are_quoted_safely(void **state)
+{
+    (void)state;
+    write_conf("prod.conf",
+               "[database]\n\turl = x\n[database]\n\tledger-schema = postgres://app:Hunter2isMine@db/app\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_null(strstr(dd_error_msg(&err), "Hunter2"));
+    assert_non_null(strstr(dd_error_msg(&err), "[database] ledger-schema: the value (not shown"));
+    dd_error_release(&err);
+    write_conf("prod.conf", "[database]\n\turl = x\n[health]\n\theader = Authorization Bearer tok3nS3cr3tValue\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_null(strstr(dd_error_msg(&err), "tok3n"));
+    assert_non_null(strstr(dd_error_msg(&err), "[health] header: a header line has no 'Name:'"));
+    dd_error_release(&err);
+    write_conf("prod.conf", "[database]\n\turl = x\n[backup]\n\tenabled = "
+                            "yes-or-no-or-maybe-or-perhaps-or-something-else-entirely-long-value\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [backup] enabled: "
+                                            "'yes-or-no-or-maybe-or-perhaps-or-something-else-entirely-lon...' "
+                                            "is not a boolean");
+}
+
 static void test_bad_boolean_and_status(void **state)
 {
     (void)state;
@@ -320,6 +343,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_cannot_require_the_shared_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations_dir_must_stay_inside, setup, teardown),
         cmocka_unit_test_setup_teardown(test_health_headers_are_secret, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejected_values_are_quoted_safely, setup, teardown),
         cmocka_unit_test_setup_teardown(test_gate_cannot_require_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_envs_reports_unreadable_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_envs_without_pipeline_is_empty, setup, teardown),
