@@ -153,7 +153,7 @@ static void mask_urls(struct dd_buf *out, const char *s, size_t len)
 }
 
 /* Keys whose values are secrets in conninfo strings and URL query parameters. */
-static const char *const secret_keys[] = {"password", "sslpassword"};
+static const char *const secret_keys[] = {"sslpassword", "password"};
 
 /*
  * A secret parameter at s[i]: "password=x", "sslpassword = 'a b'", "?password=x&..." (libpq
@@ -192,28 +192,44 @@ static bool secret_param_at(const char *s, size_t len, size_t i, size_t *v, size
     return false;
 }
 
+/*
+ * Where a secret key ending right before the '=' at s[eq] (spaces between allowed) starts, or
+ * SIZE_MAX: the only places secret_param_at can match, found from the '=' signs at memchr's
+ * speed instead of trying every position of everything printed.
+ */
+static size_t key_before(const char *s, size_t eq)
+{
+    size_t k = eq;
+
+    while (k > 0 && s[k - 1] == ' ')
+        k--;
+    for (size_t i = 0; i < DD_ARRAY_SIZE(secret_keys); i++) {
+        size_t kl = strlen(secret_keys[i]);
+        if (k >= kl && strncasecmp(s + k - kl, secret_keys[i], kl) == 0)
+            return k - kl;
+    }
+    return SIZE_MAX;
+}
+
 /* Step 2: "password=secret" and "sslpassword = secret" in conninfo strings and URL queries. */
 static void mask_password_params(struct dd_buf *out, const char *s, size_t len)
 {
     size_t i = 0, start = 0;
+    const char *eq;
 
-    if (!len || !memchr(s, '=', len)) { /* the common case, found at memchr's speed */
-        dd_buf_add(out, s, len);
-        return;
-    }
-
-    while (i < len) {
-        size_t v, end;
-        if (secret_param_at(s, len, i, &v, &end)) {
+    while (i < len && (eq = memchr(s + i, '=', len - i))) {
+        size_t at = key_before(s, (size_t)(eq - s)), v, end;
+        /* "sslpassword=" also ends in "password=": the longer key, tried first, wins */
+        if (at != SIZE_MAX && at >= start && secret_param_at(s, len, at, &v, &end)) {
             if (end > v && !(end - v == strlen(DD_MASK_TEXT) && memcmp(s + v, DD_MASK_TEXT, end - v) == 0)) {
                 dd_buf_add(out, s + start, v - start);
                 dd_buf_adds(out, DD_MASK_TEXT);
                 start = end;
             }
-            i = end > i ? end : i + 1;
+            i = end > (size_t)(eq - s) ? end : (size_t)(eq - s) + 1;
             continue;
         }
-        i++;
+        i = (size_t)(eq - s) + 1;
     }
     dd_buf_add(out, s + start, len - start);
 }
@@ -277,7 +293,17 @@ void dd_mask_add(struct dd_buf *out, const char *s, size_t len)
     mask_registered(&a, s, len);
     /* parameters before URLs: a quoted value ("password='a b'") can hide a URL's end from it */
     mask_password_params(&b, a.buf, a.len);
-    mask_urls(out, b.buf, b.len);
+    if (!secrets.n) {
+        mask_urls(out, b.buf, b.len);
+    } else {
+        /*
+         * Once more after the URL step: a short secret ("@h/") that was not a whole word in
+         * "u:pw@h/" is one in "u:***@h/".
+         */
+        dd_buf_setlen(&a, 0);
+        mask_urls(&a, b.buf, b.len);
+        mask_registered(out, a.buf, a.len);
+    }
     dd_buf_release(&a);
     dd_buf_release(&b);
 }
