@@ -30,11 +30,15 @@ struct notify_event {
     size_t n_versions;
     size_t n_applied;     /* how many were applied (result events) */
     uint64_t duration_ms; /* since the deployment started (result events) */
+    const char *command;  /* "deploy" (the pipeline), or the command that changed the database ("apply"...) */
 };
 
 /* "start", "success", "failure", "restored" (the words of [notify] on). */
 const char *notify_kind_name(enum notify_kind kind);
-/* One line for people: "deployed 2 migrations to prod at 1a2b3c4 in 1.2s (by ann@ci)". */
+/*
+ * One line for people: "deployed 2 migrations to prod at 1a2b3c4 in 1.2s (by ann@ci)"; for another
+ * command, "apply on prod at 1a2b3c4: applied (2 migrations) in 0.3s (by ann@ci)".
+ */
 void notify_summary(struct dd_buf *out, const struct notify_event *ev);
 /*
  * The body for format (enum config_notify_format): json is a document with the event's fields

@@ -19,10 +19,31 @@ static void where(struct dd_buf *out, const struct notify_event *ev)
         dd_buf_addf(out, " at %.7s", ev->commit);
 }
 
+/* apply, rollback, mark, restore, adopt: the command's result rather than the pipeline's words */
+static void command_summary(struct dd_buf *out, const struct notify_event *ev, double s)
+{
+    dd_buf_addf(out, "%s on ", ev->command);
+    where(out, ev);
+    if (ev->kind == NOTIFY_SUCCESS || ev->kind == NOTIFY_START) {
+        dd_buf_addf(out, ": %s (%zu migration%s) in %.1fs", ev->result ? ev->result : "started", ev->n_versions,
+                    ev->n_versions == 1 ? "" : "s", s);
+        return;
+    }
+    dd_buf_addf(out, " failed after %.1fs", s);
+    if (ev->error)
+        dd_buf_addf(out, ": %s", ev->error);
+}
+
 void notify_summary(struct dd_buf *out, const struct notify_event *ev)
 {
     double s = (double)ev->duration_ms / 1000.0;
 
+    if (ev->command && strcmp(ev->command, "deploy") != 0) {
+        command_summary(out, ev, s);
+        if (ev->who)
+            dd_buf_addf(out, " (by %s)", ev->who);
+        return;
+    }
     switch (ev->kind) {
     case NOTIFY_START:
         dd_buf_addf(out, "deploying %zu migration%s to ", ev->n_versions, ev->n_versions == 1 ? "" : "s");
@@ -77,6 +98,7 @@ void notify_payload(struct dd_buf *out, const struct notify_event *ev, unsigned 
         dd_json_str(&j, "text", text.buf);
     } else {
         dd_json_str(&j, "event", notify_kind_name(ev->kind));
+        dd_json_str(&j, "command", ev->command ? ev->command : "deploy");
         dd_json_str(&j, "environment", ev->env);
         dd_json_str(&j, "commit", ev->commit);
         dd_json_arr_begin(&j, "versions");

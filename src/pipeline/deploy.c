@@ -94,7 +94,8 @@ void deploy_notify(struct deploy *d, int kind)
 {
     int64_t *versions = dd_xcalloc(d->plan.n ? d->plan.n : 1, sizeof(*versions));
     struct notify_event ev = {
-        (enum notify_kind)kind, d->cfg->env, d->set.commit, d->who, NULL, NULL, versions, d->plan.n, d->applied.n, 0};
+        (enum notify_kind)kind, d->cfg->env, d->set.commit, d->who, NULL, NULL, versions, d->plan.n,
+        d->applied.n,           0,           "deploy"};
 
     for (size_t i = 0; i < d->plan.n; i++)
         versions[i] = d->plan.v[i].m->version;

@@ -42,6 +42,7 @@ head=$(git -C "$proj" rev-parse HEAD)
 expect_rc 0 -C "$proj" deploy prod
 assert_eq "$(nbodies)" 2 "two notifications for one deployment"
 assert_eq "$(field 1 event)" '"start"' "first: start"
+assert_eq "$(field 1 command)" '"deploy"' "the pipeline"
 assert_eq "$(field 1 environment)" '"prod"' "environment"
 assert_eq "$(field 1 commit)" "\"$head\"" "commit"
 assert_eq "$(field 1 versions)" '[1, 2]' "versions"
@@ -128,3 +129,18 @@ no_secrets "$out$err" "warnings"
 assert_between "$took" 1900 6000 "deployment time with a hanging receiver"
 echo "deploy with a hanging receiver (timeout 1s) took ${took}ms"
 pass "a hanging or failing receiver is a warning and costs at most the notify timeout"
+
+# 6. a change outside the pipeline (apply) sends its result too
+write_env "$proj" prod "$url" "[backup]" "	enabled = false" "[notify]" "	url = $hook"
+commit_conf "$proj"
+echo 'CREATE TABLE f (id int);' >"$proj/migrations/0007_f.sql"
+commit_all "$proj" "f"
+n=$(nbodies)
+expect_rc 0 -C "$proj" apply prod
+assert_eq "$(nbodies)" $((n + 1)) "one notification for apply"
+assert_eq "$(field $((n + 1)) command)" '"apply"' "command apply"
+assert_eq "$(field $((n + 1)) event)" '"success"' "apply succeeded"
+assert_eq "$(field $((n + 1)) versions)" '[7]' "apply's versions"
+assert_contains "$(field $((n + 1)) text)" "dbdeploy: apply on prod at " "apply's summary"
+no_secrets "$(body $((n + 1)))$out$err" "apply's notification"
+pass "apply sends its result"

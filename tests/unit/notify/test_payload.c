@@ -13,7 +13,7 @@ static const int64_t versions[] = {1, 20261121};
 
 static struct notify_event event(enum notify_kind kind)
 {
-    struct notify_event ev = {kind, "prod", "1a2b3c4d5e6f", "ann@ci", NULL, NULL, versions, 2, 0, 0};
+    struct notify_event ev = {kind, "prod", "1a2b3c4d5e6f", "ann@ci", NULL, NULL, versions, 2, 0, 0, "deploy"};
 
     if (kind != NOTIFY_START) {
         ev.result = kind == NOTIFY_SUCCESS ? "applied" : kind == NOTIFY_RESTORED ? "restored" : "failed";
@@ -37,10 +37,11 @@ static void test_json_start_has_every_field(void **state)
     char *p = payload(&ev, CONFIG_NOTIFY_JSON);
 
     (void)state;
-    assert_string_equal(p, "{\"event\":\"start\",\"environment\":\"prod\",\"commit\":\"1a2b3c4d5e6f\","
-                           "\"versions\":[1,20261121],\"result\":null,\"applied\":null,\"duration_ms\":null,"
-                           "\"error\":null,\"who\":\"ann@ci\","
-                           "\"text\":\"dbdeploy: deploying 2 migrations to prod at 1a2b3c4 (by ann@ci)\"}\n");
+    assert_string_equal(
+        p, "{\"event\":\"start\",\"command\":\"deploy\",\"environment\":\"prod\",\"commit\":\"1a2b3c4d5e6f\","
+           "\"versions\":[1,20261121],\"result\":null,\"applied\":null,\"duration_ms\":null,"
+           "\"error\":null,\"who\":\"ann@ci\","
+           "\"text\":\"dbdeploy: deploying 2 migrations to prod at 1a2b3c4 (by ann@ci)\"}\n");
     free(p);
 }
 
@@ -87,6 +88,29 @@ static void test_slack_escapes_markup_inside_json(void **state)
     free(p);
 }
 
+static void test_other_commands_say_what_they_did(void **state)
+{
+    struct notify_event ev = event(NOTIFY_SUCCESS);
+    struct dd_buf b = DD_BUF_INIT;
+    char *p;
+
+    (void)state;
+    ev.command = "rollback";
+    ev.result = "rolled-back";
+    notify_summary(&b, &ev);
+    assert_string_equal(b.buf, "rollback on prod at 1a2b3c4: rolled-back (2 migrations) in 1.2s (by ann@ci)");
+    dd_buf_reset(&b);
+    ev = event(NOTIFY_FAILURE);
+    ev.command = "apply";
+    ev.error = "boom";
+    notify_summary(&b, &ev);
+    assert_string_equal(b.buf, "apply on prod at 1a2b3c4 failed after 1.2s: boom (by ann@ci)");
+    p = payload(&ev, CONFIG_NOTIFY_JSON);
+    assert_non_null(strstr(p, "\"command\":\"apply\""));
+    free(p);
+    dd_buf_release(&b);
+}
+
 static void test_slack_escape_leaves_other_text(void **state)
 {
     struct dd_buf b = DD_BUF_INIT;
@@ -126,9 +150,13 @@ static void test_kind_names_are_the_config_words(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        UNIT_TEST(test_json_start_has_every_field),       UNIT_TEST(test_json_success_has_result_and_duration),
-        UNIT_TEST(test_json_escapes_and_masks_the_error), UNIT_TEST(test_slack_escapes_markup_inside_json),
-        UNIT_TEST(test_slack_escape_leaves_other_text),   UNIT_TEST(test_origin_drops_credentials_path_and_query),
+        UNIT_TEST(test_json_start_has_every_field),
+        UNIT_TEST(test_json_success_has_result_and_duration),
+        UNIT_TEST(test_json_escapes_and_masks_the_error),
+        UNIT_TEST(test_slack_escapes_markup_inside_json),
+        UNIT_TEST(test_other_commands_say_what_they_did),
+        UNIT_TEST(test_slack_escape_leaves_other_text),
+        UNIT_TEST(test_origin_drops_credentials_path_and_query),
         UNIT_TEST(test_kind_names_are_the_config_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
