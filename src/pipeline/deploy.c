@@ -93,9 +93,14 @@ int deploy_plan_locked(struct deploy *d, struct dd_error *err)
 void deploy_notify(struct deploy *d, int kind)
 {
     int64_t *versions = dd_xcalloc(d->plan.n ? d->plan.n : 1, sizeof(*versions));
-    struct notify_event ev = {
-        (enum notify_kind)kind, d->cfg->env, d->set.commit, d->who, NULL, NULL, versions, d->plan.n,
-        d->applied.n,           0,           "deploy"};
+    struct notify_event ev = {.kind = (enum notify_kind)kind,
+                              .env = d->cfg->env,
+                              .commit = d->set.commit,
+                              .who = d->who,
+                              .versions = versions,
+                              .n_versions = d->plan.n,
+                              .n_applied = d->applied.n,
+                              .command = "deploy"};
 
     for (size_t i = 0; i < d->plan.n; i++)
         versions[i] = d->plan.v[i].m->version;

@@ -57,17 +57,16 @@ static void event_notify(const struct event *ev, const char *result, const char 
 {
     int64_t *versions = dd_xcalloc(ev->dep.n ? ev->dep.n : 1, sizeof(*versions));
     bool failed = strcmp(result, "failed") == 0;
-    struct notify_event ne = {failed ? NOTIFY_FAILURE : NOTIFY_SUCCESS,
-                              ev->cfg->env,
-                              ev->commit,
-                              ev->who,
-                              result,
-                              error,
-                              versions,
-                              ev->dep.n,
-                              0,
-                              dd_epoch_ms() - ev->started_ms,
-                              ev->kind};
+    struct notify_event ne = {.kind = failed ? NOTIFY_FAILURE : NOTIFY_SUCCESS,
+                              .env = ev->cfg->env,
+                              .commit = ev->commit,
+                              .who = ev->who,
+                              .result = result,
+                              .error = error,
+                              .versions = versions,
+                              .n_versions = ev->dep.n,
+                              .duration_ms = dd_epoch_ms() - ev->started_ms,
+                              .command = ev->kind};
 
     for (size_t i = 0; i < ev->dep.n; i++) {
         versions[i] = ev->dep.m[i].version;

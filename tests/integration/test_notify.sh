@@ -144,3 +144,13 @@ assert_eq "$(field $((n + 1)) versions)" '[7]' "apply's versions"
 assert_contains "$(field $((n + 1)) text)" "dbdeploy: apply on prod at " "apply's summary"
 no_secrets "$(body $((n + 1)))$out$err" "apply's notification"
 pass "apply sends its result"
+
+# 7. a deployment blocked before the lock (lint) sends its failure, with no start before it
+printf 'DELETE FROM a;\n' >"$proj/migrations/0008_wipe.sql"
+commit_all "$proj" "wipe"
+n=$(nbodies)
+expect_rc 3 -C "$proj" deploy prod
+assert_eq "$(nbodies)" $((n + 1)) "one notification for a blocked deployment"
+assert_eq "$(field $((n + 1)) event)" '"failure"' "blocked is a failure event"
+assert_eq "$(field $((n + 1)) result)" '"blocked"' "result blocked"
+pass "a blocked deployment sends one failure notification"
