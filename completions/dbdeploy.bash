@@ -209,7 +209,7 @@ _dbdeploy()
     fi
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --version --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait --version --help" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$commands $(_dbdeploy_ask envs)" -- "$cur"))
         fi
@@ -236,7 +236,7 @@ _dbdeploy()
         return
     fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$opts --help -C --json -q --quiet -v --verbose --color=auto --color=always --color=never" -- "$cur"))
+        COMPREPLY=($(compgen -W "$opts --help -C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait" -- "$cur"))
         return
     fi
     kinds=($args)

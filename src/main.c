@@ -132,7 +132,7 @@ static int leading_globals(struct cli_globals *g, int argc, char **argv, int *i,
 int main(int argc, char **argv)
 {
     struct cli_ctx ctx = CLI_CTX_INIT;
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
     char *alias[] = {NULL, NULL};
     char **cargv = NULL;
     const char *name = NULL;
@@ -170,6 +170,7 @@ int main(int argc, char **argv)
     set_up = true;
     if (set_root(&ctx, g.dir) < 0)
         goto done;
+    ctx.wait_ms = g.wait_ms;
     if (!cmd && env_defined(ctx.root, cargv[0])) {
         /* `dbdeploy prod` is `dbdeploy deploy prod` when pipeline/prod.conf exists */
         cmd = cli_command_find("deploy");

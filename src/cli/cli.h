@@ -90,11 +90,12 @@ struct cli_ctx {
     /* set by cli_parse from the command table and the command's --yes / --dry-run (cli/protect.c) */
     const struct cli_command *cmd;
     bool yes, dry_run, confirmed;
+    uint64_t wait_ms; /* --wait: how long cli_need_db waits for the server to accept connections */
 };
 
 #define CLI_CTX_INIT                                                                                                   \
     {                                                                                                                  \
-        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false, NULL, false, false, false                                  \
+        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false, NULL, false, false, false, 0                               \
     }
 
 /*
@@ -153,7 +154,7 @@ int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool 
  * allow-dirty (then only wanted: it adds blob ids and authors). Needs the config.
  */
 int cli_need_env_repo(struct cli_ctx *ctx);
-/* Connect to the environment's database (once); needs the config. */
+/* Connect to the environment's database (once); needs the config. With --wait, wait for the server first. */
 int cli_need_db(struct cli_ctx *ctx);
 void cli_ctx_release(struct cli_ctx *ctx);
 
@@ -215,8 +216,9 @@ const struct cli_spec *cli_command_spec(const struct cli_command *cmd, int argc,
 struct cli_globals {
     const char *dir; /* -C DIR (borrowed from argv) */
     bool json, help, version;
-    int verbosity; /* enum out_verbosity */
-    int color;     /* enum out_color_mode */
+    int verbosity;    /* enum out_verbosity */
+    int color;        /* enum out_color_mode */
+    uint64_t wait_ms; /* --wait DURATION (0 = connect once) */
 };
 
 /*

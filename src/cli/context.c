@@ -98,6 +98,8 @@ int cli_need_db(struct cli_ctx *ctx)
     }
     if (cli_guard_protected(ctx) < 0) /* before connecting: a refusal touches nothing */
         return -1;
+    if (ctx->wait_ms && db_wait_ready(ctx->cfg, ctx->wait_ms, &ctx->err) < 0)
+        return -1;
     return connect_and_clean(ctx);
 }
 

@@ -170,6 +170,21 @@ static int set_color(struct cli_globals *g, const char *a, struct dd_error *err)
     return 1;
 }
 
+/* --wait DURATION or --wait=DURATION */
+static int set_wait(struct cli_globals *g, int argc, char **argv, int i, struct dd_error *err)
+{
+    const char *a = argv[i], *v = a[6] == '=' ? a + 7 : (i + 1 < argc ? argv[i + 1] : NULL);
+
+    if (!v)
+        return dd_error_set(err, DD_EUSAGE, "option '--wait' needs a duration");
+    if (dd_parse_duration_ms(v, &g->wait_ms) < 0) {
+        dd_error_set(err, DD_EUSAGE, "option '--wait' expects a duration, not '%s'", v);
+        dd_error_hint(err, "Use a number with a unit, for example --wait 60s or --wait 2m.");
+        return -1;
+    }
+    return a[6] == '=' ? 1 : 2;
+}
+
 int cli_global_opt(struct cli_globals *g, int argc, char **argv, int i, bool top, struct dd_error *err)
 {
     const char *a = argv[i];
@@ -192,6 +207,8 @@ int cli_global_opt(struct cli_globals *g, int argc, char **argv, int i, bool top
         g->verbosity = OUT_VERBOSE;
     else if (strncmp(a, "--color", 7) == 0 && (a[7] == '\0' || a[7] == '='))
         return set_color(g, a, err);
+    else if (strncmp(a, "--wait", 6) == 0 && (a[6] == '\0' || a[6] == '='))
+        return set_wait(g, argc, argv, i, err);
     else if (top && strcmp(a, "--version") == 0)
         g->version = true;
     else if (top && (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0))

@@ -34,6 +34,8 @@ enum setting_type {
     SET_LEVEL,    /* uint32_t, zstd level 1..19 */
     SET_CHOICE,   /* unsigned: the index of the value in the setting's choices */
     SET_LINTRULE, /* struct dd_strv of "RULE-ID=severity"; key "*" matches any rule id */
+    SET_WEBHOOK,  /* struct dd_strv of http(s) URLs, repeatable; each URL and its ${VARS} are secrets */
+    SET_EVENTS,   /* unsigned: CONFIG_NOTIFY_* bits from a list of the choices (by index) */
 };
 
 struct setting {
@@ -52,6 +54,8 @@ static const char *const strategy_choices[] = {"auto", "down", "backup", "none",
 static const char *const foreign_choices[] = {"refuse", "restore", NULL};
 static const char *const guard_choices[] = {"error", "warning", "off", NULL};
 static const char *const drift_choices[] = {"block", "warn", "off", NULL};
+static const char *const notify_event_choices[] = {"start", "success", "failure", "restored", NULL};
+static const char *const notify_format_choices[] = {"json", "slack", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -103,6 +107,10 @@ static const struct setting settings[] = {
     {"schema", "owner", SET_BOOL, CFG(schema.owner), NULL},
     {"schema", "privileges", SET_BOOL, CFG(schema.privileges), NULL},
     {"schema", "drift", SET_CHOICE, CFG(schema.drift), drift_choices},
+    {"notify", "url", SET_WEBHOOK, CFG(notify.urls), NULL},
+    {"notify", "on", SET_EVENTS, CFG(notify.on), notify_event_choices},
+    {"notify", "format", SET_CHOICE, CFG(notify.format), notify_format_choices},
+    {"notify", "timeout", SET_POSITIVE, CFG(notify.timeout_ms), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -365,6 +373,65 @@ static void register_var_secrets(const char *raw)
     }
 }
 
+/*
+ * A webhook URL is a credential as a whole (a Slack webhook's path is its token): the URL, its
+ * path and query, any user:password in it and the value of every ${VAR} it uses are masked.
+ */
+static int set_webhook(struct dd_strv *dst, const struct origin *o, const char *raw, const char *v,
+                       struct dd_error *err)
+{
+    const char *host = strstr(v, "://"), *rest;
+
+    if (strncasecmp(v, "http://", 7) != 0 && strncasecmp(v, "https://", 8) != 0) {
+        /* not quoted: the value is a secret */
+        config_error(err, o, "the value is not an http:// or https:// URL%s", "");
+        dd_error_hint(err, "Give the webhook's full URL, for example url = ${SLACK_WEBHOOK_URL}.");
+        return -1;
+    }
+    dd_mask_register(v);
+    rest = host + 3 + strcspn(host + 3, "/?#");
+    if (strlen(rest) > 1)
+        dd_mask_register(rest);
+    register_url_secrets(v);
+    for (const char *p = raw; (p = strstr(p, "${")); p += 2) {
+        char *name = dd_xstrndup(p + 2, strcspn(p + 2, ":}"));
+        dd_mask_register(getenv(name));
+        free(name);
+    }
+    dd_strv_push(dst, v);
+    return 0;
+}
+
+/* "start, failure" (commas or blanks between) into bits of the choices' indexes */
+static int set_events(unsigned *dst, const struct setting *s, const struct origin *o, const char *v,
+                      struct dd_error *err)
+{
+    unsigned bits = 0;
+
+    for (const char *p = v; *p;) {
+        size_t len = strcspn(p, ", \t");
+        unsigned i;
+        if (!len) {
+            p++;
+            continue;
+        }
+        for (i = 0; s->choices[i]; i++)
+            if (strlen(s->choices[i]) == len && strncmp(p, s->choices[i], len) == 0)
+                break;
+        if (!s->choices[i]) {
+            char *word = dd_xstrndup(p, len);
+            config_error(err, o, "'%s' is not a notification event", word);
+            dd_error_hint(err, "List some of start, success, failure and restored, separated by commas.");
+            free(word);
+            return -1;
+        }
+        bits |= 1u << i;
+        p += len;
+    }
+    *dst = bits;
+    return 0;
+}
+
 static int set_string(char **dst, const char *v)
 {
     free(*dst);
@@ -432,7 +499,10 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
     case SET_POSITIVE:
         if (dd_parse_duration_ms(v, dst) < 0 || *(uint64_t *)dst == 0) {
             config_error(err, o, "'%s' is not a duration above zero", v);
-            dd_error_hint(err, "A health check must end: use a number with a unit, for example 5s or 500ms.");
+            if (strcmp(s->section, "health") == 0)
+                dd_error_hint(err, "A health check must end: use a number with a unit, for example 5s or 500ms.");
+            else
+                dd_error_hint(err, "Use a number with a unit, for example 5s or 500ms.");
             goto cleanup;
         }
         rc = 0;
@@ -535,6 +605,12 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
         rc = 0;
         break;
     }
+    case SET_WEBHOOK:
+        rc = set_webhook(dst, o, raw, v, err);
+        break;
+    case SET_EVENTS:
+        rc = set_events(dst, s, o, v, err);
+        break;
     case SET_ENVNAME:
         if (!config_env_name_valid(v)) {
             config_error(err, o, "'%s' is not an environment name", v);
@@ -571,6 +647,8 @@ static void set_defaults(struct dd_config *cfg)
     cfg->health.max_backoff_ms = 5000;
     cfg->lint.small_table = 10000;
     cfg->schema.file = dd_xstrdup("schema.sql");
+    cfg->notify.on = CONFIG_NOTIFY_START | CONFIG_NOTIFY_SUCCESS | CONFIG_NOTIFY_FAILURE | CONFIG_NOTIFY_RESTORED;
+    cfg->notify.timeout_ms = 5000;
 }
 
 /* rel in the committed files, or NULL */
@@ -787,6 +865,10 @@ void config_free(struct dd_config *cfg)
     free(cfg->schema.file);
     free(cfg->schema.source);
     dd_free_secret(cfg->schema.scratch_url);
+    for (size_t i = 0; i < cfg->notify.urls.n; i++)
+        for (volatile char *p = cfg->notify.urls.v[i]; *p; p++)
+            *p = 0;
+    dd_strv_release(&cfg->notify.urls);
     free(cfg);
 }
 

@@ -105,6 +105,12 @@ struct dd_config {
         bool privileges;   /* privileges: keep GRANT/REVOKE, default false */
         unsigned drift;    /* drift: enum config_drift, default block */
     } schema;
+    struct {                 /* [notify] */
+        struct dd_strv urls; /* url (repeatable): webhooks; secrets, registered for masking */
+        unsigned on;         /* on: CONFIG_NOTIFY_* bits, default every event */
+        unsigned format;     /* format: enum config_notify_format, default json */
+        uint64_t timeout_ms; /* timeout: for one event, every webhook together, default 5s */
+    } notify;
 };
 
 /*
@@ -124,6 +130,15 @@ enum config_guard { CONFIG_GUARD_ERROR, CONFIG_GUARD_WARNING, CONFIG_GUARD_OFF }
 enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
 /* [schema] drift: what a deploy does when the schema changed outside dbdeploy since its last run. */
 enum config_drift { CONFIG_DRIFT_BLOCK, CONFIG_DRIFT_WARN, CONFIG_DRIFT_OFF };
+/* [notify] on: the events that are sent, as bits (CONFIG_NOTIFY_START << enum notify_kind). */
+enum config_notify_events {
+    CONFIG_NOTIFY_START = 1 << 0,
+    CONFIG_NOTIFY_SUCCESS = 1 << 1,
+    CONFIG_NOTIFY_FAILURE = 1 << 2,
+    CONFIG_NOTIFY_RESTORED = 1 << 3,
+};
+/* [notify] format: the body of each POST. */
+enum config_notify_format { CONFIG_NOTIFY_JSON, CONFIG_NOTIFY_SLACK };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
 enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
 

@@ -47,6 +47,14 @@ bool db_alive(struct db_conn *c);
 void db_disconnect(struct db_conn *c);
 /* Close and reopen the session (after the server or a restore terminated it). */
 int db_reconnect(struct db_conn *c, struct dd_error *err);
+/*
+ * --wait: ping cfg->db_url (PQping, which sends no credentials) until a server accepts
+ * connections, for at most wait_ms, printing one progress line when it is not up at once. A
+ * server that is up returns 0 at once, whatever the password (the connection that follows
+ * fails on it then). DD_EBLOCKED when the time ran out (nothing was changed), DD_EINTERRUPTED
+ * on SIGINT/SIGTERM.
+ */
+int db_wait_ready(const struct dd_config *cfg, uint64_t wait_ms, struct dd_error *err);
 
 /*
  * How a child process (pg_dump, pg_restore) reaches the same database: a conninfo string with

@@ -140,6 +140,28 @@ int health_probe(struct health_result *out, const struct health_opts *o, const s
                  struct dd_error *err);
 void health_result_release(struct health_result *r);
 
+/* One webhook POST of health_post_all(): the inputs are borrowed, the rest is filled. */
+struct health_post {
+    const char *url;  /* http:// or https://; may hold secrets, so never put into detail */
+    const char *body; /* sent as application/json */
+    size_t body_len;
+    enum health_net net;            /* how the transfer ended (HEALTH_NET_OK: a response arrived) */
+    long status;                    /* HTTP status, 0 when none arrived */
+    uint64_t ms;                    /* time until it ended */
+    bool done;                      /* the transfer ended before the time limit */
+    char detail[HEALTH_REASON_MAX]; /* libcurl's message for a failed transfer, "" otherwise */
+};
+
+/*
+ * POST every entry at once (libcurl's multi interface), all within timeout_ms in total, so a
+ * receiver that hangs costs timeout_ms once however many there are. One attempt each, no
+ * redirects, TLS verification on (ca_file NULL = the system bundle), http and https only. A
+ * pending SIGINT/SIGTERM does not cut it short: the failure notification of an interrupted
+ * deployment must still go out, and timeout_ms bounds the wait. It never fails as such: each
+ * entry says what happened to it.
+ */
+void health_post_all(struct health_post *v, size_t n, uint64_t timeout_ms, const char *ca_file);
+
 /* Pure rules, exposed for unit tests and for callers that want to explain them. */
 
 /* The wait after failed attempt n (1-based): backoff * 2^(n-1) capped at max_backoff, saturating. */

@@ -7,6 +7,7 @@
 #include "engine/dataloss.h"
 #include "engine/adopt.h"
 #include "engine/execute.h"
+#include "notify/notify.h"
 #include "util/clock.h"
 #include "util/json.h"
 #include "util/mask.h"
@@ -89,6 +90,40 @@ int deploy_plan_locked(struct deploy *d, struct dd_error *err)
     return replan(d, true, err);
 }
 
+void deploy_notify(struct deploy *d, int kind)
+{
+    int64_t *versions = dd_xcalloc(d->plan.n ? d->plan.n : 1, sizeof(*versions));
+    struct notify_event ev = {.kind = (enum notify_kind)kind,
+                              .env = d->cfg->env,
+                              .commit = d->set.commit,
+                              .who = d->who,
+                              .versions = versions,
+                              .n_versions = d->plan.n,
+                              .n_applied = d->applied.n,
+                              .command = "deploy"};
+
+    for (size_t i = 0; i < d->plan.n; i++)
+        versions[i] = d->plan.v[i].m->version;
+    if (kind != NOTIFY_START) {
+        ev.result = deploy_result_name(d->result);
+        ev.error = d->err && dd_error_isset(d->err) ? dd_error_msg(d->err) : NULL;
+        ev.duration_ms = d->finished_ms - d->started_ms;
+    }
+    notify_send(d->cfg, &ev);
+    d->notified_start |= kind == NOTIFY_START;
+    free(versions);
+}
+
+/* The result notification: after a start one, and for a deployment blocked before it. */
+static void notify_result(struct deploy *d)
+{
+    if (d->dry_run || (!d->notified_start && d->result != DEPLOY_BLOCKED))
+        return;
+    deploy_notify(d, d->result == DEPLOY_APPLIED || d->result == DEPLOY_UP_TO_DATE ? NOTIFY_SUCCESS
+                     : d->result == DEPLOY_RESTORED                                ? NOTIFY_RESTORED
+                                                                                   : NOTIFY_FAILURE);
+}
+
 /* Exit 4's hint: how the database got back to its state before the deployment. */
 static void restored_hint(const struct deploy *d, struct dd_error *err)
 {
@@ -153,6 +188,7 @@ int deploy_run(struct deploy *d, struct dd_error *err)
                               d->cfg->env, archive);
         }
     }
+    notify_result(d);
     return rc;
 }
 

@@ -105,7 +105,11 @@ struct deploy {
     struct lint_run lint; /* findings and suppressions of the lint stage */
     bool linted;          /* the lint stage ran */
     char *drift_accepted; /* "reason: change; change" when preflight found drift and accept_drift was given */
+    bool notified_start;  /* the start notification went out ([notify]), so a result one follows */
 };
+
+/* [notify]: send the event (enum notify_kind) as the deployment stands now; a failure only warns. */
+void deploy_notify(struct deploy *d, int kind);
 
 /* Prepare an empty deployment (every member in its empty state). */
 void deploy_init(struct deploy *d);

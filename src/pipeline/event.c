@@ -6,6 +6,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "git/git.h"
+#include "notify/notify.h"
 #include "pipeline/deploy.h"
 #include "util/clock.h"
 #include "util/mask.h"
@@ -51,6 +52,30 @@ static int by_version(const void *a, const void *b)
     return (x->version > y->version) - (x->version < y->version);
 }
 
+/* [notify]: the result of a change made outside the pipeline (no start event: it is one step). */
+static void event_notify(const struct event *ev, const char *result, const char *error)
+{
+    int64_t *versions = dd_xcalloc(ev->dep.n ? ev->dep.n : 1, sizeof(*versions));
+    bool failed = strcmp(result, "failed") == 0;
+    struct notify_event ne = {.kind = failed ? NOTIFY_FAILURE : NOTIFY_SUCCESS,
+                              .env = ev->cfg->env,
+                              .commit = ev->commit,
+                              .who = ev->who,
+                              .result = result,
+                              .error = error,
+                              .versions = versions,
+                              .n_versions = ev->dep.n,
+                              .duration_ms = dd_epoch_ms() - ev->started_ms,
+                              .command = ev->kind};
+
+    for (size_t i = 0; i < ev->dep.n; i++) {
+        versions[i] = ev->dep.m[i].version;
+        ne.n_applied += !failed && strcmp(ev->dep.m[i].status, "failed") != 0;
+    }
+    notify_send(ev->cfg, &ne);
+    free(versions);
+}
+
 int event_record(struct event *ev, const char *result, const char *error, const char *archive, struct dd_error *err)
 {
     struct db_deployment *dep = &ev->dep;
@@ -85,6 +110,7 @@ int event_record(struct event *ev, const char *result, const char *error, const 
     ev->changelog_path = NULL;
     rc = changelog_prepend(&ev->changelog_path, ev->cfg->root, ev->cfg->env, &e, err);
 cleanup:
+    event_notify(ev, result, error);
     free(cm);
     dd_strv_release(&hold);
     return rc;

@@ -1,5 +1,7 @@
 #include "pipeline/deploy.h"
 
+#include "notify/notify.h"
+
 /*
  * Take the deployment lock for the rest of the run, create the ledger if needed, and decide
  * again under the lock: another deployment may have finished while we were checking.
@@ -15,5 +17,6 @@ int stage_lock_run(void *ctx, char **note, struct dd_error *err)
         return STAGE_FINISH;
     }
     *note = dd_xasprintf("held; %zu to apply", d->plan.n);
+    deploy_notify(d, NOTIFY_START);
     return 0;
 }

@@ -17,6 +17,8 @@
  *                            without its query and header names only, never values, so the
  *                            log is safe to grep for secrets
  *   --pid-file FILE          write our pid there once listening
+ *   --bodies DIR             write each request's body (by Content-Length) to DIR/NNN.body,
+ *                            NNN counting requests from 001 (webhook payloads)
  *
  * The port is printed as the first line of stdout (flushed) once the socket listens, so a test
  * can start the stub in the background and read it. Every answer has Connection: close.
@@ -59,6 +61,8 @@ struct stub {
     char *require_name_buf;
     const char *require_value;
     const char *log_path;
+    const char *bodies_dir; /* --bodies */
+    unsigned n_bodies;
 };
 
 struct request {
@@ -66,6 +70,7 @@ struct request {
     char path[1024];
     char header_names[4096]; /* "Host,User-Agent,..." */
     bool has_required;       /* the required header was present with the required value */
+    size_t content_length;
 };
 
 static volatile sig_atomic_t stopping;
@@ -150,7 +155,7 @@ static int write_all(int fd, const char *data, size_t len)
  * Read until the blank line that ends the headers, however the bytes are split across reads.
  * Returns the header block length, or -1 when the client closed, stalled or sent too much.
  */
-static ssize_t read_request(int fd, char *buf, size_t bufsz)
+static ssize_t read_request(int fd, char *buf, size_t bufsz, size_t *got)
 {
     size_t len = 0;
     uint64_t end = dd_now_ms() + STUB_READ_LIMIT_MS;
@@ -173,6 +178,7 @@ static ssize_t read_request(int fd, char *buf, size_t bufsz)
         len += (size_t)n;
         buf[len] = '\0';
         eoh = strstr(buf, "\r\n\r\n");
+        *got = len;
         if (eoh)
             return eoh - buf + 4;
         if (len >= bufsz - 1)
@@ -226,6 +232,8 @@ static void parse_request(const struct stub *s, char *buf, struct request *r)
         end = value + strlen(value);
         while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
             *--end = '\0';
+        if (strcasecmp(line, "Content-Length") == 0)
+            sscanf(value, "%zu", &r->content_length);
         if (s->require_name && strcasecmp(line, s->require_name) == 0)
             r->has_required = strcmp(value, s->require_value) == 0;
     }
@@ -268,6 +276,39 @@ static void answer(int fd, const struct request *r, unsigned status, const char 
         write_all(fd, body, strlen(body));
 }
 
+/*
+ * --bodies: the body after the headers (have bytes of it already read, at start), up to
+ * Content-Length, into the next DIR/NNN.body.
+ */
+static void save_body(struct stub *s, int fd, const char *start, size_t have, size_t want)
+{
+    char path[4096], chunk[4096];
+    uint64_t end = dd_now_ms() + STUB_READ_LIMIT_MS;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%03u.body", s->bodies_dir, ++s->n_bodies);
+    f = fopen(path, "w");
+    if (!f) {
+        fprintf(stderr, "http_stub: cannot write '%s': %s\n", path, strerror(errno));
+        return;
+    }
+    if (have > want)
+        have = want;
+    fwrite(start, 1, have, f);
+    while (have < want && !stopping) {
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t n;
+        if (poll(&p, 1, ms_until(end)) <= 0)
+            break;
+        n = recv(fd, chunk, want - have < sizeof(chunk) ? want - have : sizeof(chunk), 0);
+        if (n <= 0)
+            break;
+        fwrite(chunk, 1, (size_t)n, f);
+        have += (size_t)n;
+    }
+    fclose(f);
+}
+
 /* Send nothing for ms, but stop early when the client gives up (its close makes us readable). */
 static void hang(int fd, uint64_t ms)
 {
@@ -306,12 +347,26 @@ static void serve(struct stub *s, int fd)
     char buf[STUB_REQUEST_MAX];
     struct request r;
     const struct entry *e;
+    size_t got = 0, have = 0;
+    ssize_t head = read_request(fd, buf, sizeof(buf), &got);
+    char *rest = NULL;
 
-    if (read_request(fd, buf, sizeof(buf)) < 0) {
+    if (head < 0) {
         close(fd);
         return;
     }
+    if (s->bodies_dir) {
+        /* parse_request cuts the buffer into strings: keep the body bytes that came with the headers */
+        have = got - (size_t)head;
+        rest = malloc(have + 1);
+        if (rest)
+            memcpy(rest, buf + head, have);
+    }
     parse_request(s, buf, &r);
+    if (rest) {
+        save_body(s, fd, rest, have, r.content_length);
+        free(rest);
+    }
     log_request(s, &r);
     if (!r.has_required) {
         answer(fd, &r, 401, NULL, "unauthorized\n");
@@ -368,6 +423,9 @@ static void parse_args(struct stub *s, int argc, char **argv, unsigned *port, co
             i++;
         } else if (strcmp(a, "--log") == 0) {
             s->log_path = val;
+            i++;
+        } else if (strcmp(a, "--bodies") == 0) {
+            s->bodies_dir = val;
             i++;
         } else if (strcmp(a, "--pid-file") == 0) {
             *pid_file = val;

@@ -324,6 +324,56 @@ static void test_list_envs_without_pipeline_is_empty(void **state)
     dd_strv_release(&envs);
 }
 
+static void test_notify_settings_and_secrets(void **state)
+{
+    char *shown;
+
+    (void)state;
+    setenv("DD_UNIT_PW", "hook-token-4242", 1);
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[notify]\n"
+                            "\turl = https://hooks.example.com/services/${DD_UNIT_PW}\n"
+                            "\turl = http://u:Pw-Of-Hook@127.0.0.1:9/x\n\ton = start,failure\n\tformat = slack\n"
+                            "\ttimeout = 1500ms\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->notify.urls.n, 2);
+    assert_string_equal(cfg->notify.urls.v[0], "https://hooks.example.com/services/hook-token-4242");
+    assert_int_equal(cfg->notify.on, CONFIG_NOTIFY_START | CONFIG_NOTIFY_FAILURE);
+    assert_int_equal(cfg->notify.format, CONFIG_NOTIFY_SLACK);
+    assert_int_equal(cfg->notify.timeout_ms, 1500);
+    /* the token (whatever its variable is called), the whole URL and a URL password are masked */
+    shown = dd_mask_str("token hook-token-4242, url https://hooks.example.com/services/hook-token-4242, pw Pw-Of-Hook");
+    assert_null(strstr(shown, "hook-token-4242"));
+    assert_null(strstr(shown, "Pw-Of-Hook"));
+    free(shown);
+}
+
+static void test_notify_defaults_and_bad_values(void **state)
+{
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->notify.urls.n, 0);
+    assert_int_equal(cfg->notify.on,
+                     CONFIG_NOTIFY_START | CONFIG_NOTIFY_SUCCESS | CONFIG_NOTIFY_FAILURE | CONFIG_NOTIFY_RESTORED);
+    assert_int_equal(cfg->notify.format, CONFIG_NOTIFY_JSON);
+    assert_int_equal(cfg->notify.timeout_ms, 5000);
+    config_free(cfg);
+    cfg = NULL;
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[notify]\n\ton = start, done\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [notify] on: 'done' is not a notification event");
+    dd_error_release(&err);
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[notify]\n\turl = ftp://x/Tok-123\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err),
+                        "pipeline/prod.conf: [notify] url: the value is not an http:// or https:// URL");
+    dd_error_release(&err);
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[notify]\n\ttimeout = 0\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_string_equal(dd_error_msg(&err), "pipeline/prod.conf: [notify] timeout: '0' is not a duration above zero");
+    assert_string_equal(err.hint, "Use a number with a unit, for example 5s or 500ms.");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +397,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_gate_cannot_require_itself, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_envs_reports_unreadable_pipeline, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_envs_without_pipeline_is_empty, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_settings_and_secrets, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_notify_defaults_and_bad_values, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
