@@ -152,6 +152,16 @@ assert_eq "$(q "$db" "SELECT count(*) FROM accounts")" "4" "nothing deleted"
 git -C "$proj" checkout -q HEAD~1 -- migrations && commit_all "$proj" "revert"
 pass "lint applies to repeatable files"
 
+# the data-loss guard applies to them: a DELETE that removes rows fails and is rolled back
+printf 'DELETE FROM accounts WHERE tenant = %s;\n' "'b'" >"$m/R__views.sql"
+commit_all "$proj" "drop tenant b"
+expect_rc 4 -C "$proj" deploy dev
+assert_contains "$err" "migrations/R__views.sql" "the guard names the repeatable file"
+assert_contains "$err" "DELETE removed 1 row from accounts, which the migration does not declare" "the guard's verdict"
+assert_eq "$(q "$db" "SELECT count(*) FROM accounts")" "4" "nothing deleted"
+git -C "$proj" checkout -q HEAD~1 -- migrations && commit_all "$proj" "revert"
+pass "the data-loss guard applies to repeatable files"
+
 # one transaction per file: a versioned migration and the view commit, the policy fails; the
 # ladder runs the view's previous content again and the migration's down file
 write_env "$proj" dev "$db" "[apply]" "	transaction = per-migration"
