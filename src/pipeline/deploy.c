@@ -208,9 +208,14 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
         repeatables_text(b, d);
         break;
     case DEPLOY_PLANNED:
-        dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
-                    d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
-                    d->set.commit ? d->set.commit : "");
+        if (!d->plan.n && d->plan.nrep)
+            dd_buf_addf(b, "dry run: %zu repeatable migration%s would run again on %s%s%.7s:\n", d->plan.nrep,
+                        DD_PLURAL(d->plan.nrep), d->cfg->env, d->set.commit ? " at " : "",
+                        d->set.commit ? d->set.commit : "");
+        else
+            dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
+                        d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
+                        d->set.commit ? d->set.commit : "");
         for (size_t i = 0; i < d->plan.n; i++) {
             char *changes = engine_step_changes(&d->plan.v[i]);
             dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,

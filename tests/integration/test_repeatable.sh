@@ -100,6 +100,7 @@ expect_rc 0 -C "$proj" --json status dev
 assert_eq "$(jq -r '[.repeatable[] | .state] | join(",")' <<<"$out")" "changed,changed" "status --json: changed"
 expect_rc 0 -C "$proj" plan dev
 assert_contains "$out" "repeatable migrations/repeatable/rls.sql  (changed: runs after the migrations)" "plan: changed"
+assert_contains "$out" "dry run: 2 repeatable migrations would run again on dev at" "plan: only repeatables"
 # the hook is active: the same push with an edit to the published versioned migration is refused
 printf '\n' >>"$m/0001_accounts.sql"
 commit_all "$proj" "edit a published migration"
@@ -188,3 +189,9 @@ assert_eq "$(q "$db" "SELECT checksum FROM dbdeploy.repeatables WHERE name = 'R_
   "sha256:$(git -C "$proj" show HEAD~1:migrations/R__views.sql | sha256sum | cut -d' ' -f1)" "ledger back at the previous view"
 assert_eq "$(q "$db" "SELECT recovery FROM dbdeploy.deployments ORDER BY id DESC LIMIT 1")" "down" "recorded recovery"
 pass "a per-migration failure is undone by the previous content and the down files"
+
+# the changelog regenerates byte for byte from the ledger (deployments that only ran repeatable files included)
+cp "$proj/changelog/dev/CHANGELOG.md" written.md
+expect_rc 0 -C "$proj" changelog dev
+cmp -s written.md "$proj/changelog/dev/CHANGELOG.md" || { diff written.md "$proj/changelog/dev/CHANGELOG.md" >&2; fail "changelog differs"; }
+pass "changelog regenerates identically"
