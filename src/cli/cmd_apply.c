@@ -20,7 +20,7 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
         struct dd_json j;
         dd_json_document_begin(&j, &b, "apply");
         dd_json_str(&j, "env", ctx->cfg->env);
-        dd_json_str(&j, "result", dry_run ? "dry-run" : plan->n ? "applied" : "up-to-date");
+        dd_json_str(&j, "result", dry_run ? "dry-run" : plan->n || plan->nrep ? "applied" : "up-to-date");
         if (dry_run) {
             dd_json_arr_begin(&j, "pending");
             for (size_t i = 0; i < plan->n; i++) {
@@ -31,24 +31,35 @@ static void report(const struct cli_ctx *ctx, const struct engine_plan *plan, co
                 dd_json_obj_end(&j);
             }
             dd_json_arr_end(&j);
+            if (plan->nrep) {
+                dd_json_arr_begin(&j, "repeatable");
+                for (size_t i = 0; i < plan->nrep; i++)
+                    dd_json_str(&j, NULL, plan->rep[i].script->path);
+                dd_json_arr_end(&j);
+            }
         } else {
             engine_result_json(&j, "applied", res);
         }
         dd_json_uint(&j, "duration_ms", ms);
         dd_json_obj_end(&j);
     } else if (dry_run) {
-        if (!plan->n)
+        if (!plan->n && !plan->nrep)
             dd_buf_addf(&b, "%s is up to date; nothing would be applied\n", ctx->cfg->env);
         else
             dd_buf_addf(&b, "would apply %zu migration%s to %s:\n", plan->n, plan->n == 1 ? "" : "s", ctx->cfg->env);
         for (size_t i = 0; i < plan->n; i++)
             dd_buf_addf(&b, "  %s%s\n", plan->v[i].script->path,
                         plan->v[i].exec.mode == MIGRATION_EXEC_TX ? "" : "  (no transaction)");
-    } else if (!plan->n) {
+        for (size_t i = 0; i < plan->nrep; i++)
+            dd_buf_addf(&b, "  %s  (repeatable, changed: runs again)\n", plan->rep[i].script->path);
+    } else if (!plan->n && !plan->nrep) {
         dd_buf_addf(&b, "%s is up to date; nothing to apply\n", ctx->cfg->env);
     } else {
-        dd_buf_addf(&b, "applied %zu migration%s to %s in %.1fs; now at %s\n", res->n, res->n == 1 ? "" : "s",
-                    ctx->cfg->env, (double)ms / 1000.0, migration_display(plan->v[plan->n - 1].m));
+        if (plan->n)
+            dd_buf_addf(&b, "applied %zu migration%s to %s in %.1fs; now at %s\n", res->n, res->n == 1 ? "" : "s",
+                        ctx->cfg->env, (double)ms / 1000.0, migration_display(plan->v[plan->n - 1].m));
+        for (size_t i = 0; i < res->nrep; i++)
+            dd_buf_addf(&b, "reapplied %s (repeatable)\n", res->rep[i].file);
     }
     out_result_buf(&b);
     dd_buf_release(&b);

@@ -234,8 +234,9 @@ static int check_ref(struct push_check *pc, const char *local_ref, const char *l
     }
     for (size_t i = 0; i < changes.n; i++) {
         const struct repo_change *c = &changes.v[i];
-        /* new files are fine, and so is renaming a non-migration into a migration */
-        if (c->status == 'A' || !ends_with(c->old_path, ".sql")) {
+        /* new files are fine, and so is renaming a non-migration into a migration; repeatable
+         * migrations (R__*.sql) are meant to change */
+        if (c->status == 'A' || !ends_with(c->old_path, ".sql") || migration_is_repeatable(dd_basename(c->old_path))) {
             added += c->status == 'A' || c->status == 'R';
             continue;
         }

@@ -114,6 +114,8 @@ static int lint_dir(struct lint_run *r, struct cli_ctx *ctx)
         goto cleanup;
     for (size_t i = 0; i < set.n; i++)
         lint_migration(r, &set.v[i], ctx->cfg->strict_transactions);
+    for (size_t i = 0; i < set.nrep; i++)
+        lint_script(r, set.rep[i].up.path, set.rep[i].up.sql.buf, set.rep[i].up.sql.len, true);
     rc = 0;
 cleanup:
     migration_set_release(&set);
@@ -135,6 +137,10 @@ static int lint_env(struct lint_run *r, struct cli_ctx *ctx, const char *env)
     for (size_t i = 0; i < e.st.n; i++)
         if ((e.st.v[i].state == ENGINE_PENDING || e.st.v[i].state == ENGINE_OUT_OF_ORDER) && e.st.v[i].m)
             lint_migration(r, e.st.v[i].m, ctx->cfg->strict_transactions);
+    /* the repeatable migrations that would run again */
+    for (size_t i = 0; i < e.st.nrep; i++)
+        if (e.st.rep[i].changed)
+            lint_script(r, e.st.rep[i].m->up.path, e.st.rep[i].m->up.sql.buf, e.st.rep[i].m->up.sql.len, true);
     rc = 0;
 cleanup:
     cli_env_release(&e);

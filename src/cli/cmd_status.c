@@ -46,6 +46,41 @@ static void dirty_lines(struct dd_buf *b, const struct engine_status *st)
     }
 }
 
+/* The repeatable migrations: whether the next apply or deploy runs them again. */
+static void repeatable_text(struct dd_buf *b, const struct cli_env *e)
+{
+    if (!e->st.nrep)
+        return;
+    dd_buf_addf(b, "\n%-20s %-13s %-21s %s\n", "REPEATABLE", "STATE", "APPLIED", "FILE");
+    for (size_t i = 0; i < e->st.nrep; i++) {
+        const struct engine_rep_item *it = &e->st.rep[i];
+        dd_buf_addf(b, "%-20s %s%-13s%s %-21s %s\n", "", out_color(OUT_STDOUT, it->changed ? OUT_YELLOW : OUT_GREEN),
+                    engine_rep_state(it), out_color(OUT_STDOUT, OUT_RESET),
+                    it->row && it->row->applied_at ? it->row->applied_at : "", it->m->up.path);
+    }
+    dd_buf_addf(b, "\n%zu repeatable: %zu unchanged, %zu to run again after the migrations\n", e->st.nrep,
+                e->st.nrep - e->st.nrep_changed, e->st.nrep_changed);
+}
+
+static void repeatable_json(struct dd_json *j, const struct cli_env *e)
+{
+    dd_json_arr_begin(j, "repeatable");
+    for (size_t i = 0; i < e->st.nrep; i++) {
+        const struct engine_rep_item *it = &e->st.rep[i];
+        dd_json_obj_begin(j, NULL);
+        dd_json_str(j, "name", it->m->name);
+        dd_json_str(j, "state", engine_rep_state(it));
+        dd_json_str(j, "file", it->m->up.path);
+        dd_json_str(j, "checksum", it->m->checksum);
+        dd_json_str(j, "applied_checksum", it->row ? it->row->checksum : NULL);
+        dd_json_str(j, "applied_at", it->row ? it->row->applied_at : NULL);
+        dd_json_str(j, "applied_by", it->row ? it->row->applied_by : NULL);
+        dd_json_str(j, "git_commit", it->row ? it->row->git_commit : NULL);
+        dd_json_obj_end(j);
+    }
+    dd_json_arr_end(j);
+}
+
 static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
 {
     const struct dd_config *cfg = ctx->cfg;
@@ -55,6 +90,7 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
                 cfg->ledger_schema, e->ledger.exists ? "" : " (not created yet)");
     if (!e->st.n) {
         dd_buf_addf(b, "no migrations in %s/\n", cfg->migrations_dir);
+        repeatable_text(b, e);
         return;
     }
     dd_buf_addf(b, "%-20s %-13s %-21s %s\n", "VERSION", "STATE", "APPLIED", "FILE");
@@ -101,6 +137,7 @@ static void render_text(struct dd_buf *b, const struct cli_ctx *ctx, const struc
     for (size_t i = 0; i < e->st.n; i++)
         if (engine_clash_from_git(e->opts.explain_arg, &e->st.v[i], cfg->env, b))
             dd_buf_addch(b, '\n');
+    repeatable_text(b, e);
 }
 
 static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli_env *e)
@@ -141,6 +178,8 @@ static void render_json(struct dd_buf *b, const struct cli_ctx *ctx, const struc
         dd_json_obj_end(&j);
     }
     dd_json_arr_end(&j);
+    if (e->st.nrep)
+        repeatable_json(&j, e); /* documents of projects without repeatable migrations keep their shape */
     dd_json_obj_end(&j);
 }
 
@@ -149,7 +188,8 @@ const struct cli_spec cli_spec_status = {
     .name = "status",
     .usage = "ENV",
     .summary = "Show every migration of ENV: applied, pending, or a problem "
-               "(dirty, modified, renamed, missing, out-of-order).",
+               "(dirty, modified, renamed, missing, out-of-order); then the repeatable migrations: "
+               "new, changed (they run again after the migrations) or unchanged.",
     .details = "Read-only: it never creates the ledger or takes the deployment lock. Exit status "
                "0 whatever the states; 'dbdeploy gate ENV' is the check that fails.",
     .min_args = 1,

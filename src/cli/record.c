@@ -55,7 +55,7 @@ int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool 
         }
         return -1;
     }
-    if (dry_run || !plan->n)
+    if (dry_run || (!plan->n && !plan->nrep))
         return 0;
     add_result(ev, plan, res, status);
     return cli_event_record(ev, ctx, result, NULL);

@@ -25,6 +25,41 @@ static char *dup_value(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
 }
 
+/* The repeatables table; missing on a ledger created before it (created by the next db_ledger_ensure). */
+static int load_repeatables(struct db_ledger *out, struct db_conn *c, const char *qs, struct dd_error *err)
+{
+    char *sql = dd_xasprintf("SELECT name, file, checksum, to_char(applied_at AT TIME ZONE 'UTC', "
+                             "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), applied_by, git_commit, git_blob FROM %s.repeatables "
+                             "ORDER BY name COLLATE \"C\"",
+                             qs);
+    PGresult *res = PQexec(c->pg, sql);
+    const char *state;
+    int rc = 0;
+
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        if (!state || strcmp(state, "42P01") != 0)
+            rc = db_error_from_result(err, res, c->pg, "cannot read the ledger's repeatable migrations");
+        goto cleanup;
+    }
+    out->nrep = (size_t)PQntuples(res);
+    out->rep = dd_xcalloc(out->nrep ? out->nrep : 1, sizeof(*out->rep));
+    for (size_t i = 0; i < out->nrep; i++) {
+        struct db_ledger_repeatable *r = &out->rep[i];
+        r->name = dup_value(res, (int)i, 0);
+        r->file = dup_value(res, (int)i, 1);
+        r->checksum = dup_value(res, (int)i, 2);
+        r->applied_at = dup_value(res, (int)i, 3);
+        r->applied_by = dup_value(res, (int)i, 4);
+        r->git_commit = dup_value(res, (int)i, 5);
+        r->git_blob = dup_value(res, (int)i, 6);
+    }
+cleanup:
+    PQclear(res);
+    free(sql);
+    return rc;
+}
+
 int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err)
 {
     struct dd_buf sql = DD_BUF_INIT;
@@ -74,7 +109,7 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
         r->git_blob = dup_value(res, i, 14);
         r->changes = dup_value(res, i, 15);
     }
-    rc = 0;
+    rc = load_repeatables(out, c, qs, err);
 cleanup:
     PQclear(res);
     dd_buf_release(&sql);
@@ -116,7 +151,26 @@ void db_ledger_release(struct db_ledger *l)
         free(r->changes);
     }
     free(l->rows);
+    for (size_t i = 0; i < l->nrep; i++) {
+        struct db_ledger_repeatable *r = &l->rep[i];
+        free(r->name);
+        free(r->file);
+        free(r->checksum);
+        free(r->applied_at);
+        free(r->applied_by);
+        free(r->git_commit);
+        free(r->git_blob);
+    }
+    free(l->rep);
     memset(l, 0, sizeof(*l));
+}
+
+const struct db_ledger_repeatable *db_ledger_find_repeatable(const struct db_ledger *l, const char *name)
+{
+    for (size_t i = 0; i < l->nrep; i++)
+        if (strcmp(l->rep[i].name, name) == 0)
+            return &l->rep[i];
+    return NULL;
 }
 
 int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err)
@@ -188,6 +242,17 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS git_user text;\n"
                 "ALTER TABLE %1$s.deployments ADD COLUMN IF NOT EXISTS drift text;\n"
                 "ALTER TABLE %1$s.deployment_migrations ADD COLUMN IF NOT EXISTS changes text;\n"
+                "CREATE TABLE IF NOT EXISTS %1$s.repeatables (\n"
+                "  name text PRIMARY KEY,\n"
+                "  file text NOT NULL,\n"
+                "  checksum text NOT NULL CHECK (checksum ~ '^sha256:[0-9a-f]{64}$'),\n"
+                "  applied_at timestamptz NOT NULL DEFAULT now(),\n"
+                "  applied_by text NOT NULL,\n"
+                "  duration_ms bigint NOT NULL DEFAULT 0,\n"
+                "  git_commit text,\n"
+                "  git_blob text,\n"
+                "  dbdeploy_version text NOT NULL\n"
+                ");\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
     res = PQexec(c->pg, sql.buf);

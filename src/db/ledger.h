@@ -8,6 +8,7 @@
  *   <schema>.migrations   one row per applied (or dirty) migration
  *   <schema>.deployments  one row per deployment (pipeline runs)
  *   <schema>.info         key/value: ledger format version
+ *   <schema>.repeatables  one row per repeatable migration: the checksum it last ran with
  *
  * Read-only commands never create it: a missing schema loads as an empty ledger with
  * exists == false. db_ledger_ensure creates it idempotently (run it under the deployment lock).
@@ -35,19 +36,33 @@ struct db_ledger_row {
     char *changes;    /* schema changes ("+table orders, -column orders.note"), NULL when none or unknown */
 };
 
+/* The last successful run of a repeatable migration. */
+struct db_ledger_repeatable {
+    char *name;     /* relative to the migrations directory: "repeatable/rls.sql", "R__views.sql" */
+    char *file;     /* path relative to the project root */
+    char *checksum; /* "sha256:<hex>" of the bytes that ran */
+    char *applied_at;
+    char *applied_by;
+    char *git_commit; /* NULL when not from git */
+    char *git_blob;   /* NULL when not from git: the previous content, for recovery */
+};
+
 struct db_ledger {
     struct db_ledger_row *rows; /* ordered by version */
     size_t n, alloc;
-    bool exists; /* false when the ledger schema has not been created yet */
+    bool exists;                      /* false when the ledger schema has not been created yet */
+    struct db_ledger_repeatable *rep; /* ordered by name; empty on a ledger from before repeatables */
+    size_t nrep;
 };
 
 #define DB_LEDGER_INIT                                                                                                 \
     {                                                                                                                  \
-        NULL, 0, 0, false                                                                                              \
+        NULL, 0, 0, false, NULL, 0                                                                                     \
     }
 
 int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err);
 const struct db_ledger_row *db_ledger_find(const struct db_ledger *l, int64_t version);
+const struct db_ledger_repeatable *db_ledger_find_repeatable(const struct db_ledger *l, const char *name);
 void db_ledger_release(struct db_ledger *l);
 int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err);
 
@@ -65,6 +80,11 @@ struct db_ledger_entry {
     const char *git_blob;       /* NULL when not deployed from a commit */
     const struct db_body *body; /* db_apply_tx, db_tx_apply_step: runs the text instead (NULL: sent whole) */
     const char *changes;        /* schema changes to record (NULL: none) */
+    /*
+     * A repeatable migration (db_apply_tx, db_tx_apply_step): name is its name relative to the
+     * migrations directory, and its row in <schema>.repeatables is inserted or replaced instead.
+     */
+    bool repeatable;
 };
 
 /*

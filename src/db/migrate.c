@@ -241,6 +241,22 @@ failed:
     return -1;
 }
 
+/*
+ * The row of a repeatable migration, replaced on each run: parameters $1 name, $2 file,
+ * $3 checksum, $4 applied_by, $5 git_commit, $6 git_blob, $7 dbdeploy version, and the duration
+ * as the SQL expression `duration`.
+ */
+static char *repeatable_upsert(const char *qs, const char *duration)
+{
+    return dd_xasprintf("INSERT INTO %s.repeatables AS r (name, file, checksum, applied_by, duration_ms, git_commit, "
+                        "git_blob, dbdeploy_version) VALUES ($1, $2, $3, $4, %s, $5, $6, $7) ON CONFLICT (name) DO "
+                        "UPDATE SET file = EXCLUDED.file, checksum = EXCLUDED.checksum, applied_at = now(), "
+                        "applied_by = EXCLUDED.applied_by, duration_ms = EXCLUDED.duration_ms, git_commit = "
+                        "EXCLUDED.git_commit, git_blob = EXCLUDED.git_blob, dbdeploy_version = "
+                        "EXCLUDED.dbdeploy_version",
+                        qs, duration);
+}
+
 int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_entry *e, const char *text,
                 int64_t *duration_ms, struct db_sql_error *sqlerr, struct dd_error *err)
 {
@@ -258,12 +274,18 @@ int db_apply_tx(struct db_conn *c, const char *schema, const struct db_ledger_en
                                 qs);
     const char *params[] = {version,       e->name,       e->file,     e->checksum,      total,
                             e->applied_by, e->git_commit, e->git_blob, DBDEPLOY_VERSION, e->changes};
-    const struct pq_query q = {insert, 10, params, NULL};
+    const char *rparams[] = {e->name,       e->file,     e->checksum,     e->applied_by,
+                             e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+    char *upsert =
+        e->repeatable ? repeatable_upsert(qs, "(extract(epoch FROM clock_timestamp() - now()) * 1000)::bigint") : NULL;
+    const struct pq_query q =
+        upsert ? (struct pq_query){upsert, 7, rparams, NULL} : (struct pq_query){insert, 10, params, NULL};
     int rc;
 
     to_text(version, e->version);
     to_text(total, e->statements_total);
     rc = run_with_ledger(c, text, e->body, &q, e->file, duration_ms, sqlerr, err);
+    free(upsert);
     free(insert);
     free(qs);
     return rc;
@@ -466,9 +488,16 @@ int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledg
                             e->git_commit, e->git_blob, DBDEPLOY_VERSION, ms,          e->changes};
     /* what one psql session per file would drop between files: a role the file took (dropped
      * before the ledger row, which the deploy user writes), and SETs */
-    const struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 11, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
+    const char *rparams[] = {e->name,       e->file,     e->checksum,     e->applied_by,
+                             e->git_commit, e->git_blob, DBDEPLOY_VERSION};
+    char *upsert = e->repeatable ? repeatable_upsert(qs, "$8::bigint") : NULL;
+    const char *rparams_ms[] = {rparams[0], rparams[1], rparams[2], rparams[3], rparams[4], rparams[5], rparams[6], ms};
+    struct pq_query q[] = {DB_IDENTITY_RESET_QUERIES, {insert, 11, params, NULL}, {"RESET ALL", 0, NULL, NULL}};
     uint64_t start = dd_now_ms();
     int failed_at, rc = -1;
+
+    if (upsert)
+        q[DB_IDENTITY_RESET_N] = (struct pq_query){upsert, 8, rparams_ms, NULL};
 
     to_text(version, e->version);
     to_text(total, e->statements_total);
@@ -485,6 +514,7 @@ int db_tx_apply_step(struct db_conn *c, const char *schema, const struct db_ledg
         goto cleanup;
     rc = 0;
 cleanup:
+    free(upsert);
     free(insert);
     free(qs);
     return rc;

@@ -36,17 +36,32 @@ struct engine_item {
     enum engine_state state;
 };
 
+/*
+ * A repeatable migration joined with the ledger: it runs again when its checksum differs from
+ * the one its last successful run recorded (or it never ran).
+ */
+struct engine_rep_item {
+    const struct migration *m;              /* borrowed, from set->rep */
+    const struct db_ledger_repeatable *row; /* borrowed; NULL when it never ran */
+    bool changed;                           /* new, or edited since it last ran */
+};
+
+/* "new" (never ran here), "changed" (runs again) or "unchanged". */
+const char *engine_rep_state(const struct engine_rep_item *it);
+
 struct engine_status {
     struct engine_item *v; /* ordered by version */
     size_t n;
     size_t count[ENGINE_OUT_OF_ORDER + 1];
-    int64_t newest_applied;    /* -1 when nothing is applied */
-    struct migration_set *set; /* borrowed: the items' migrations (unread ones are read in it) */
+    int64_t newest_applied;      /* -1 when nothing is applied */
+    struct migration_set *set;   /* borrowed: the items' migrations (unread ones are read in it) */
+    struct engine_rep_item *rep; /* the repeatable migrations, in the order they run */
+    size_t nrep, nrep_changed;
 };
 
 #define ENGINE_STATUS_INIT                                                                                             \
     {                                                                                                                  \
-        NULL, 0, {0}, -1, NULL                                                                                         \
+        NULL, 0, {0}, -1, NULL, NULL, 0, 0                                                                             \
     }
 
 /* Explains a modified applied file (git history lines added as error details). Optional. */
@@ -131,20 +146,28 @@ struct engine_step {
     bool skip_sql; /* rollback of a migration without a down file (allowed explicitly) */
 };
 
+/*
+ * The versioned steps in v; after them, the repeatable migrations that changed (rep), which
+ * always run in a transaction. Code that only deals with versions (gate, down files, the
+ * deployment's migration rows) reads v alone.
+ */
 struct engine_plan {
     struct engine_step *v;
     size_t n;
     bool down;
+    struct engine_step *rep;
+    size_t nrep;
 };
 
 #define ENGINE_PLAN_INIT                                                                                               \
     {                                                                                                                  \
-        NULL, 0, false                                                                                                 \
+        NULL, 0, false, NULL, 0                                                                                        \
     }
 
 /*
  * The pending migrations up to to_version (-1 = all), in order, each lexed and prepared so that
- * every input error shows before anything runs. to_version must name an existing version.
+ * every input error shows before anything runs, then every repeatable migration that changed
+ * (one that cannot run in a transaction is DD_EINPUT). to_version must name an existing version.
  */
 int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, const struct engine_opts *o,
                       int64_t to_version, struct dd_error *err);
@@ -164,15 +187,21 @@ struct engine_done {
     bool no_transaction;
 };
 
+/*
+ * failed_index: the failed step, SIZE_MAX when none failed; plan->n + j when it was the
+ * repeatable plan->rep[j]. Repeatable migrations that ran are in rep (their version is -1).
+ */
 struct engine_result {
     struct engine_done *v;
     size_t n;
-    size_t failed_index; /* index in the plan of the failed step; SIZE_MAX when none failed */
+    size_t failed_index;
+    struct engine_done *rep;
+    size_t nrep;
 };
 
 #define ENGINE_RESULT_INIT                                                                                             \
     {                                                                                                                  \
-        NULL, 0, SIZE_MAX                                                                                              \
+        NULL, 0, SIZE_MAX, NULL, 0                                                                                     \
     }
 
 /*

@@ -53,7 +53,7 @@ int engine_execute(struct engine_result *res, struct engine_plan *plan, struct e
         return -1;
     if (engine_decide(plan, t->st, t->opts, g, err) < 0)
         return -1;
-    if (!plan->n || dry_run)
+    if ((!plan->n && !plan->nrep) || dry_run)
         return 0;
     if (engine_replan(plan, t, g, true, err) < 0)
         return -1;

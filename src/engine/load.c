@@ -43,6 +43,20 @@ static int refuse_dirty(const struct dd_strv *dirty, const char *dir, const char
     return -1;
 }
 
+static void add_files(struct migration_source *src, const struct repo_files *files, const char *prefix, bool with_data)
+{
+    for (size_t i = 0; i < files->n; i++) {
+        char *name = *prefix ? dd_xasprintf("%s%s", prefix, files->v[i].name) : NULL;
+        const char *n = name ? name : files->v[i].name;
+
+        if (with_data)
+            migration_source_add(src, n, files->v[i].data, files->v[i].len, files->v[i].blob_id);
+        else
+            migration_source_add_unread(src, n, files->v[i].blob_id);
+        free(name);
+    }
+}
+
 /*
  * The committed tree of rev, with the files' bytes or (with_data false) listed only; with
  * check_dirty, uncommitted changes under the directory block.
@@ -51,8 +65,9 @@ static int read_committed(struct migration_source *src, struct repo *repo, const
                           bool check_dirty, bool with_data, const char *env, struct dd_error *err)
 {
     struct dd_strv dirty = DD_STRV_INIT;
-    struct repo_files files = REPO_FILES_INIT;
+    struct repo_files files = REPO_FILES_INIT, rep_files = REPO_FILES_INIT;
     char commit[REPO_OID_HEX_LEN + 1];
+    char *subdir = NULL;
     int rc = -1;
 
     if (check_dirty && repo_dirty_paths(&dirty, repo, dir, err) < 0)
@@ -65,14 +80,18 @@ static int read_committed(struct migration_source *src, struct repo *repo, const
         goto cleanup;
     migration_source_init(src, dir, commit);
     DD_ALLOC_GROW(src->v, files.n, src->alloc);
-    for (size_t i = 0; i < files.n; i++) {
-        if (with_data)
-            migration_source_add(src, files.v[i].name, files.v[i].data, files.v[i].len, files.v[i].blob_id);
-        else
-            migration_source_add_unread(src, files.v[i].name, files.v[i].blob_id);
+    add_files(src, &files, "", with_data);
+    /* the repeatable migrations: few, and always compared with the ledger, so always read */
+    subdir = dd_xasprintf("%s/%s", dir, MIGRATION_REPEATABLE_DIR);
+    if (repo_read_dir(&rep_files, repo, commit, subdir, true, err) < 0) {
+        migration_source_release(src);
+        goto cleanup;
     }
+    add_files(src, &rep_files, MIGRATION_REPEATABLE_DIR "/", true);
     rc = 0;
 cleanup:
+    free(subdir);
+    repo_files_release(&rep_files);
     repo_files_release(&files);
     dd_strv_release(&dirty);
     return rc;
@@ -155,7 +174,7 @@ int engine_read_migrations(struct migration_set *set, const struct db_ledger *le
         if (migration_set_read(set, i, err) < 0)
             return -1;
     }
-    return 0;
+    return migration_set_read_repeatables(set, err);
 }
 
 int engine_item_read(const struct engine_status *st, const struct engine_item *it, struct dd_error *err)

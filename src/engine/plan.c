@@ -30,6 +30,49 @@ static int unknown_target(const struct engine_status *st, int64_t to_version, st
     return -1;
 }
 
+/*
+ * The repeatable migrations that changed, after the versioned ones. Each must run in a
+ * transaction: re-running a file that stops half-way would leave its objects half
+ * replaced, with no previous state to return to.
+ */
+static int plan_repeatables(struct engine_plan *out, const struct engine_status *st, struct dd_error *err)
+{
+    size_t alloc = 0;
+
+    for (size_t i = 0; i < st->nrep; i++) {
+        struct engine_step *s;
+
+        if (!st->rep[i].changed)
+            continue;
+        DD_ALLOC_GROW(out->rep, out->nrep + 1, alloc);
+        s = &out->rep[out->nrep++];
+        memset(s, 0, sizeof(*s));
+        s->exec = (struct migration_exec)MIGRATION_EXEC_INIT;
+        s->m = st->rep[i].m;
+        s->script = &st->rep[i].m->up;
+        if (s->m->unread)
+            DD_BUG("plan_repeatables: '%s' was not read", s->m->name);
+        if (migration_exec_prepare(&s->exec, s->script, false, err) < 0 ||
+            migration_exec_check_empty(&s->exec, s->script, err) < 0)
+            return -1;
+        if (s->exec.mode != MIGRATION_EXEC_TX) {
+            if (s->exec.why_line)
+                dd_error_set(err, DD_EINPUT, "%s:%u: %s %s; a repeatable migration must run in a transaction",
+                             s->script->path, s->exec.why_line, s->exec.why_no_tx,
+                             s->exec.own_transactions ? "manages its own transaction" : "cannot run inside one");
+            else
+                dd_error_set(err, DD_EINPUT,
+                             "%s: -- dbdeploy:no-transaction; a repeatable migration must run in a "
+                             "transaction",
+                             s->script->path);
+            dd_error_hint(err, "It runs again on every change, so it must apply whole or not at all: move that "
+                               "statement to a versioned migration.");
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, const struct engine_opts *o,
                       int64_t to_version, struct dd_error *err)
 {
@@ -57,6 +100,10 @@ int engine_plan_apply(struct engine_plan *out, const struct engine_status *st, c
             engine_plan_release(out);
             return -1;
         }
+    }
+    if (plan_repeatables(out, st, err) < 0) {
+        engine_plan_release(out);
+        return -1;
     }
     return 0;
 }
@@ -110,6 +157,9 @@ void engine_plan_release(struct engine_plan *p)
 {
     for (size_t i = 0; i < p->n; i++)
         migration_exec_release(&p->v[i].exec);
+    for (size_t i = 0; i < p->nrep; i++)
+        migration_exec_release(&p->rep[i].exec);
+    free(p->rep);
     free(p->v);
     memset(p, 0, sizeof(*p));
 }

@@ -95,6 +95,24 @@ static void fill_entry(struct step_ctx *c, const char *git_commit)
     c->entry.applied_by = c->o->applied_by;
     c->entry.git_commit = nonempty(git_commit);
     c->entry.git_blob = nonempty(m->up.blob_id);
+    c->entry.repeatable = m->repeatable;
+}
+
+/* Step i of the plan: the versioned ones, then the repeatable ones. */
+static size_t plan_total(const struct engine_plan *p)
+{
+    return p->n + p->nrep;
+}
+
+static const struct engine_step *step_at(const struct engine_plan *p, size_t i)
+{
+    return i < p->n ? &p->v[i] : &p->rep[i - p->n];
+}
+
+/* Where a step that ran is reported: res->v for a version, res->rep for a repeatable migration. */
+static struct engine_done *done_slot(struct engine_result *res, const struct engine_step *s)
+{
+    return s->m->repeatable ? &res->rep[res->nrep++] : &res->v[res->n++];
 }
 
 /*
@@ -268,7 +286,7 @@ int engine_plan_one_transaction(const struct engine_plan *plan, const struct eng
 {
     size_t blockers = 0;
 
-    if (plan->down || !plan->n || o->transaction == CONFIG_TX_PER_MIGRATION)
+    if (plan->down || !plan_total(plan) || o->transaction == CONFIG_TX_PER_MIGRATION)
         return 0;
     for (size_t i = 0; i < plan->n; i++)
         blockers += plan->v[i].exec.mode != MIGRATION_EXEC_TX;
@@ -322,32 +340,35 @@ static int one_tx_attempt(struct engine_result *res, struct step_ctx *c, const s
                           const char *git_commit, struct engine_guard *guard, struct db_sql_error *se, size_t *failed,
                           struct dd_error *err)
 {
-    res->n = 0;
-    *failed = plan->n - 1; /* a failing COMMIT is blamed on the last file */
+    size_t total = plan_total(plan);
+
+    res->n = res->nrep = 0;
+    *failed = total - 1; /* a failing COMMIT is blamed on the last file */
     if (db_tx_begin(c->db, err) < 0)
         return -1;
-    for (size_t i = 0; i < plan->n; i++) {
+    for (size_t i = 0; i < total; i++) {
+        struct engine_done *done;
         int64_t ms = 0;
 
         *failed = i;
-        c->s = &plan->v[i];
+        c->s = step_at(plan, i);
         fill_entry(c, git_commit);
         if (dd_interrupt_pending())
             return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d after %zu of %zu migrations",
-                                dd_interrupt_signal(), i, plan->n);
+                                dd_interrupt_signal(), i, total);
         if (set_timeouts(c, err) < 0 || guard_step(c, guard, err) < 0 ||
             db_tx_apply_step(c->db, c->o->schema, &c->entry, c->s->exec.text.buf, &ms, se, err) < 0) {
             engine_guard_end(c->guard);
             return -1;
         }
         engine_guard_end(c->guard);
-        res->v[res->n].version = c->s->m->version;
-        res->v[res->n].file = c->s->script->path;
-        res->v[res->n].duration_ms = ms;
-        res->v[res->n].no_transaction = false;
-        res->n++;
+        done = done_slot(res, c->s);
+        done->version = c->s->m->version;
+        done->file = c->s->script->path;
+        done->duration_ms = ms;
+        done->no_transaction = false;
     }
-    *failed = plan->n - 1;
+    *failed = total - 1;
     return db_tx_commit(c->db, se, err);
 }
 
@@ -361,7 +382,7 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
 
     memset(&gm, 0, sizeof(gm)); /* released after each file, also when a file failed before its guard began */
 
-    log_info("applying %zu migration%s in one transaction", plan->n, plan->n == 1 ? "" : "s");
+    log_info("applying %zu migration%s in one transaction", plan_total(plan), plan_total(plan) == 1 ? "" : "s");
     for (uint32_t attempt = 0;; attempt++) {
         struct step_ctx c = {db, o, NULL, {0}, "applying", &gm};
         struct db_sql_error se = DB_SQL_ERROR_INIT;
@@ -371,21 +392,23 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
         if (rc == 0) {
             for (size_t i = 0; i < res->n; i++)
                 log_info("%-10s %s  %lldms", "applied", res->v[i].file, (long long)res->v[i].duration_ms);
+            for (size_t i = 0; i < res->nrep; i++)
+                log_info("%-10s %s  %lldms", "reapplied", res->rep[i].file, (long long)res->rep[i].duration_ms);
             return 0;
         }
         db_tx_abort(db);
-        res->n = 0;
-        c.s = &plan->v[failed];
+        res->n = res->nrep = 0;
+        c.s = step_at(plan, failed);
         if (se.message) {
             rc = lock_retry(&c, &se, attempt, &wait, " the deployment's transaction", err);
             if (rc > 0)
                 continue;
         }
         if (rc == 0 || se.message)
-            one_tx_failure(&c, &se, plan->n, err);
+            one_tx_failure(&c, &se, plan_total(plan), err);
         db_sql_error_release(&se);
         res->failed_index = failed;
-        dd_error_wrap(err, "applying %s to %s", migration_display(plan->v[failed].m), o->env);
+        dd_error_wrap(err, "applying %s to %s", migration_display(step_at(plan, failed)->m), o->env);
         return -1;
     }
 }
@@ -402,6 +425,7 @@ static int run_plan(struct engine_result *res, struct db_conn *db, const struct 
 
     *res = (struct engine_result)ENGINE_RESULT_INIT;
     res->v = dd_xcalloc(plan->n ? plan->n : 1, sizeof(*res->v));
+    res->rep = dd_xcalloc(plan->nrep ? plan->nrep : 1, sizeof(*res->rep));
     one = engine_plan_one_transaction(plan, o, err);
     if (one < 0)
         return -1;
@@ -419,15 +443,16 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
     struct engine_guard_mig gm;
 
     memset(&gm, 0, sizeof(gm));
-    for (size_t i = 0; i < plan->n; i++) {
-        struct step_ctx c = {db, o, &plan->v[i], {0}, plan->down ? "rolling back" : "applying", &gm};
+    for (size_t i = 0; i < plan_total(plan); i++) {
+        struct step_ctx c = {db, o, step_at(plan, i), {0}, plan->down ? "rolling back" : "applying", &gm};
+        struct engine_done *done;
         int64_t ms = 0;
         int rc = 0;
 
         if (dd_interrupt_pending()) {
             res->failed_index = i;
             return dd_error_set(err, DD_EINTERRUPTED, "interrupted by signal %d after %zu of %zu migrations",
-                                dd_interrupt_signal(), i, plan->n);
+                                dd_interrupt_signal(), i, plan_total(plan));
         }
         fill_entry(&c, git_commit);
         if (plan->down || c.s->skip_sql)
@@ -458,12 +483,16 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
             dd_error_wrap(err, "%s %s %s %s", c.verb, migration_display(c.s->m), plan->down ? "on" : "to", o->env);
             return -1;
         }
-        res->v[res->n].version = c.s->m->version;
-        res->v[res->n].file = c.s->script->present ? c.s->script->path : c.s->m->up.path;
-        res->v[res->n].duration_ms = ms;
-        res->v[res->n].no_transaction = c.s->exec.mode == MIGRATION_EXEC_NO_TX && !c.s->skip_sql;
-        res->n++;
-        log_info("%-10s %s  %lldms%s", plan->down ? "reverted" : "applied", res->v[res->n - 1].file, (long long)ms,
+        done = done_slot(res, c.s);
+        done->version = c.s->m->version;
+        done->file = c.s->script->present ? c.s->script->path : c.s->m->up.path;
+        done->duration_ms = ms;
+        done->no_transaction = c.s->exec.mode == MIGRATION_EXEC_NO_TX && !c.s->skip_sql;
+        log_info("%-10s %s  %lldms%s",
+                 plan->down           ? "reverted"
+                 : c.s->m->repeatable ? "reapplied"
+                                      : "applied",
+                 done->file, (long long)ms,
                  c.s->exec.unwrapped ? "  (its own BEGIN/COMMIT replaced by dbdeploy's transaction)" : "");
     }
     return 0;
@@ -471,6 +500,7 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
 
 void engine_result_release(struct engine_result *r)
 {
+    free(r->rep);
     free(r->v);
     *r = (struct engine_result)ENGINE_RESULT_INIT;
 }
@@ -484,6 +514,16 @@ void engine_result_json(struct dd_json *j, const char *key, const struct engine_
         dd_json_str(j, "file", r->v[i].file);
         dd_json_int(j, "duration_ms", r->v[i].duration_ms);
         dd_json_bool(j, "transaction", !r->v[i].no_transaction);
+        dd_json_obj_end(j);
+    }
+    dd_json_arr_end(j);
+    if (!r->nrep)
+        return; /* documents without repeatable migrations keep their shape */
+    dd_json_arr_begin(j, "reapplied");
+    for (size_t i = 0; i < r->nrep; i++) {
+        dd_json_obj_begin(j, NULL);
+        dd_json_str(j, "file", r->rep[i].file);
+        dd_json_int(j, "duration_ms", r->rep[i].duration_ms);
         dd_json_obj_end(j);
     }
     dd_json_arr_end(j);

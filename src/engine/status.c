@@ -82,10 +82,24 @@ void engine_status_build(struct engine_status *out, struct migration_set *set, c
         }
         out->count[it->state]++;
     }
+    out->rep = dd_xcalloc(set->nrep + 1, sizeof(*out->rep));
+    for (size_t k = 0; k < set->nrep; k++) {
+        struct engine_rep_item *it = &out->rep[out->nrep++];
+        it->m = &set->rep[k];
+        it->row = db_ledger_find_repeatable(ledger, it->m->name);
+        it->changed = !it->row || !it->row->checksum || strcmp(it->row->checksum, it->m->checksum) != 0;
+        out->nrep_changed += it->changed;
+    }
+}
+
+const char *engine_rep_state(const struct engine_rep_item *it)
+{
+    return !it->row ? "new" : it->changed ? "changed" : "unchanged";
 }
 
 void engine_status_release(struct engine_status *st)
 {
+    free(st->rep);
     free(st->v);
     memset(st, 0, sizeof(*st));
     st->newest_applied = -1;

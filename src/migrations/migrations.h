@@ -20,6 +20,12 @@
  *
  * Checksums are "sha256:<hex>" of the exact bytes of the up file (dbmate: the whole file):
  * line endings and whitespace count.
+ *
+ * Repeatable migrations (RLS policies, views, functions, grants: files meant to change) are
+ * every .sql file in the directory's repeatable/ subdirectory and Flyway's R__<name>.sql in the
+ * directory itself. They have no version: each is identified by its name relative to the
+ * directory ("repeatable/rls.sql", "R__views.sql"), kept in the set's `rep`, ordered by that
+ * name, and runs again whenever its checksum differs from the ledger's (engine/).
  */
 #include "migrations/sql.h"
 #include "util/buf.h"
@@ -42,6 +48,15 @@ struct migration_name {
     enum migration_file_kind kind;
     bool flyway; /* V<version>__<name>.sql (up) or U<version>__<name>.sql (down) */
 };
+
+#define MIGRATION_REPEATABLE_DIR "repeatable" /* subdirectory of the migrations directory */
+
+/*
+ * Whether `name` (relative to the migrations directory) is a repeatable migration:
+ * "repeatable/<anything>.sql" or "R__<name>.sql". migration_name_parse returns 1 (not a
+ * versioned migration) for an R__ base name.
+ */
+bool migration_is_repeatable(const char *name);
 
 /*
  * Parse a file name. Returns 0 for a migration name, 1 for a file that is not a migration at
@@ -77,7 +92,10 @@ void migration_source_add(struct migration_source *src, const char *name, const 
                           const char *blob_id);
 /* List one file by name and blob id without its bytes (read later through the set's reader). */
 void migration_source_add_unread(struct migration_source *src, const char *name, const char *blob_id);
-/* Regular files directly inside root/dir (a missing dir is an error naming it). */
+/*
+ * Regular .sql files directly inside root/dir (a missing dir is an error naming it), and those of
+ * its repeatable/ subdirectory, named "repeatable/<name>".
+ */
 int migration_source_read_fs(struct migration_source *out, const char *root, const char *dir, struct dd_error *err);
 void migration_source_release(struct migration_source *src);
 
@@ -126,6 +144,11 @@ struct migration {
     struct migration_script up, down;
     char checksum[DD_CHECKSUM_LEN + 1];
     bool unread;
+    /*
+     * A repeatable migration (in the set's `rep`): version -1, version_text "R", name its name
+     * relative to the directory ("repeatable/rls.sql"), only an up script.
+     */
+    bool repeatable;
 };
 
 /* Where the bytes of unread files come from: read appends the blob's bytes to out. */
@@ -140,14 +163,13 @@ struct migration_set {
     char *dir;                      /* relative to the project root */
     char *commit;                   /* NULL for the working tree */
     struct migration_reader reader; /* for unread migrations; set by whoever listed the files */
+    struct migration *rep;          /* repeatable migrations, ordered by name (strcmp) */
+    size_t nrep, rep_alloc;
 };
 
 #define MIGRATION_SET_INIT                                                                                             \
     {                                                                                                                  \
-        NULL, 0, 0, NULL, NULL,                                                                                        \
-        {                                                                                                              \
-            NULL, NULL                                                                                                 \
-        }                                                                                                              \
+        NULL, 0, 0, NULL, NULL, {NULL, NULL}, NULL, 0, 0                                                               \
     }
 
 /*
@@ -163,6 +185,8 @@ int migration_set_build(struct migration_set *out, const struct migration_source
  * wrapped with the file's path, or DD_EINPUT for bad directives.
  */
 int migration_set_read(struct migration_set *s, size_t i, struct dd_error *err);
+/* Read every unread repeatable migration through s->reader (they are few, and always compared). */
+int migration_set_read_repeatables(struct migration_set *s, struct dd_error *err);
 const struct migration *migration_set_find(const struct migration_set *s, int64_t version);
 void migration_set_release(struct migration_set *s);
 /* "0003_add_users.up.sql" style display name of the up file. */

@@ -52,10 +52,6 @@ static int flyway_parse(struct migration_name *out, const char *base, size_t ste
 {
     size_t digits;
 
-    if (base[0] == 'R') {
-        snprintf(why, whylen, "repeatable Flyway migrations (R__) are not supported; make it a versioned one");
-        return -1;
-    }
     if (version_digits(base + 1, stem - 1, &digits, why, whylen) < 0)
         return -1;
     if (1 + digits + 2 >= stem || strncmp(base + 1 + digits, "__", 2) != 0) {
@@ -78,9 +74,9 @@ int migration_name_parse(struct migration_name *out, const char *base, char *why
     enum migration_file_kind kind;
 
     memset(out, 0, sizeof(*out));
-    if (base[0] == '.' || !ends_with(base, len, ".sql", &stem))
+    if (base[0] == '.' || !ends_with(base, len, ".sql", &stem) || migration_is_repeatable(base))
         return 1;
-    if ((base[0] == 'V' || base[0] == 'U' || base[0] == 'R') && (isdigit((unsigned char)base[1]) || base[1] == '_'))
+    if ((base[0] == 'V' || base[0] == 'U') && (isdigit((unsigned char)base[1]) || base[1] == '_'))
         return flyway_parse(out, base, stem, why, whylen);
     if (ends_with(base, len, ".up.sql", &stem))
         kind = MIGRATION_FILE_UP;
@@ -96,6 +92,18 @@ int migration_name_parse(struct migration_name *out, const char *base, char *why
     }
     set_name(out, base, digits, base + digits + 1, stem - digits - 1, kind);
     return 0;
+}
+
+bool migration_is_repeatable(const char *name)
+{
+    size_t len = strlen(name), stem, dl = strlen(MIGRATION_REPEATABLE_DIR);
+
+    if (!ends_with(name, len, ".sql", &stem))
+        return false;
+    if (strncmp(name, MIGRATION_REPEATABLE_DIR "/", dl + 1) == 0)
+        return name[dl + 1] != '\0' && name[dl + 1] != '.';
+    /* Flyway: R__<description>.sql, a description required */
+    return strncmp(name, "R__", 3) == 0 && stem > 3;
 }
 
 void migration_name_release(struct migration_name *n)

@@ -252,6 +252,48 @@ static void build_unread(struct migration *m, const char *dir, const struct name
         script_from_file(&m->down, dir, down->f);
 }
 
+/*
+ * A repeatable migration from its file: read (checksum, directives) or, for a listed file,
+ * unread with its blob id until migration_set_read_repeatables.
+ */
+static int build_repeatable(struct migration *m, const char *dir, const struct migration_source_file *f,
+                            struct dd_error *err)
+{
+    memset(m, 0, sizeof(*m));
+    dd_buf_init(&m->up.sql);
+    dd_buf_init(&m->down.sql);
+    m->repeatable = true;
+    m->version = -1;
+    m->version_text = dd_xstrdup("R");
+    m->name = dd_xstrdup(f->name);
+    m->format = MIGRATION_PLAIN;
+    m->unread = f->unread;
+    script_from_file(&m->up, dir, f);
+    if (f->unread)
+        return 0;
+    dd_checksum(f->data.buf, f->data.len, m->checksum);
+    return parse_directives(&m->up, err);
+}
+
+static int cmp_repeatable(const void *a, const void *b)
+{
+    return strcmp(((const struct migration *)a)->name, ((const struct migration *)b)->name);
+}
+
+static int build_repeatables(struct migration_set *out, const struct migration_source *src, struct dd_error *err)
+{
+    for (size_t i = 0; i < src->n; i++) {
+        if (!migration_is_repeatable(src->v[i].name))
+            continue;
+        DD_ALLOC_GROW(out->rep, out->nrep + 1, out->rep_alloc);
+        if (build_repeatable(&out->rep[out->nrep++], src->dir, &src->v[i], err) < 0)
+            return -1;
+    }
+    if (out->nrep > 1)
+        qsort(out->rep, out->nrep, sizeof(*out->rep), cmp_repeatable);
+    return 0;
+}
+
 static void problem(struct dd_error *err, unsigned *count, const char *dir, const char *name, const char *why)
 {
     (*count)++;
@@ -346,7 +388,9 @@ int migration_set_build(struct migration_set *out, const struct migration_source
     out->commit = src->commit ? dd_xstrdup(src->commit) : NULL;
     for (size_t i = 0; i < src->n; i++) {
         char why[128];
-        int r = migration_name_parse(&files[nf].n, src->v[i].name, why, sizeof(why));
+        int r = migration_is_repeatable(src->v[i].name)
+                    ? 1
+                    : migration_name_parse(&files[nf].n, src->v[i].name, why, sizeof(why));
         if (r == 1)
             continue;
         if (r < 0) {
@@ -366,6 +410,8 @@ int migration_set_build(struct migration_set *out, const struct migration_source
             goto cleanup;
         i = j;
     }
+    if (build_repeatables(out, src, err) < 0)
+        goto cleanup;
     if (nprobs) {
         dd_error_set(err, DD_EINPUT, "%s: %u migration file%s %s", src->dir, nprobs, nprobs == 1 ? "" : "s",
                      nmalformed == nprobs ? (nprobs == 1 ? "has a malformed name" : "have malformed names")
@@ -471,10 +517,42 @@ cleanup:
     return rc;
 }
 
+int migration_set_read_repeatables(struct migration_set *s, struct dd_error *err)
+{
+    for (size_t i = 0; i < s->nrep; i++) {
+        struct migration *m = &s->rep[i];
+        struct migration_source src = MIGRATION_SOURCE_INIT;
+        char *name;
+        int rc;
+
+        if (!m->unread)
+            continue;
+        if (!s->reader.read)
+            DD_BUG("migration_set_read_repeatables: an unread repeatable migration without a reader");
+        migration_source_init(&src, s->dir, s->commit);
+        rc = read_file(&src, &s->reader, &m->up, err);
+        if (rc == 0) {
+            name = m->name;
+            m->name = NULL;
+            free(src.v[0].name);
+            src.v[0].name = name; /* under its name relative to the directory, as listed */
+            migration_release(m);
+            rc = build_repeatable(m, s->dir, &src.v[0], err);
+        }
+        migration_source_release(&src);
+        if (rc < 0)
+            return -1;
+    }
+    return 0;
+}
+
 void migration_set_release(struct migration_set *s)
 {
     for (size_t i = 0; i < s->n; i++)
         migration_release(&s->v[i]);
+    for (size_t i = 0; i < s->nrep; i++)
+        migration_release(&s->rep[i]);
+    free(s->rep);
     free(s->v);
     free(s->dir);
     free(s->commit);

@@ -39,11 +39,59 @@ void migration_source_add_unread(struct migration_source *src, const char *name,
     src->v[src->n - 1].unread = true;
 }
 
+/* The regular .sql files directly inside abs, added as "<prefix><name>". */
+static int add_dir_files(struct migration_source *out, DIR *d, const char *abs, const char *prefix,
+                         struct dd_error *err)
+{
+    struct dirent *e;
+
+    while ((e = readdir(d))) {
+        struct dd_buf data = DD_BUF_INIT;
+        size_t len = strlen(e->d_name);
+        char *path, *name;
+        struct stat st;
+
+        if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 4, ".sql") != 0)
+            continue;
+        path = dd_path_join(abs, e->d_name);
+        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        if (dd_read_file(&data, path, err) < 0) {
+            free(path);
+            return -1;
+        }
+        name = dd_xasprintf("%s%s", prefix, e->d_name);
+        migration_source_add(out, name, data.buf, data.len, NULL);
+        free(name);
+        dd_buf_release(&data);
+        free(path);
+    }
+    return 0;
+}
+
+/* The repeatable/ subdirectory, when there is one. */
+static int add_repeatable_dir(struct migration_source *out, const char *abs, struct dd_error *err)
+{
+    char *sub = dd_path_join(abs, MIGRATION_REPEATABLE_DIR);
+    DIR *d = opendir(sub);
+    int rc = 0;
+
+    if (d)
+        rc = add_dir_files(out, d, sub, MIGRATION_REPEATABLE_DIR "/", err);
+    else if (errno != ENOENT && errno != ENOTDIR)
+        rc = dd_error_errno(err, DD_EIO, "cannot read '%s/%s'", out->dir, MIGRATION_REPEATABLE_DIR);
+    if (d)
+        closedir(d);
+    free(sub);
+    return rc;
+}
+
 int migration_source_read_fs(struct migration_source *out, const char *root, const char *dir, struct dd_error *err)
 {
     char *abs = dd_path_join(root, dir);
     DIR *d = NULL;
-    struct dirent *e;
     int rc = -1;
 
     migration_source_init(out, dir, NULL);
@@ -57,27 +105,8 @@ int migration_source_read_fs(struct migration_source *out, const char *root, con
         }
         goto cleanup;
     }
-    while ((e = readdir(d))) {
-        struct dd_buf data = DD_BUF_INIT;
-        size_t len = strlen(e->d_name);
-        char *path;
-        struct stat st;
-
-        if (e->d_name[0] == '.' || len < 4 || strcmp(e->d_name + len - 4, ".sql") != 0)
-            continue;
-        path = dd_path_join(abs, e->d_name);
-        if (stat(path, &st) < 0 || !S_ISREG(st.st_mode)) {
-            free(path);
-            continue;
-        }
-        if (dd_read_file(&data, path, err) < 0) {
-            free(path);
-            goto cleanup;
-        }
-        migration_source_add(out, e->d_name, data.buf, data.len, NULL);
-        dd_buf_release(&data);
-        free(path);
-    }
+    if (add_dir_files(out, d, abs, "", err) < 0 || add_repeatable_dir(out, abs, err) < 0)
+        goto cleanup;
     rc = 0;
 cleanup:
     if (d)

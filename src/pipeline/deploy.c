@@ -36,7 +36,7 @@ const char *deploy_result_name(enum deploy_result r)
 enum deploy_result deploy_result_of(const struct deploy *d)
 {
     if (!d->err || !dd_error_isset(d->err))
-        return d->dry_run ? DEPLOY_PLANNED : d->applied.n ? DEPLOY_APPLIED : DEPLOY_UP_TO_DATE;
+        return d->dry_run ? DEPLOY_PLANNED : d->applied.n || d->applied.nrep ? DEPLOY_APPLIED : DEPLOY_UP_TO_DATE;
     if (d->recovery == DEPLOY_RECOVERY_REFUSED)
         return DEPLOY_NOT_RESTORED;
     if (d->restore_failed)
@@ -208,6 +208,31 @@ static void plan_sql_text(struct dd_buf *b, const struct engine_step *s)
         dd_buf_addch(b, '\n');
 }
 
+/* Every repeatable migration and whether this deployment runs it (none: nothing printed). */
+static void repeatables_text(struct dd_buf *b, const struct deploy *d)
+{
+    for (size_t i = 0; i < d->st.nrep; i++)
+        dd_buf_addf(b, "  repeatable %s  (%s%s)\n", d->st.rep[i].m->up.path, engine_rep_state(&d->st.rep[i]),
+                    d->st.rep[i].changed ? ": runs after the migrations" : ": skipped");
+}
+
+static void repeatables_json(struct dd_json *j, const struct deploy *d)
+{
+    if (!d->st.nrep)
+        return; /* documents of projects without repeatable migrations keep their shape */
+    dd_json_arr_begin(j, "repeatable");
+    for (size_t i = 0; i < d->st.nrep; i++) {
+        dd_json_obj_begin(j, NULL);
+        dd_json_str(j, "name", d->st.rep[i].m->name);
+        dd_json_str(j, "file", d->st.rep[i].m->up.path);
+        dd_json_str(j, "checksum", d->st.rep[i].m->checksum);
+        dd_json_str(j, "state", engine_rep_state(&d->st.rep[i]));
+        dd_json_bool(j, "runs", d->st.rep[i].changed);
+        dd_json_obj_end(j);
+    }
+    dd_json_arr_end(j);
+}
+
 static void result_sentence(struct dd_buf *b, const struct deploy *d)
 {
     char dur[32];
@@ -216,11 +241,17 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
     switch (d->result) {
     case DEPLOY_UP_TO_DATE:
         dd_buf_addf(b, "%s is up to date; nothing was deployed\n", d->cfg->env);
+        repeatables_text(b, d);
         break;
     case DEPLOY_PLANNED:
-        dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
-                    d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
-                    d->set.commit ? d->set.commit : "");
+        if (!d->plan.n && d->plan.nrep)
+            dd_buf_addf(b, "dry run: %zu repeatable migration%s would run again on %s%s%.7s:\n", d->plan.nrep,
+                        DD_PLURAL(d->plan.nrep), d->cfg->env, d->set.commit ? " at " : "",
+                        d->set.commit ? d->set.commit : "");
+        else
+            dd_buf_addf(b, "dry run: %zu migration%s would be deployed to %s%s%.7s:\n", d->plan.n,
+                        d->plan.n == 1 ? "" : "s", d->cfg->env, d->set.commit ? " at " : "",
+                        d->set.commit ? d->set.commit : "");
         for (size_t i = 0; i < d->plan.n; i++) {
             char *changes = engine_step_changes(&d->plan.v[i]);
             dd_buf_addf(b, "  %s%s\n", d->plan.v[i].script->path,
@@ -229,18 +260,21 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
                 dd_buf_addf(b, "      changes: %s\n", changes);
             free(changes);
         }
+        repeatables_text(b, d);
         {
             char *rp = deploy_recovery_plan(d);
             dd_buf_addf(b, "%s\n", rp);
             free(rp);
         }
         if (d->show_sql)
-            for (size_t i = 0; i < d->plan.n; i++)
-                plan_sql_text(b, &d->plan.v[i]);
+            for (size_t i = 0; i < d->plan.n + d->plan.nrep; i++)
+                plan_sql_text(b, i < d->plan.n ? &d->plan.v[i] : &d->plan.rep[i - d->plan.n]);
         break;
     case DEPLOY_APPLIED:
         dd_buf_addf(b, "deployed %zu migration%s to %s%s%.7s in %s\n", d->applied.n, d->applied.n == 1 ? "" : "s",
                     d->cfg->env, d->set.commit ? " at " : "", d->set.commit ? d->set.commit : "", dur);
+        for (size_t i = 0; i < d->applied.nrep; i++)
+            dd_buf_addf(b, "  reapplied %s\n", d->applied.rep[i].file);
         break;
     case DEPLOY_BLOCKED:
         dd_buf_addf(b, "deployment to %s blocked; nothing was changed\n", d->cfg->env);
@@ -363,6 +397,7 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     }
     dd_json_arr_end(&j);
     engine_result_json(&j, "applied", &d->applied);
+    repeatables_json(&j, d);
     dd_json_str(&j, "gate", d->gate_env);
     dd_json_str(&j, "archive", d->backup.path);
     /* "restored" says what "result" says (the database is as before, exit 4), also when nothing had

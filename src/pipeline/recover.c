@@ -5,7 +5,9 @@
  *                   already put everything back; nobody else's writes were touched
  *   2. down         the migrations committed (health-after failed, or a per-migration deploy
  *                   failed part-way) and every one has a down file: they run newest first, each
- *                   in its own transaction with its ledger row; other sessions' writes survive
+ *                   in its own transaction with its ledger row; other sessions' writes survive.
+ *                   A repeatable migration's down is its previous content (the blob its ledger
+ *                   row recorded), run again first
  *   3. backup       otherwise the pre-deploy backup is restored, but only when no other session
  *                   committed a write since it was taken (db/guard.h); if one did, nothing is
  *                   restored (exit 5) and the report names the tables and the command that
@@ -46,6 +48,28 @@ static const struct migration *planned(const struct deploy *d, int64_t version)
     return NULL;
 }
 
+/* The ledger row a planned repeatable migration had before this deployment (NULL: it never ran). */
+static const struct db_ledger_repeatable *previous_run(const struct deploy *d, const struct migration *m)
+{
+    for (size_t i = 0; i < d->st.nrep; i++)
+        if (d->st.rep[i].m == m)
+            return d->st.rep[i].row;
+    return NULL;
+}
+
+/* Why a repeatable migration's previous content cannot be run again; NULL when it can. Owned by the caller. */
+static char *previous_unusable(const struct deploy *d, const struct migration *m)
+{
+    const struct db_ledger_repeatable *r = previous_run(d, m);
+
+    if (!r)
+        return dd_xasprintf("%s ran on %s for the first time: there is no previous content to run again", m->up.path,
+                            d->cfg->env);
+    if (!r->git_blob || !d->set.reader.read)
+        return dd_xasprintf("%s: its previous content is not known from git", m->up.path);
+    return NULL;
+}
+
 /* What keeps the down files from undoing what committed; NULL when they can. Owned by the caller. */
 static char *downs_unusable(const struct deploy *d)
 {
@@ -53,6 +77,11 @@ static char *downs_unusable(const struct deploy *d)
 
     if (fi < d->plan.n && d->plan.v[fi].exec.mode == MIGRATION_EXEC_NO_TX)
         return dd_xasprintf("%s stopped part-way without a transaction", d->plan.v[fi].script->path);
+    for (size_t i = 0; i < d->applied.nrep && i < d->plan.nrep; i++) {
+        char *why = previous_unusable(d, d->plan.rep[i].m);
+        if (why)
+            return why;
+    }
     for (size_t i = 0; i < d->applied.n; i++) {
         const struct migration *m = planned(d, d->applied.v[i].version);
         if (!m || !m->down.present)
@@ -82,6 +111,14 @@ static int ledger_is_back(struct deploy *d, const char *what, struct dd_error *e
             goto cleanup;
         }
     }
+    for (size_t i = 0; i < d->ledger.nrep; i++) {
+        const struct db_ledger_repeatable *b = &d->ledger.rep[i], *a = db_ledger_find_repeatable(&now, b->name);
+        if (!a || strcmp(a->checksum, b->checksum) != 0) {
+            dd_error_set(err, DD_ERESTOREFAIL, "after the %s the ledger differs at repeatable migration %s", what,
+                         b->name);
+            goto cleanup;
+        }
+    }
     rc = 0;
 cleanup:
     db_ledger_release(&now);
@@ -99,12 +136,72 @@ static int session_ready(struct deploy *d, struct dd_error *err)
     return db_lock_acquire(d->db, d->cfg->lock_wait_ms, err);
 }
 
-/* Rung 2: the down files of what committed, newest first, each in its own transaction. */
+/*
+ * The repeatable migrations that committed, run again with the content their ledger rows
+ * recorded before this deployment (read from git by blob id), in one plan; *n says how many.
+ */
+static int rerun_previous(struct deploy *d, size_t *n, struct dd_error *err)
+{
+    struct migration_source src = MIGRATION_SOURCE_INIT;
+    struct migration_set prev = MIGRATION_SET_INIT;
+    struct engine_plan p = ENGINE_PLAN_INIT;
+    struct engine_result res = ENGINE_RESULT_INIT;
+    size_t alloc = 0;
+    int rc = -1;
+
+    *n = 0;
+    if (!d->applied.nrep)
+        return 0;
+    migration_source_init(&src, d->set.dir, d->set.commit);
+    for (size_t i = 0; i < d->applied.nrep && i < d->plan.nrep; i++) {
+        const struct migration *m = d->plan.rep[i].m;
+        const struct db_ledger_repeatable *r = previous_run(d, m);
+        struct dd_buf data = DD_BUF_INIT;
+        int got = d->set.reader.read(d->set.reader.arg, r->git_blob, &data, err);
+        if (got == 0)
+            migration_source_add(&src, m->name, data.buf, data.len, r->git_blob);
+        dd_buf_release(&data);
+        if (got < 0) {
+            dd_error_wrap(err, "reading the previous content of %s", m->up.path);
+            goto cleanup;
+        }
+    }
+    if (migration_set_build(&prev, &src, err) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < prev.nrep; i++) {
+        struct engine_step *s;
+        DD_ALLOC_GROW(p.rep, p.nrep + 1, alloc);
+        s = &p.rep[p.nrep++];
+        memset(s, 0, sizeof(*s));
+        s->m = &prev.rep[i];
+        s->script = &prev.rep[i].up;
+        if (migration_exec_prepare(&s->exec, s->script, false, err) < 0)
+            goto cleanup;
+    }
+    if (engine_run(&res, d->db, &p, &d->opts, d->set.commit, err) < 0)
+        goto cleanup;
+    *n = res.nrep;
+    rc = 0;
+cleanup:
+    engine_result_release(&res);
+    engine_plan_release(&p);
+    migration_set_release(&prev);
+    migration_source_release(&src);
+    return rc;
+}
+
+/*
+ * Rung 2: the previous content of the repeatable migrations that committed, then the down
+ * files of the versions that did, newest first, each in its own transaction.
+ */
 static int run_downs(struct deploy *d, char **note, struct dd_error *err)
 {
     struct engine_plan p = ENGINE_PLAN_INIT;
+    size_t nprev = 0;
     int rc = -1;
 
+    if (session_ready(d, err) < 0 || rerun_previous(d, &nprev, err) < 0)
+        return -1;
     p.down = true;
     p.v = dd_xcalloc(d->applied.n ? d->applied.n : 1, sizeof(*p.v));
     for (size_t i = d->applied.n; i-- > 0;) {
@@ -115,11 +212,17 @@ static int run_downs(struct deploy *d, char **note, struct dd_error *err)
             goto cleanup;
     }
     engine_result_release(&d->reverted);
-    if (session_ready(d, err) < 0 || engine_run(&d->reverted, d->db, &p, &d->opts, d->set.commit, err) < 0 ||
+    if ((p.n && engine_run(&d->reverted, d->db, &p, &d->opts, d->set.commit, err) < 0) ||
         ledger_is_back(d, "down files", err) < 0)
         goto cleanup;
-    *note = dd_xasprintf("ran the down files of %s..%s (newest first); other sessions' writes kept",
-                         p.v[0].m->version_text, p.v[p.n - 1].m->version_text);
+    if (!p.n)
+        *note = dd_xasprintf("ran the previous content of %zu repeatable migration%s again; other sessions' writes "
+                             "kept",
+                             nprev, DD_PLURAL(nprev));
+    else
+        *note = dd_xasprintf("%sran the down files of %s..%s (newest first); other sessions' writes kept",
+                             nprev ? "ran the previous content of the repeatable migrations again, then " : "",
+                             p.v[0].m->version_text, p.v[p.n - 1].m->version_text);
     rc = 0;
 cleanup:
     engine_plan_release(&p);
@@ -288,15 +391,23 @@ failed:
     return -1;
 }
 
-/* Every planned migration has a down file; *no_tx: one runs without a transaction. */
+/*
+ * Every planned migration has a down file (a repeatable one: previous content to run again);
+ * *no_tx: one runs without a transaction.
+ */
 static bool plan_has_downs(const struct deploy *d, bool *no_tx)
 {
-    bool downs = d->plan.n > 0;
+    bool downs = d->plan.n + d->plan.nrep > 0;
 
     *no_tx = false;
     for (size_t i = 0; i < d->plan.n; i++) {
         downs = downs && d->plan.v[i].m->down.present;
         *no_tx = *no_tx || d->plan.v[i].exec.mode == MIGRATION_EXEC_NO_TX;
+    }
+    for (size_t i = 0; i < d->plan.nrep && downs; i++) {
+        char *why = previous_unusable(d, d->plan.rep[i].m);
+        downs = !why;
+        free(why);
     }
     return downs;
 }
@@ -309,9 +420,12 @@ static void after_commit(struct dd_buf *b, const struct deploy *d)
 
     if (strat == CONFIG_RESTORE_NONE)
         dd_buf_adds(b, "nothing: the database is left as it is ([restore] strategy = none)");
+    else if (strat != CONFIG_RESTORE_BACKUP && downs && !d->plan.n)
+        dd_buf_adds(b, "run the previous content of the repeatable migrations again");
     else if (strat != CONFIG_RESTORE_BACKUP && downs)
-        dd_buf_addf(b, "run the down files of %s..%s", d->plan.v[0].m->version_text,
-                    d->plan.v[d->plan.n - 1].m->version_text);
+        dd_buf_addf(b, "%srun the down files of %s..%s",
+                    d->plan.nrep ? "run the previous content of the repeatable migrations again, then " : "",
+                    d->plan.v[0].m->version_text, d->plan.v[d->plan.n - 1].m->version_text);
     else if (strat == CONFIG_RESTORE_DOWN)
         dd_buf_adds(b, "nothing: a down file is missing ([restore] strategy = down)");
     else if (d->cfg->backup.enabled)
@@ -387,7 +501,7 @@ int deploy_check_way_back(struct deploy *d, struct dd_error *err)
     bool no_tx, downs = plan_has_downs(d, &no_tx);
 
     /* in one transaction, only health-after can fail after the commit */
-    if (!d->plan.n || strat == CONFIG_RESTORE_NONE || (d->one_tx && !d->cfg->health.url))
+    if ((!d->plan.n && !d->plan.nrep) || strat == CONFIG_RESTORE_NONE || (d->one_tx && !d->cfg->health.url))
         return 0;
     if (strat == CONFIG_RESTORE_DOWN && !downs) {
         for (size_t i = 0; i < d->plan.n; i++)
@@ -396,6 +510,12 @@ int deploy_check_way_back(struct deploy *d, struct dd_error *err)
                              d->plan.v[i].m->up.path);
                 break;
             }
+        for (size_t i = 0; i < d->plan.nrep && !dd_error_isset(err); i++) {
+            char *why = previous_unusable(d, d->plan.rep[i].m);
+            if (why)
+                dd_error_set(err, DD_EBLOCKED, "no way back: [restore] strategy = down, but %s", why);
+            free(why);
+        }
         dd_error_hint(err, "Nothing was changed. Write the down file, or set [restore] strategy = auto (the backup "
                            "where downs are missing) or strategy = none.");
         return -1;

@@ -39,6 +39,10 @@ int stage_lint_run(void *ctx, char **note, struct dd_error *err)
         const struct engine_step *s = &d->plan.v[i];
         lint_script(r, s->script->path, s->script->sql.buf, s->script->sql.len, s->exec.mode == MIGRATION_EXEC_TX);
     }
+    for (size_t i = 0; i < d->plan.nrep; i++) {
+        const struct engine_step *s = &d->plan.rep[i];
+        lint_script(r, s->script->path, s->script->sql.buf, s->script->sql.len, true);
+    }
     d->linted = true;
     allowed = lint_allowed_count(r);
     *note = dd_xasprintf("%zu file%s, %zu statement%s: %zu error%s, %zu warning%s, %zu suppression%s used", r->files,

@@ -63,17 +63,29 @@ int stage_preflight_run(void *ctx, char **note, struct dd_error *err)
         return -1;
     if (check_drift(d, err) < 0)
         return -1;
-    if (d->plan.n && deploy_check_way_back(d, err) < 0)
+    if ((d->plan.n || d->plan.nrep) && deploy_check_way_back(d, err) < 0)
         return -1;
-    if (!d->plan.n) {
+    if (!d->plan.n && !d->plan.nrep) {
         *note = dd_xasprintf("up to date: %zu migration%s applied, nothing pending", d->st.count[ENGINE_APPLIED],
                              DD_PLURAL(d->st.count[ENGINE_APPLIED]));
         return STAGE_FINISH;
     }
     rp = deploy_recovery_plan(d);
-    *note = dd_xasprintf("%zu pending (%s .. %s)%s%.7s%s; %s", d->plan.n, d->plan.v[0].m->version_text,
+    if (!d->plan.n)
+        *note = dd_xasprintf("%zu repeatable migration%s changed%s%.7s%s; %s", d->plan.nrep, DD_PLURAL(d->plan.nrep),
+                             d->set.commit ? " at " : " in the working tree", d->set.commit ? d->set.commit : "",
+                             d->one_tx ? ", in one transaction" : "", rp);
+    else
+        *note =
+            dd_xasprintf("%zu pending (%s .. %s)%s%.7s%s; %s", d->plan.n, d->plan.v[0].m->version_text,
                          d->plan.v[d->plan.n - 1].m->version_text, d->set.commit ? " at " : " from the working tree",
                          d->set.commit ? d->set.commit : "", d->one_tx ? ", in one transaction" : "", rp);
+    if (d->plan.n && d->plan.nrep) {
+        char *more =
+            dd_xasprintf("%s; then %zu changed repeatable migration%s", *note, d->plan.nrep, DD_PLURAL(d->plan.nrep));
+        free(*note);
+        *note = more;
+    }
     free(rp);
     return 0;
 }

@@ -117,7 +117,7 @@ int schema_setup(struct schema_setup_result *out, struct engine_target *t, const
     out->installed = a.n;
     if (engine_refresh(t, err) < 0 || engine_decide(&plan, t->st, t->opts, &g, err) < 0)
         goto cleanup;
-    if (plan.n) {
+    if (plan.n || plan.nrep) { /* repeatable migrations run too: their ledger rows are not in the schema file */
         if (engine_run(&out->applied, t->db, &plan, t->opts, git_commit, err) < 0)
             goto cleanup;
     } else if (engine_schema_record(t->db, cfg->ledger_schema, err) < 0) {

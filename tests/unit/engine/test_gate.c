@@ -43,7 +43,7 @@ static void test_promotion_looks_only_at_the_pending_versions(void **state)
     struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
     const struct migration *m3, *m4, *m6;
     struct engine_step steps[3];
-    struct engine_plan pending = {steps, 3, false};
+    struct engine_plan pending = {steps, 3, false, NULL, 0};
 
     (void)state;
     file("1_a.sql", "a edited"); /* not about to be applied: not the promotion's business */

@@ -114,6 +114,69 @@ static void test_plans_apply_up_to_target_and_rollback_newest_first(void **state
     engine_plan_release(&plan);
 }
 
+/* Ledger rows of repeatable migrations, borrowed by `ledger` for the duration of one test. */
+static struct db_ledger_repeatable reps[4];
+static char rep_sums[4][DD_CHECKSUM_LEN + 1];
+
+static void rep_row(const char *name, const char *sql)
+{
+    size_t i = ledger.nrep++;
+
+    dd_checksum(sql, strlen(sql), rep_sums[i]);
+    memset(&reps[i], 0, sizeof(reps[i]));
+    reps[i].name = (char *)name;
+    reps[i].checksum = rep_sums[i];
+    ledger.rep = reps;
+}
+
+static void test_repeatables_run_when_new_or_changed(void **state)
+{
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+
+    (void)state;
+    file("1_a.sql", "a");
+    file("repeatable/rls.sql", "create policy p2 on t using (true);");
+    file("R__views.sql", "create or replace view v as select 1;");
+    file("repeatable/grants.sql", "grant select on t to app;");
+    row(1, "1_a.sql", "a", DB_LEDGER_APPLIED);
+    rep_row("R__views.sql", "create or replace view v as select 1;");
+    rep_row("repeatable/rls.sql", "create policy p1 on t using (true);");
+    build();
+    assert_int_equal(st.n, 1);
+    assert_int_equal(st.nrep, 3);
+    assert_int_equal(st.nrep_changed, 2);
+    assert_string_equal(st.rep[0].m->name, "R__views.sql");
+    assert_string_equal(engine_rep_state(&st.rep[0]), "unchanged");
+    assert_string_equal(st.rep[1].m->name, "repeatable/grants.sql");
+    assert_string_equal(engine_rep_state(&st.rep[1]), "new");
+    assert_string_equal(st.rep[2].m->name, "repeatable/rls.sql");
+    assert_string_equal(engine_rep_state(&st.rep[2]), "changed");
+    assert_int_equal(engine_check(&st, &opts, -1, &err), 0); /* an edited repeatable file is no violation */
+    assert_int_equal(engine_plan_apply(&plan, &st, &opts, -1, &err), 0);
+    assert_int_equal(plan.n, 0);
+    assert_int_equal(plan.nrep, 2);
+    assert_string_equal(plan.rep[0].script->path, "migrations/repeatable/grants.sql");
+    assert_string_equal(plan.rep[1].script->path, "migrations/repeatable/rls.sql");
+    assert_int_equal(plan.rep[1].exec.mode, MIGRATION_EXEC_TX);
+    engine_plan_release(&plan);
+    ledger.rep = NULL;
+    ledger.nrep = 0;
+}
+
+static void test_repeatable_outside_a_transaction_is_refused(void **state)
+{
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+
+    (void)state;
+    file("repeatable/idx.sql", "create index concurrently i on t (x);");
+    build();
+    assert_int_equal(engine_plan_apply(&plan, &st, &opts, -1, &err), -1);
+    assert_int_equal(err.code, DD_EINPUT);
+    assert_non_null(strstr(dd_error_msg(&err), "migrations/repeatable/idx.sql:1:"));
+    assert_non_null(strstr(dd_error_msg(&err), "a repeatable migration must run in a transaction"));
+    assert_int_equal(plan.nrep, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +185,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_changed_files_are_listed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_out_of_order_respects_target_and_option, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plans_apply_up_to_target_and_rollback_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeatables_run_when_new_or_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeatable_outside_a_transaction_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,9 +89,70 @@ static void test_name_parses_flyway(void **state)
     assert_non_null(strstr(why, "whole numbers"));
     assert_int_equal(migration_name_parse(&n, "V1_x.sql", why, sizeof(why)), -1);
     assert_non_null(strstr(why, "whole numbers"));
-    assert_int_equal(migration_name_parse(&n, "R__views.sql", why, sizeof(why)), -1);
-    assert_non_null(strstr(why, "repeatable"));
+    /* repeatable: not a versioned migration (migration_set_build keeps it in `rep`) */
+    assert_int_equal(migration_name_parse(&n, "R__views.sql", why, sizeof(why)), 1);
+    assert_int_equal(migration_name_parse(&n, "R1__views.sql", why, sizeof(why)), -1);
     assert_int_equal(migration_name_parse(&n, "V2__.sql", why, sizeof(why)), -1);
+}
+
+static void test_repeatables_are_named_and_ordered_apart(void **state)
+{
+    (void)state;
+    assert_true(migration_is_repeatable("R__views.sql"));
+    assert_true(migration_is_repeatable("repeatable/rls.sql"));
+    assert_true(migration_is_repeatable("repeatable/10_grants.sql"));
+    assert_false(migration_is_repeatable("R__.sql"));
+    assert_false(migration_is_repeatable("repeatable/.hidden.sql"));
+    assert_false(migration_is_repeatable("repeatable/notes.md"));
+    assert_false(migration_is_repeatable("0001_init.sql"));
+
+    add("0002_b.sql", "select 2;");
+    add("repeatable/20_rls.sql", "-- dbdeploy:lock-timeout=5s\nselect 'rls';");
+    add("R__views.sql", "select 'views';");
+    add("repeatable/10_grants.sql", "select 'grants';");
+    add("0001_a.sql", "select 1;");
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_int_equal(set.n, 2); /* a versioned-looking name under repeatable/ is still repeatable */
+    assert_int_equal(set.nrep, 3);
+    assert_string_equal(set.rep[0].name, "R__views.sql");
+    assert_string_equal(set.rep[1].name, "repeatable/10_grants.sql");
+    assert_string_equal(set.rep[2].name, "repeatable/20_rls.sql");
+    assert_string_equal(set.rep[2].up.path, "migrations/repeatable/20_rls.sql");
+    assert_true(set.rep[2].repeatable);
+    assert_int_equal(set.rep[2].version, -1);
+    assert_true(set.rep[2].up.directives.has_lock_timeout);
+    assert_int_equal(strncmp(set.rep[0].checksum, "sha256:", 7), 0);
+    assert_false(set.rep[0].down.present);
+}
+
+static int read_views(void *arg, const char *blob_id, struct dd_buf *out, struct dd_error *e)
+{
+    (void)arg;
+    (void)e;
+    assert_string_equal(blob_id, "b1");
+    dd_buf_adds(out, "create view v as select 1;");
+    return 0;
+}
+
+static void test_unread_repeatable_is_read_through_the_reader(void **state)
+{
+    char want[DD_CHECKSUM_LEN + 1];
+
+    (void)state;
+    migration_source_add_unread(&src, "R__views.sql", "b1");
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_int_equal(set.nrep, 1);
+    assert_true(set.rep[0].unread);
+    assert_string_equal(set.rep[0].checksum, "");
+    set.reader.read = read_views;
+    assert_int_equal(migration_set_read_repeatables(&set, &err), 0);
+    assert_false(set.rep[0].unread);
+    assert_true(set.rep[0].repeatable);
+    assert_string_equal(set.rep[0].name, "R__views.sql");
+    assert_string_equal(set.rep[0].up.path, "migrations/R__views.sql");
+    assert_string_equal(set.rep[0].up.sql.buf, "create view v as select 1;");
+    dd_checksum("create view v as select 1;", 26, want);
+    assert_string_equal(set.rep[0].checksum, want);
 }
 
 static void test_versions_order_numerically(void **state)
@@ -288,6 +349,8 @@ int main(void)
         cmocka_unit_test(test_name_parse_formats),
         cmocka_unit_test(test_name_parses_flyway),
         cmocka_unit_test_setup_teardown(test_flyway_pair_builds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeatables_are_named_and_ordered_apart, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unread_repeatable_is_read_through_the_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_order_numerically, setup, teardown),
         cmocka_unit_test_setup_teardown(test_up_and_down_pair_despite_padding, setup, teardown),
         cmocka_unit_test_setup_teardown(test_problems_are_all_listed, setup, teardown),
