@@ -52,6 +52,7 @@ static const char *const strategy_choices[] = {"auto", "down", "backup", "none",
 static const char *const foreign_choices[] = {"refuse", "restore", NULL};
 static const char *const guard_choices[] = {"error", "warning", "off", NULL};
 static const char *const drift_choices[] = {"block", "warn", "off", NULL};
+static const char *const rehearsal_choices[] = {"off", "required", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -88,6 +89,8 @@ static const struct setting settings[] = {
     {"health", "follow-redirects", SET_BOOL, CFG(health.follow_redirects), NULL},
     {"gate", "requires", SET_ENVNAME, CFG(gate.requires), NULL},
     {"gate", "health", SET_BOOL, CFG(gate.health), NULL},
+    {"gate", "rehearsal", SET_CHOICE, CFG(gate.rehearsal), rehearsal_choices},
+    {"gate", "rehearsal-max-age", SET_DURATION, CFG(gate.rehearsal_max_age_ms), NULL},
     {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
     {"lint", "small-table", SET_U32, CFG(lint.small_table), NULL},
     {"lint", "*", SET_LINTRULE, CFG(lint.rules), NULL},
@@ -103,6 +106,7 @@ static const struct setting settings[] = {
     {"schema", "owner", SET_BOOL, CFG(schema.owner), NULL},
     {"schema", "privileges", SET_BOOL, CFG(schema.privileges), NULL},
     {"schema", "drift", SET_CHOICE, CFG(schema.drift), drift_choices},
+    {"rehearsal", "url", SET_SECRET, CFG(rehearsal.url), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -762,6 +766,7 @@ void config_free(struct dd_config *cfg)
     free(cfg->schema.file);
     free(cfg->schema.source);
     dd_free_secret(cfg->schema.scratch_url);
+    dd_free_secret(cfg->rehearsal.url);
     free(cfg);
 }
 

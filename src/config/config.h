@@ -74,9 +74,11 @@ struct dd_config {
         char *ca_file;                      /* ca-file: CA bundle for TLS verification, NULL = system default */
         bool follow_redirects;              /* follow-redirects: default false */
     } health;
-    struct {            /* [gate] */
-        char *requires; /* requires: environment whose ledger must already have every migration */
-        bool health;    /* health: that environment's health check must pass too */
+    struct {                           /* [gate] */
+        char *requires;                /* requires: environment whose ledger must already have every migration */
+        bool health;                   /* health: that environment's health check must pass too */
+        unsigned rehearsal;            /* rehearsal: enum config_rehearsal_gate, default off */
+        uint64_t rehearsal_max_age_ms; /* rehearsal-max-age: how old a passed rehearsal may be, 0 = any */
     } gate;
     struct {                  /* [apply] */
         unsigned transaction; /* transaction: enum config_transaction, default auto */
@@ -105,6 +107,9 @@ struct dd_config {
         bool privileges;   /* privileges: keep GRANT/REVOKE, default false */
         unsigned drift;    /* drift: enum config_drift, default block */
     } schema;
+    struct {       /* [rehearsal] */
+        char *url; /* url: server where `dbdeploy rehearse` makes its scratch copy; secret */
+    } rehearsal;
 };
 
 /*
@@ -124,6 +129,8 @@ enum config_guard { CONFIG_GUARD_ERROR, CONFIG_GUARD_WARNING, CONFIG_GUARD_OFF }
 enum config_restore_strategy { CONFIG_RESTORE_AUTO, CONFIG_RESTORE_DOWN, CONFIG_RESTORE_BACKUP, CONFIG_RESTORE_NONE };
 /* [schema] drift: what a deploy does when the schema changed outside dbdeploy since its last run. */
 enum config_drift { CONFIG_DRIFT_BLOCK, CONFIG_DRIFT_WARN, CONFIG_DRIFT_OFF };
+/* [gate] rehearsal: whether deploy needs a passed `dbdeploy rehearse` of the same plan first. */
+enum config_rehearsal_gate { CONFIG_REHEARSAL_OFF, CONFIG_REHEARSAL_REQUIRED };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
 enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
 

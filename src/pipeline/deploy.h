@@ -105,6 +105,9 @@ struct deploy {
     struct lint_run lint; /* findings and suppressions of the lint stage */
     bool linted;          /* the lint stage ran */
     char *drift_accepted; /* "reason: change; change" when preflight found drift and accept_drift was given */
+    int64_t rehearsal_id; /* the passed rehearsal of this plan the gate found (pipeline/rehearsal.h), 0: none */
+    int64_t rehearsal_ms; /* its predicted apply time */
+    char *rehearsal_at;   /* when it finished (ISO 8601) */
 };
 
 /* Prepare an empty deployment (every member in its empty state). */
