@@ -76,7 +76,7 @@ static void json_report(struct dd_buf *b, const struct rehearse_result *r, const
     dd_json_str(&j, "server", r->server);
     dd_json_str(&j, "database", r->database);
     dd_json_bool(&j, "kept", r->kept);
-    dd_json_str(&j, "result", r->up_to_date ? "up-to-date" : r->passed ? "passed" : "failed");
+    dd_json_str(&j, "result", r->up_to_date ? "up-to-date" : r->passed ? "passed" : r->ran ? "failed" : "not-run");
     dd_json_uint(&j, "restore_ms", r->restore_ms);
     dd_json_uint(&j, "predicted_ms", r->apply_ms);
     deploy_stages_json(&j, "stages", &r->run, false);

@@ -280,7 +280,8 @@ int rehearse_run(struct rehearse_result *out, const struct rehearse_request *req
     out->passed = out->ran && !dd_error_isset(&perr);
     if (dd_error_isset(&perr))
         failed_on_copy(out, &perr, err);
-    if (out->ran && record(out, req, out->passed ? err : &perr) < 0 && !out->passed)
+    /* an interrupted rehearsal says nothing about the plan: not recorded */
+    if (out->ran && err->code != DD_EINTERRUPTED && record(out, req, out->passed ? err : &perr) < 0 && !out->passed)
         log_warn("%s", dd_error_msg(&perr)); /* the rehearsal's own failure stays the error */
     rc = dd_error_isset(err) ? -1 : 0;
 cleanup:

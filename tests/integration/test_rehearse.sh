@@ -56,6 +56,8 @@ expect_rc 0 -C "$proj" apply staging # staging's data has no duplicates: it pass
 expect_rc 3 -C "$proj" rehearse prod
 assert_contains "$err" "no verified backup of prod" "no backup"
 assert_contains "$err" "rehearse prod --fresh" "hint names --fresh"
+expect_rc 3 -C "$proj" --json rehearse prod
+assert_eq "$(jq -r '.result + " " + (.rehearsal_id | tostring)' <<<"$out")" "not-run null" "json: nothing ran"
 
 before=$(dump_app rh_prod)
 ledger_before=$(q rh_prod "SELECT string_agg(version || ':' || checksum, ',' ORDER BY version) FROM dbdeploy.migrations")
