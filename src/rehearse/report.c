@@ -23,7 +23,7 @@ static void text_report(struct dd_buf *b, const struct rehearse_result *r)
                 DD_PLURAL(r->n_migrations), r->env, r->commit ? " at " : "", r->commit ? r->commit : "", r->archive);
     for (size_t i = 0; i < r->n_migrations; i++) {
         dd_format_duration(d, sizeof(d), (uint64_t)r->migrations[i].ms);
-        dd_buf_addf(b, "  %-8s %8s  %s\n", r->migrations[i].status, d, r->migrations[i].file);
+        dd_buf_addf(b, "  %-11s %8s  %s\n", r->migrations[i].status, d, r->migrations[i].file);
     }
     dd_format_duration(d, sizeof(d), r->apply_ms);
     dd_buf_addf(b, "predicted duration on %s: %s\n", r->env, d);
