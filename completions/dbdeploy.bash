@@ -124,6 +124,11 @@ _dbdeploy_spec()
         values=""
         args="ENV VERSION"
         ;;
+    "rehearse")
+        opts="--fresh --keep"
+        values=""
+        args="ENV"
+        ;;
     "restore")
         opts="-y --yes --force --discard-writes"
         values=""
@@ -184,7 +189,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan redo restore rollback schema setup status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan redo rehearse restore rollback schema setup status undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in

@@ -257,6 +257,16 @@ void backup_restore_result_release(struct backup_restore_result *r);
 int backup_restore(struct backup_restore_result *out, const struct backup_restore_request *req, struct dd_error *err);
 
 /*
+ * Load the archive into `database`, an existing empty database on the server req->conninfo
+ * reaches (a rehearsal's scratch copy, rehearse/): pg_restore's version is checked and the
+ * archive verified while it streams, as for backup_restore, but there is no switch, and an
+ * archive of any environment or database is accepted. req->db is not used. On failure the
+ * database holds whatever pg_restore loaded; the caller drops it. *out: the archive's manifest.
+ */
+int backup_restore_into(struct backup_manifest *out, const struct backup_restore_request *req, const char *database,
+                        struct dd_error *err);
+
+/*
  * What killed runs left in the backup directory: password files under <dir>/.tmp/ of processes
  * that no longer exist (wiped, then removed) and partial archives <dir>/<env>/.<name>.tmp-<pid>
  * of such processes. A process that still exists keeps its files. One sentence per removal goes

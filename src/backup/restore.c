@@ -287,3 +287,28 @@ cleanup:
     sigaction(SIGPIPE, &old_pipe, NULL);
     return rc;
 }
+
+int backup_restore_into(struct backup_manifest *out, const struct backup_restore_request *req, const char *database,
+                        struct dd_error *err)
+{
+    struct backup_manifest header = BACKUP_MANIFEST_INIT, m = BACKUP_MANIFEST_INIT;
+    struct backup_restore_request r = *req;
+    struct sigaction ign, old_pipe;
+    int rc = -1;
+
+    r.force = true; /* a copy elsewhere: any environment's archive, under any database name */
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    sigaction(SIGPIPE, &ign, &old_pipe);
+    if (preflight(&header, &r, database, err) < 0 || restore_into(&m, &r, &header, database, err) < 0)
+        goto cleanup;
+    *out = m;
+    m = (struct backup_manifest)BACKUP_MANIFEST_INIT;
+    rc = 0;
+cleanup:
+    backup_manifest_release(&m);
+    backup_manifest_release(&header);
+    sigaction(SIGPIPE, &old_pipe, NULL);
+    return rc;
+}

@@ -289,5 +289,7 @@ int cmd_redo(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_spec cli_spec_redo;
 extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_schema_check, cli_spec_drift,
     cli_spec_setup;
+int cmd_rehearse(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_spec cli_spec_rehearse;
 
 #endif

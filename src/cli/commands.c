@@ -36,6 +36,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_new, cmd_new, CLI_MAYBE_REPO | CLI_JSON, "NAME"},
     {&cli_spec_plan, cmd_plan, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
     {&cli_spec_redo, cmd_redo, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV VERSION"},
+    {&cli_spec_rehearse, cmd_rehearse, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
     {&cli_spec_restore, cmd_restore, ENV_DB | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV ARCHIVE"},
     {&cli_spec_rollback, cmd_rollback, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_schema, cmd_schema, CLI_MAYBE_REPO | CLI_JSON, NULL},

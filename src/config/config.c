@@ -56,6 +56,7 @@ static const char *const guard_choices[] = {"error", "warning", "off", NULL};
 static const char *const drift_choices[] = {"block", "warn", "off", NULL};
 static const char *const notify_event_choices[] = {"start", "success", "failure", "restored", NULL};
 static const char *const notify_format_choices[] = {"json", "slack", NULL};
+static const char *const rehearsal_choices[] = {"off", "required", NULL};
 
 static const struct setting settings[] = {
     {"database", "url", SET_SECRET, CFG(db_url), NULL},
@@ -92,6 +93,8 @@ static const struct setting settings[] = {
     {"health", "follow-redirects", SET_BOOL, CFG(health.follow_redirects), NULL},
     {"gate", "requires", SET_ENVNAME, CFG(gate.requires), NULL},
     {"gate", "health", SET_BOOL, CFG(gate.health), NULL},
+    {"gate", "rehearsal", SET_CHOICE, CFG(gate.rehearsal), rehearsal_choices},
+    {"gate", "rehearsal-max-age", SET_DURATION, CFG(gate.rehearsal_max_age_ms), NULL},
     {"apply", "transaction", SET_CHOICE, CFG(apply.transaction), transaction_choices},
     {"lint", "small-table", SET_U32, CFG(lint.small_table), NULL},
     {"lint", "*", SET_LINTRULE, CFG(lint.rules), NULL},
@@ -111,6 +114,7 @@ static const struct setting settings[] = {
     {"notify", "on", SET_EVENTS, CFG(notify.on), notify_event_choices},
     {"notify", "format", SET_CHOICE, CFG(notify.format), notify_format_choices},
     {"notify", "timeout", SET_POSITIVE, CFG(notify.timeout_ms), NULL},
+    {"rehearsal", "url", SET_SECRET, CFG(rehearsal.url), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -869,6 +873,7 @@ void config_free(struct dd_config *cfg)
         for (volatile char *p = cfg->notify.urls.v[i]; *p; p++)
             *p = 0;
     dd_strv_release(&cfg->notify.urls);
+    dd_free_secret(cfg->rehearsal.url);
     free(cfg);
 }
 

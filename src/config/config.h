@@ -74,9 +74,11 @@ struct dd_config {
         char *ca_file;                      /* ca-file: CA bundle for TLS verification, NULL = system default */
         bool follow_redirects;              /* follow-redirects: default false */
     } health;
-    struct {            /* [gate] */
-        char *requires; /* requires: environment whose ledger must already have every migration */
-        bool health;    /* health: that environment's health check must pass too */
+    struct {                           /* [gate] */
+        char *requires;                /* requires: environment whose ledger must already have every migration */
+        bool health;                   /* health: that environment's health check must pass too */
+        unsigned rehearsal;            /* rehearsal: enum config_rehearsal_gate, default off */
+        uint64_t rehearsal_max_age_ms; /* rehearsal-max-age: how old a passed rehearsal may be, 0 = any */
     } gate;
     struct {                  /* [apply] */
         unsigned transaction; /* transaction: enum config_transaction, default auto */
@@ -111,6 +113,9 @@ struct dd_config {
         unsigned format;     /* format: enum config_notify_format, default json */
         uint64_t timeout_ms; /* timeout: for one event, every webhook together, default 5s */
     } notify;
+    struct {       /* [rehearsal] */
+        char *url; /* url: server where `dbdeploy rehearse` makes its scratch copy; secret */
+    } rehearsal;
 };
 
 /*
@@ -139,6 +144,8 @@ enum config_notify_events {
 };
 /* [notify] format: the body of each POST. */
 enum config_notify_format { CONFIG_NOTIFY_JSON, CONFIG_NOTIFY_SLACK };
+/* [gate] rehearsal: whether deploy needs a passed `dbdeploy rehearse` of the same plan first. */
+enum config_rehearsal_gate { CONFIG_REHEARSAL_OFF, CONFIG_REHEARSAL_REQUIRED };
 /* [restore] on-foreign-writes: what a backup restore does when other sessions wrote since the backup. */
 enum config_foreign_writes { CONFIG_FOREIGN_REFUSE, CONFIG_FOREIGN_RESTORE };
 

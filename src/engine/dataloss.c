@@ -11,6 +11,7 @@
 
 #include "config/config.h"
 #include "db/dataloss.h"
+#include "util/clock.h"
 #include "util/out.h"
 
 enum check { CHECK_DATA_LOSS, CHECK_ROW_CHANGES, CHECK_NOT_VALID, CHECK_INVALID_INDEX };
@@ -290,8 +291,21 @@ static int judge_after(struct engine_guard_mig *m, struct db_conn *db, const str
     return rc;
 }
 
+/* Statements [from, to) as one simple query; a rehearsal's trace hears of a single one (to == from + 1). */
+static int traced_exec(struct engine_guard_mig *m, struct db_conn *db, size_t from, size_t to, const char *sql,
+                       size_t len, int64_t *affected, struct db_sql_error *se, struct dd_error *err)
+{
+    const struct engine_trace *t = m->g->o->trace;
+    uint64_t start = dd_now_ms();
+    int rc = db_exec_counted(db, sql, len, affected, se, err);
+
+    if (t && to == from + 1)
+        t->statement(t->arg, db, m->s, from, start, dd_now_ms(), rc == 0);
+    return rc;
+}
+
 /* Statement k alone: probe, run, judge. A server error fills se (position relative to the statement). */
-static int run_probed(struct engine_guard_mig *m, struct db_conn *db, size_t k, struct db_sql_error *se,
+static int run_probed(struct engine_guard_mig *m, struct db_conn *db, size_t k, bool trace, struct db_sql_error *se,
                       struct dd_error *err)
 {
     const struct migration_exec *x = &m->s->exec;
@@ -307,7 +321,7 @@ static int run_probed(struct engine_guard_mig *m, struct db_conn *db, size_t k, 
             rc = probe_before(m, db, &m->ops.v[i], &p[i], err);
     }
     if (rc == 0)
-        rc = db_exec_counted(db, x->text.buf + st->start, st->end - st->start, &affected, se, err);
+        rc = traced_exec(m, db, k, trace ? k + 1 : k, x->text.buf + st->start, st->end - st->start, &affected, se, err);
     for (size_t i = 0; i < m->ops.n && rc == 0; i++)
         if (m->ops.v[i].stmt == k && (m->ops.v[i].kind == LINT_OP_CREATE_TABLE || !is_new(m, &m->ops.v[i])))
             rc = judge_after(m, db, &m->ops.v[i], &p[i], k, affected, err);
@@ -375,9 +389,16 @@ static int run_piece(struct engine_guard_mig *m, struct db_conn *db, size_t from
 
     if (from >= to)
         return 0;
+    if (m->g->o->trace && to - from > 1) {
+        /* a rehearsal times every statement: one at a time, in the same transaction */
+        for (size_t k = from; k < to; k++)
+            if (run_piece(m, db, k, k + 1, se, err) < 0)
+                return -1;
+        return 0;
+    }
     start = x->stmts.stmts[from].start;
     end = x->stmts.stmts[to - 1].end;
-    if (db_exec_counted(db, x->text.buf + start, end - start, NULL, se, err) == 0)
+    if (traced_exec(m, db, from, to, x->text.buf + start, end - start, NULL, se, err) == 0)
         return 0;
     if (se->message) {
         if (se->position > 0)
@@ -397,7 +418,8 @@ static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, stru
 
     free(m->snapshot);
     m->snapshot = NULL;
-    if (watches_leftovers(m) && db_guard_snapshot(db, &m->snapshot, err) < 0)
+    /* inactive (a rehearsal's trace sends the text through here): nothing to watch */
+    if (m->active && watches_leftovers(m) && db_guard_snapshot(db, &m->snapshot, err) < 0)
         return -1;
     for (size_t k = 0; k < x->stmts.n; k++) {
         created_before(m, k);
@@ -406,7 +428,7 @@ static int run_body(void *arg, struct db_conn *db, struct db_sql_error *se, stru
         if (run_piece(m, db, from, k, se, err) < 0)
             return -1;
         created_before(m, k);
-        if (run_probed(m, db, k, se, err) < 0) {
+        if (run_probed(m, db, k, true, se, err) < 0) {
             if (se->message) {
                 if (se->position > 0)
                     se->position += (int)sql_char_count(x->text.buf, x->stmts.stmts[k].start);
@@ -455,7 +477,7 @@ int engine_guard_statement(struct engine_guard_mig *m, struct db_conn *db, size_
         }
         own = true;
     }
-    rc = run_probed(m, db, k, se, err);
+    rc = run_probed(m, db, k, false, se, err); /* run_no_tx traces the statement as a whole */
     if (rc < 0 && own)
         db_rollback_quietly(db);
     else if (own)

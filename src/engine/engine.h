@@ -79,6 +79,22 @@ void engine_explain_from_git(void *arg, const struct engine_item *it, struct dd_
 typedef bool (*engine_clash_fn)(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
 bool engine_clash_from_git(void *arg, const struct engine_item *it, const char *env, struct dd_buf *msg);
 
+/*
+ * Statement-level timing for a rehearsal (rehearse/): with engine_opts.trace set, an up
+ * migration's statements are sent one at a time (inside the same transaction, so the outcome is
+ * the same) and `statement` is called after each, while its transaction (if any) is still open,
+ * so the callback may look at the locks the session holds. `released` says when the transaction
+ * holding them ended (commit or rollback; for a no-transaction statement, right after it).
+ */
+struct db_conn;
+struct engine_step;
+struct engine_trace {
+    void (*statement)(void *arg, struct db_conn *db, const struct engine_step *s, size_t k, uint64_t start_ms,
+                      uint64_t end_ms, bool ok);
+    void (*released)(void *arg, uint64_t at_ms);
+    void *arg;
+};
+
 struct engine_opts {
     const char *env;
     const char *schema;       /* ledger schema */
@@ -94,6 +110,7 @@ struct engine_opts {
     unsigned guard_data_loss, guard_row_changes, guard_not_valid, guard_invalid_index; /* enum config_guard */
     engine_clash_fn clash;                                                             /* called with explain_arg */
     bool drift_accepted; /* the run records its schema even though the schema drifted before it (--accept-drift) */
+    const struct engine_trace *trace; /* NULL: statements run in batches (rehearse/ sets it) */
 };
 
 /* Fill options from the environment's configuration (applied_by and explain left to the caller). */

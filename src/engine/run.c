@@ -128,9 +128,16 @@ static int guard_step(struct step_ctx *c, struct engine_guard *guard, struct dd_
     if (engine_guard_begin(gm, guard, c->s, err) < 0)
         return -1;
     c->entry.changes = gm->changes;
-    if (gm->active)
+    if (gm->active || c->o->trace) /* a rehearsal times each statement: the guard's body sends them */
         c->entry.body = &gm->body;
     return 0;
+}
+
+/* A rehearsal's trace: the transaction holding the locks taken so far has ended. */
+static void trace_released(const struct engine_opts *o)
+{
+    if (o->trace)
+        o->trace->released(o->trace->arg, dd_now_ms());
 }
 
 static int set_timeouts(struct step_ctx *c, struct dd_error *err)
@@ -234,10 +241,18 @@ static int run_no_tx(struct step_ctx *c, int64_t *duration_ms, struct dd_error *
         struct db_sql_error se = DB_SQL_ERROR_INIT;
         struct dd_error ignored = DD_ERROR_INIT;
         char *msg;
+        uint64_t t0 = dd_now_ms();
+        int src;
 
         log_detail("  statement %zu of %zu at line %u", k + 1, x->stmts.n, st->line);
-        if ((c->guard ? engine_guard_statement(c->guard, c->db, k, &se, err)
-                      : db_exec_statement(c->db, x->text.buf + st->start, st->end - st->start, &se, err)) < 0) {
+        src = c->guard ? engine_guard_statement(c->guard, c->db, k, &se, err)
+                       : db_exec_statement(c->db, x->text.buf + st->start, st->end - st->start, &se, err);
+        if (c->o->trace) {
+            c->o->trace->statement(c->o->trace->arg, c->db, c->s, k, t0, dd_now_ms(), src == 0);
+            if (!db_in_transaction(c->db))
+                trace_released(c->o);
+        }
+        if (src < 0) {
             if (se.message)
                 sql_failure(err, c, &se, st->start, st->end - st->start, st, k + 1);
             db_sql_error_release(&se);
@@ -390,6 +405,7 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
         int rc = one_tx_attempt(res, &c, plan, git_commit, guard, &se, &failed, err);
 
         if (rc == 0) {
+            trace_released(o);
             for (size_t i = 0; i < res->n; i++)
                 log_info("%-10s %s  %lldms", "applied", res->v[i].file, (long long)res->v[i].duration_ms);
             for (size_t i = 0; i < res->nrep; i++)
@@ -397,6 +413,7 @@ static int run_one_tx(struct engine_result *res, struct db_conn *db, const struc
             return 0;
         }
         db_tx_abort(db);
+        trace_released(o);
         res->n = res->nrep = 0;
         c.s = step_at(plan, failed);
         if (se.message) {
@@ -478,6 +495,7 @@ static int run_steps(struct engine_result *res, struct db_conn *db, const struct
             rc = run_tx(&c, &ms, err);
         }
         engine_guard_end(c.guard);
+        trace_released(o);
         if (rc < 0) {
             res->failed_index = i;
             dd_error_wrap(err, "%s %s %s %s", c.verb, migration_display(c.s->m), plan->down ? "on" : "to", o->env);

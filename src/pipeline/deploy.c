@@ -266,6 +266,11 @@ static void result_sentence(struct dd_buf *b, const struct deploy *d)
             dd_buf_addf(b, "%s\n", rp);
             free(rp);
         }
+        if (d->rehearsal_id) {
+            dd_format_duration(dur, sizeof(dur), (uint64_t)d->rehearsal_ms);
+            dd_buf_addf(b, "predicted duration: %s (rehearsal #%lld, %s)\n", dur, (long long)d->rehearsal_id,
+                        d->rehearsal_at);
+        }
         if (d->show_sql)
             for (size_t i = 0; i < d->plan.n + d->plan.nrep; i++)
                 plan_sql_text(b, i < d->plan.n ? &d->plan.v[i] : &d->plan.rep[i - d->plan.n]);
@@ -399,6 +404,13 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     engine_result_json(&j, "applied", &d->applied);
     repeatables_json(&j, d);
     dd_json_str(&j, "gate", d->gate_env);
+    if (d->rehearsal_id) {
+        dd_json_obj_begin(&j, "rehearsal");
+        dd_json_int(&j, "id", d->rehearsal_id);
+        dd_json_int(&j, "predicted_ms", d->rehearsal_ms);
+        dd_json_str(&j, "finished_at", d->rehearsal_at);
+        dd_json_obj_end(&j);
+    }
     dd_json_str(&j, "archive", d->backup.path);
     /* "restored" says what "result" says (the database is as before, exit 4), also when nothing had
      * been committed; "restore_ran" says whether an archive was actually loaded */
@@ -467,6 +479,8 @@ void deploy_release(struct deploy *d)
     free(d->error);
     free(d->drift_accepted);
     d->drift_accepted = NULL;
+    free(d->rehearsal_at);
+    d->rehearsal_at = NULL;
     free(d->changelog_path);
     d->gate_env = d->error = d->changelog_path = NULL;
 }

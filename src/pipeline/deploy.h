@@ -106,6 +106,9 @@ struct deploy {
     bool linted;          /* the lint stage ran */
     char *drift_accepted; /* "reason: change; change" when preflight found drift and accept_drift was given */
     bool notified_start;  /* the start notification went out ([notify]), so a result one follows */
+    int64_t rehearsal_id; /* the passed rehearsal of this plan the gate found (pipeline/rehearsal.h), 0: none */
+    int64_t rehearsal_ms; /* its predicted apply time */
+    char *rehearsal_at;   /* when it finished (ISO 8601) */
 };
 
 /* [notify]: send the event (enum notify_kind) as the deployment stands now; a failure only warns. */

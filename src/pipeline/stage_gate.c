@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/gate.h"
+#include "pipeline/rehearsal.h"
 
 /*
  * The promotion requirement ([gate] requires, engine/gate.h): every migration about to be
@@ -20,11 +21,14 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
     struct health_result hr = HEALTH_RESULT_INIT;
     struct engine_status gst = ENGINE_STATUS_INIT;
     struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
+    char *rnote = NULL; /* [gate] rehearsal (pipeline/rehearsal.c) */
     int rc = -1;
 
+    if (deploy_rehearsal_check(d, &rnote, err) < 0)
+        return -1;
     if (!d->cfg->gate.requires) {
-        *note = dd_xstrdup("no [gate] requires");
-        return STAGE_SKIPPED;
+        *note = rnote ? rnote : dd_xstrdup("no [gate] requires");
+        return rnote ? 0 : STAGE_SKIPPED;
     }
     d->gate_env = dd_xstrdup(d->cfg->gate.requires);
     /* from the commit being deployed, uncommitted changes blocking, like the deployed env's own file */
@@ -64,10 +68,11 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
             goto cleanup;
         }
     }
-    *note = dd_xasprintf("%s has all %zu (same checksums)%s", d->gate_env, d->plan.n,
-                         d->cfg->gate.health ? " and is healthy" : "");
+    *note = dd_xasprintf("%s has all %zu (same checksums)%s%s%s", d->gate_env, d->plan.n,
+                         d->cfg->gate.health ? " and is healthy" : "", rnote ? "; " : "", rnote ? rnote : "");
     rc = 0;
 cleanup:
+    free(rnote);
     health_result_release(&hr);
     engine_gate_result_release(&g);
     engine_status_release(&gst);

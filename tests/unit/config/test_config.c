@@ -141,6 +141,28 @@ static void test_syntax_error_names_the_file(void **state)
     assert_null(strstr(dd_error_msg(&err), root)); /* the relative name, not our temp path */
 }
 
+static void test_rehearsal_keys(void **state)
+{
+    char *masked;
+
+    (void)state;
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[rehearsal]\n\turl = "
+                            "postgresql://rh:rh-s3cret@copyhost/postgres\n[gate]\n\trehearsal = required\n"
+                            "\trehearsal-max-age = 24h\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), 0);
+    assert_int_equal(cfg->gate.rehearsal, CONFIG_REHEARSAL_REQUIRED);
+    assert_int_equal(cfg->gate.rehearsal_max_age_ms, 24ull * 3600 * 1000);
+    assert_string_equal(cfg->rehearsal.url, "postgresql://rh:rh-s3cret@copyhost/postgres");
+    masked = dd_mask_str("cannot reach rh-s3cret"); /* a secret like [database] url */
+    assert_string_equal(masked, "cannot reach ***");
+    free(masked);
+    config_free(cfg);
+    cfg = NULL;
+    write_conf("prod.conf", "[database]\n\turl = postgresql://app@db/prod\n[gate]\n\trehearsal = always\n");
+    assert_int_equal(config_load(&cfg, root, "prod", &err), -1);
+    assert_non_null(strstr(dd_error_msg(&err), "pipeline/prod.conf: [gate] rehearsal"));
+}
+
 static void test_variables_expand_and_password_is_masked(void **state)
 {
     char *masked;
@@ -399,6 +421,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_envs_without_pipeline_is_empty, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notify_settings_and_secrets, setup, teardown),
         cmocka_unit_test_setup_teardown(test_notify_defaults_and_bad_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rehearsal_keys, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
