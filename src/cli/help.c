@@ -24,6 +24,7 @@ static const struct global_opt global_opts[] = {
     {"-q, --quiet", "print errors only"},
     {"-v, --verbose", "print details (files, timings, child commands)"},
     {"--color=WHEN", "auto (default), always or never; NO_COLOR disables colour"},
+    {"--target NAME", "one database of a fleet ([targets]; 'dbdeploy targets ENV' lists them)"},
     {"--version", "print the version (same as 'dbdeploy version')"},
     {"-h, --help", "show this help ('dbdeploy help COMMAND' for a command)"},
 };
