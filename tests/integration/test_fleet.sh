@@ -46,6 +46,24 @@ expect_rc 0 -C "$proj" targets prod
 assert_contains "$out" "f20" "text list"
 assert_not_contains "$out$err" "sekrit" "no password in the text list"
 
+# the CI templates turn that list into a canary job and a matrix of the rest, gated on it
+ci=$DBDEPLOY_SOURCE_DIR/pipeline/ci
+mkdir -p bin && ln -sf "$DBDEPLOY_BIN" bin/dbdeploy
+gh_script=$(python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))
+print([s for s in d["jobs"]["targets"]["steps"] if s.get("id") == "list"][0]["run"])' "$ci/github-actions-fleet.yml")
+gl_script=$(python3 -c 'import sys, yaml; print("\n".join(yaml.safe_load(open(sys.argv[1]))["targets"]["script"]))' \
+  "$ci/gitlab-ci-fleet.yml")
+(cd "$proj" && PATH="$OLDPWD/bin:$PATH" GITHUB_OUTPUT=$OLDPWD/gh.out bash --noprofile --norc -eo pipefail -c "$gh_script")
+assert_eq "$(grep '^canary=' gh.out)" 'canary=["f01"]' "GitHub: the canary matrix"
+assert_eq "$(sed -n 's/^rest=//p' gh.out | jq -c 'length, .[0], .[18]' | paste -sd' ')" '19 "f02" "f20"' "GitHub: the rest"
+(cd "$proj" && PATH="$OLDPWD/bin:$PATH" bash --noprofile --norc -eo pipefail -c "$gl_script" && mv fleet-pipeline.yml "$OLDPWD/")
+python3 -c 'import sys, yaml; d = yaml.safe_load(open(sys.argv[1]))
+assert d["stages"] == ["canary", "rollout"], d["stages"]
+assert d["canary"]["parallel"]["matrix"] == [{"TARGET": ["f01"]}], d["canary"]
+assert len(d["rollout"]["parallel"]["matrix"][0]["TARGET"]) == 19
+assert "dbdeploy deploy prod --target" in d["rollout"]["script"][0]' fleet-pipeline.yml || fail "GitLab child pipeline"
+rm -f "$proj/targets.json"
+
 # a fleet's [database] url is its catalog: commands that need one database must be told which
 expect_rc 2 -C "$proj" apply prod
 assert_contains "$err" "is a fleet: name one of its databases with --target NAME" "apply without --target"
