@@ -121,6 +121,10 @@ static void verdict_text(struct dd_buf *b, const struct fleet_summary *s, int wo
     else if (!s->rollout)
         dd_buf_addf(b, "rollout of %s not started: %zu of %zu targets failed their plan; nothing was changed\n", s->env,
                     failed, n);
+    else if (failed && !skipped)
+        dd_buf_addf(b,
+                    "rollout of %s finished with failures: %zu of %zu targets failed, below the halt rule (exit %d)\n",
+                    s->env, failed, n, worst);
     else if (failed)
         dd_buf_addf(b, "rollout of %s stopped after wave %zu of %zu: %zu target%s failed, %zu not touched (exit %d)\n",
                     s->env, s->waves_started, s->nwaves, failed, failed == 1 ? "" : "s", skipped, worst);

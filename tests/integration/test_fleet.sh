@@ -159,6 +159,25 @@ expect_rc 0 -C "$proj" deploy cat
 assert_eq "$(q "$(db qw)" "select count(*) from dbdeploy.migrations")" "1" "query target deployed"
 assert_eq "$(q "$(db qe)" "select count(*) from dbdeploy.migrations")" "1" "query target deployed (2)"
 
+# --- halt = N-failures: failures below N do not stop the rollout ----------------------------
+for n in h1 h2 h3; do createdb "$n"; done
+for n in h1 h2; do q "$(db "$n")" "CREATE TABLE accounts (x int)" >/dev/null; done
+write_env "$proj" shards "$catalog" "[backup]" "	enabled = false" "[targets]" "	url = $(db h1)" "	url = $(db h2)" \
+  "	url = $(db h3)" "[rollout]" "	halt = 3-failures"
+commit_conf "$proj"
+run_dd -C "$proj" --json deploy shards
+[[ "$rc" == 4 || "$rc" == 1 ]] || fail "two failed targets: exit $rc"
+assert_eq "$(jq -r '.result' <<<"$out")" "done-with-failures" "below the halt rule the rollout goes on"
+assert_eq "$(jq -c '[.targets[].result]' <<<"$out" | tr -d '"')" "[$(jq -r '.targets[0].result' <<<"$out"),$(jq -r '.targets[1].result' <<<"$out"),applied]" "h3 deployed after the canary failed"
+assert_eq "$(q "$(db h3)" "select count(*) from dbdeploy.migrations")" "1" "h3 deployed"
+write_env "$proj" shards "$catalog" "[backup]" "	enabled = false" "[targets]" "	url = $(db h1)" "	url = $(db h2)" \
+  "	url = $(db h3)" "[rollout]" "	halt = 2-failures"
+commit_conf "$proj"
+run_dd -C "$proj" deploy shards
+[[ "$rc" == 4 || "$rc" == 1 ]] || fail "halt at two: exit $rc"
+assert_contains "$(grep '^  h3 ' <<<"$out")" "skipped" "the second failure halts the rest"
+assert_contains "$out" "rollout of shards stopped after wave 2 of 2: 2 targets failed, 1 not touched" "verdict"
+
 # --- bad settings name the key -------------------------------------------------------------
 write_env "$proj" bad "$catalog" "[targets]" "	url = $(db f01)" "[rollout]" "	waves = 5, 3"
 commit_conf "$proj"
