@@ -835,3 +835,8 @@ void config_select_target(struct dd_config *cfg, const char *name, const char *u
     cfg->target = dd_xstrdup(name);
     free(origin);
 }
+
+char *config_changelog_name(const struct dd_config *cfg)
+{
+    return cfg->target ? dd_xasprintf("%s/%s", cfg->env, cfg->target) : dd_xstrdup(cfg->env);
+}

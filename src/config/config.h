@@ -213,6 +213,11 @@ int config_parse_halt(uint32_t *out, const char *text);
  * targets never share archives.
  */
 void config_select_target(struct dd_config *cfg, const char *name, const char *url);
+/*
+ * The changelog an environment writes under changelog/: "<env>", or "<env>/<target>" for a
+ * fleet target, whose runs go on at once and would lose entries in one shared file. Caller frees.
+ */
+char *config_changelog_name(const struct dd_config *cfg);
 /* Whether the environment names a fleet ([targets] url, query or file). */
 bool config_is_fleet(const struct dd_config *cfg);
 

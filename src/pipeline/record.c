@@ -184,8 +184,7 @@ int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct d
     deploy_changelog_entry(&e, m, &hold, d->repo, dep);
     free(d->changelog_path);
     d->changelog_path = NULL;
-    /* a fleet's targets deploy at once: each keeps changelog/<env>/<target>/, or entries would be lost */
-    char *log_env = d->cfg->target ? dd_xasprintf("%s/%s", d->cfg->env, d->cfg->target) : dd_xstrdup(d->cfg->env);
+    char *log_env = config_changelog_name(d->cfg);
     rc = changelog_prepend(&d->changelog_path, d->cfg->root, log_env, &e, err);
     free(log_env);
     free(m);
