@@ -165,6 +165,11 @@ _dbdeploy_spec()
         values=""
         args="ENV"
         ;;
+    "targets")
+        opts=""
+        values=""
+        args="ENV"
+        ;;
     "undo")
         opts="--deployment -y --yes --discard-writes"
         values="--deployment"
@@ -189,7 +194,7 @@ _dbdeploy()
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
     local dir=. cmd= w i opts= values= args= subs= commands
     local -a pos=() kinds
-    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan redo rehearse restore rollback schema setup status undo verify version"
+    commands="adopt apply backup backups changelog completion deploy drift envs gate health help hook init lint log mark new plan redo rehearse restore rollback schema setup status targets undo verify version"
     for ((i = 1; i < COMP_CWORD; i++)); do
         w=${COMP_WORDS[i]}
         case $w in
@@ -214,7 +219,7 @@ _dbdeploy()
     fi
     if [[ -z $cmd ]]; then
         if [[ $cur == -* ]]; then
-            COMPREPLY=($(compgen -W "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait --version --help" -- "$cur"))
+            COMPREPLY=($(compgen -W "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait --target --version --help" -- "$cur"))
         else
             COMPREPLY=($(compgen -W "$commands $(_dbdeploy_ask envs)" -- "$cur"))
         fi
@@ -241,7 +246,7 @@ _dbdeploy()
         return
     fi
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$opts --help -C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait" -- "$cur"))
+        COMPREPLY=($(compgen -W "$opts --help -C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait --target" -- "$cur"))
         return
     fi
     kinds=($args)

@@ -132,7 +132,7 @@ static int leading_globals(struct cli_globals *g, int argc, char **argv, int *i,
 int main(int argc, char **argv)
 {
     struct cli_ctx ctx = CLI_CTX_INIT;
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
     char *alias[] = {NULL, NULL};
     char **cargv = NULL;
     const char *name = NULL;
@@ -183,6 +183,7 @@ int main(int argc, char **argv)
         goto done;
     }
     name = cli_command_spec(cmd, cargc, cargv)->name;
+    ctx.target = g.target;
 
     if (repo_global_init(&ctx.err) == 0 && health_global_init(&ctx.err) == 0) {
         rc = cmd->run(&ctx, cargc, cargv);

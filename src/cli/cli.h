@@ -90,12 +90,13 @@ struct cli_ctx {
     /* set by cli_parse from the command table and the command's --yes / --dry-run (cli/protect.c) */
     const struct cli_command *cmd;
     bool yes, dry_run, confirmed;
-    uint64_t wait_ms; /* --wait: how long cli_need_db waits for the server to accept connections */
+    uint64_t wait_ms;   /* --wait: how long cli_need_db waits for the server to accept connections */
+    const char *target; /* --target NAME of a fleet (borrowed from argv), applied when the config loads */
 };
 
 #define CLI_CTX_INIT                                                                                                   \
     {                                                                                                                  \
-        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false, NULL, false, false, false, 0                               \
+        NULL, DD_ERROR_INIT, NULL, NULL, NULL, NULL, false, NULL, false, false, false, 0, NULL                         \
     }
 
 /*
@@ -216,9 +217,10 @@ const struct cli_spec *cli_command_spec(const struct cli_command *cmd, int argc,
 struct cli_globals {
     const char *dir; /* -C DIR (borrowed from argv) */
     bool json, help, version;
-    int verbosity;    /* enum out_verbosity */
-    int color;        /* enum out_color_mode */
-    uint64_t wait_ms; /* --wait DURATION (0 = connect once) */
+    int verbosity;      /* enum out_verbosity */
+    int color;          /* enum out_color_mode */
+    uint64_t wait_ms;   /* --wait DURATION (0 = connect once) */
+    const char *target; /* --target NAME: one database of a fleet (borrowed from argv) */
 };
 
 /*
@@ -287,6 +289,14 @@ extern const struct cli_spec cli_spec_adopt, cli_spec_apply, cli_spec_backup, cl
 extern const struct cli_spec cli_spec_undo;
 int cmd_redo(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_spec cli_spec_redo;
+int cmd_targets(struct cli_ctx *ctx, int argc, char **argv);
+extern const struct cli_spec cli_spec_targets;
+/*
+ * Fleets (cli/fleet.c): whether ctx's environment is a fleet and no --target was given (the
+ * command then runs once per target), and `status`/`log` run per target and aggregated.
+ */
+bool cli_fleet_wide(const struct cli_ctx *ctx);
+int cli_fleet_aggregate(struct cli_ctx *ctx, const char *command, const struct dd_strv *extra);
 extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_schema_check, cli_spec_drift,
     cli_spec_setup;
 int cmd_rehearse(struct cli_ctx *ctx, int argc, char **argv);

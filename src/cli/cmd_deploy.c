@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include "config/config.h"
+#include "fleet/fleet.h"
 #include "pipeline/deploy.h"
 #include "util/buf.h"
 #include "util/identity.h"
@@ -12,6 +13,38 @@ struct deploy_opts {
     const char *to;           /* --to VERSION */
     const char *accept_drift; /* --accept-drift REASON */
 };
+
+/* A fleet: each target is a child dbdeploy given --target NAME and the options that apply to it. */
+static int run_fleet(struct cli_ctx *ctx, const char *env, const struct deploy_opts *a)
+{
+    struct fleet_deploy_opts f = {NULL, ctx->root, env, a->dry_run || a->sql, out_json(), NULL};
+    struct dd_strv extra = DD_STRV_INIT;
+    struct dd_buf b = DD_BUF_INIT;
+    char *exe = fleet_self_exe(&ctx->err);
+    int rc = -1, status = 0;
+
+    if (!exe)
+        goto cleanup;
+    if (a->to) {
+        dd_strv_push(&extra, "--to");
+        dd_strv_push(&extra, a->to);
+    }
+    if (a->accept_drift) {
+        dd_strv_push(&extra, "--accept-drift");
+        dd_strv_push(&extra, a->accept_drift);
+    }
+    f.exe = exe;
+    f.extra = &extra;
+    if (fleet_deploy(&b, &status, ctx->cfg, &f, &ctx->err) < 0)
+        goto cleanup;
+    out_result_buf(&b);
+    rc = status ? fleet_status_error(&ctx->err, status, f.dry_run ? "plan" : "deploy", env) : 0;
+cleanup:
+    free(exe);
+    dd_buf_release(&b);
+    dd_strv_release(&extra);
+    return rc;
+}
 
 static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_opts *a)
 {
@@ -29,6 +62,10 @@ static int run_deploy(struct cli_ctx *ctx, const char *env, const struct deploy_
         goto cleanup;
     if (!a->dry_run && !a->sql && cli_check_branches(ctx) < 0)
         goto cleanup;
+    if (cli_fleet_wide(ctx)) {
+        rc = run_fleet(ctx, env, a);
+        goto cleanup;
+    }
     if (cli_need_db(ctx) < 0)
         goto cleanup;
     who = dd_whoami();
@@ -77,7 +114,10 @@ const struct cli_spec cli_spec_deploy = {
         "0 deployed or up to date, 1 failed without changes, 2 bad input or configuration, 3 blocked before any "
         "change (lint error, gate, unhealthy application, lock busy, changed migrations), 4 failed and the database "
         "was "
-        "restored, 5 failed and the restore failed too. See docs/pipeline.md.",
+        "restored, 5 failed and the restore failed too. See docs/pipeline.md.\n\n"
+        "An environment with [targets] is a fleet: every target is planned, then deployed in waves ([rollout] "
+        "waves, parallel, halt), each with its own lock, backup, recovery and ledger record; the summary has a "
+        "line per target and the exit status is the worst target's. --target NAME deploys one (docs/fleets.md).",
     .opts = deploy_options,
     .min_args = 1,
     .max_args = 1,

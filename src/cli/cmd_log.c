@@ -15,7 +15,8 @@ static const char details[] =
     "commit, the kind (deploy, or the command that changed the database outside the pipeline:\n"
     "apply, rollback, mark, restore, adopt, undo), the result (applied, failed, restored,\n"
     "restore-failed, rolled-back, marked, adopted, undone), the migration versions it ran and,\n"
-    "when the ledger records it, how a failure was recovered. Read only; no lock.";
+    "when the ledger records it, how a failure was recovered. Read only; no lock. On a fleet it\n"
+    "shows every target's history in turn (--target NAME: one).";
 
 static void versions_text(struct dd_buf *b, const struct db_deployment *d)
 {
@@ -113,8 +114,17 @@ int cmd_log(struct cli_ctx *ctx, int argc, char **argv)
         rc = parsed > 0 ? 0 : -1;
         goto cleanup;
     }
-    if (cli_need_config(ctx, args.v[0]) < 0 || cli_need_db(ctx) < 0 ||
-        db_deployments_load(&l, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0)
+    if (cli_need_config(ctx, args.v[0]) < 0)
+        goto cleanup;
+    if (cli_fleet_wide(ctx)) {
+        struct dd_strv extra = DD_STRV_INIT;
+        if (o.limit)
+            dd_strv_push(&extra, "-n"), dd_strv_pushf(&extra, "%u", (unsigned)o.limit);
+        rc = cli_fleet_aggregate(ctx, "log", &extra);
+        dd_strv_release(&extra);
+        goto cleanup;
+    }
+    if (cli_need_db(ctx) < 0 || db_deployments_load(&l, ctx->db, ctx->cfg->ledger_schema, ctx->cfg->env, &ctx->err) < 0)
         goto cleanup;
     first = o.limit && o.limit < l.n ? l.n - o.limit : 0;
     if (out_json())

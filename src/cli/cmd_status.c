@@ -191,7 +191,8 @@ const struct cli_spec cli_spec_status = {
                "(dirty, modified, renamed, missing, out-of-order); then the repeatable migrations: "
                "new, changed (they run again after the migrations) or unchanged.",
     .details = "Read-only: it never creates the ledger or takes the deployment lock. Exit status "
-               "0 whatever the states; 'dbdeploy gate ENV' is the check that fails.",
+               "0 whatever the states; 'dbdeploy gate ENV' is the check that fails. On a fleet it shows every "
+               "target in turn (--target NAME: one).",
     .min_args = 1,
     .max_args = 1,
 };
@@ -206,6 +207,12 @@ int cmd_status(struct cli_ctx *ctx, int argc, char **argv)
     p = cli_parse(ctx, &cli_spec_status, NULL, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
+        goto cleanup;
+    }
+    if (cli_need_config(ctx, args.v[0]) < 0)
+        goto cleanup;
+    if (cli_fleet_wide(ctx)) {
+        rc = cli_fleet_aggregate(ctx, "status", NULL);
         goto cleanup;
     }
     if (cli_env_load(&e, ctx, args.v[0]) < 0 || engine_foreign_check(ctx->db, &e.ledger, &e.opts, &ctx->err) < 0)

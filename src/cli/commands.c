@@ -42,6 +42,7 @@ const struct cli_command cli_commands[] = {
     {&cli_spec_schema, cmd_schema, CLI_MAYBE_REPO | CLI_JSON, NULL},
     {&cli_spec_setup, cmd_setup, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_status, cmd_status, ENV_DB | ENV_REPO | CLI_JSON, "ENV"},
+    {&cli_spec_targets, cmd_targets, CLI_NEEDS_ENV | CLI_MAYBE_REPO | CLI_JSON, "ENV"},
     {&cli_spec_undo, cmd_undo, ENV_DB | ENV_REPO | CLI_TAKES_LOCK | CLI_CHANGES_DB | CLI_JSON, "ENV"},
     {&cli_spec_verify, cmd_verify, CLI_NEEDS_REPO | CLI_JSON, NULL},
     {&cli_spec_version, cmd_version, CLI_JSON, NULL},

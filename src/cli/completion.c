@@ -13,7 +13,8 @@
 #include "config/config.h"
 #include "util/fs.h"
 
-static const char bash_globals[] = "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait";
+static const char bash_globals[] =
+    "-C --json -q --quiet -v --verbose --color=auto --color=always --color=never --wait --target";
 
 /* ---- bash ------------------------------------------------------------------------------- */
 
@@ -278,7 +279,8 @@ static void zsh_script(struct dd_buf *b)
                    "    '(-q --quiet -v --verbose)'{-q,--quiet}'[print errors only]'\n"
                    "    '(-q --quiet -v --verbose)'{-v,--verbose}'[print details]'\n"
                    "    '--color=[colour]:when:(auto always never)'\n"
-                   "    '--wait[wait for the database to accept connections]:duration:'\n  )\n"
+                   "    '--wait[wait for the database to accept connections]:duration:'\n"
+                   "    '--target[one database of a fleet]:target:'\n  )\n"
                    "  local curcontext=$curcontext state line\n"
                    "  _arguments -C $after '--version[print the version]' '(-h --help)'{-h,--help}'[show help]' \\\n"
                    "    '1: :->cmd' '*:: :->args' && return\n"

@@ -4,6 +4,7 @@
 #include "config/config.h"
 #include "db/admin.h"
 #include "db/db.h"
+#include "fleet/fleet.h"
 #include "git/git.h"
 #include "util/out.h"
 
@@ -12,6 +13,8 @@ int cli_need_config(struct cli_ctx *ctx, const char *env)
     if (ctx->cfg)
         return 0;
     if (config_load(&ctx->cfg, ctx->root, env, &ctx->err) < 0)
+        return -1;
+    if (ctx->target && fleet_select(ctx->cfg, ctx->target, &ctx->err) < 0)
         return -1;
     free(ctx->env);
     ctx->env = env ? dd_xstrdup(env) : NULL;
@@ -27,6 +30,8 @@ int cli_need_committed_config(struct cli_ctx *ctx, const char *env)
     if (!ctx->repo || !repo_rev_exists(ctx->repo, "HEAD"))
         return cli_need_config(ctx, env);
     if (config_load_committed(&ctx->cfg, ctx->repo, ctx->root, env, "HEAD", CONFIG_FOLLOW_ALLOW_DIRTY, &ctx->err) < 0)
+        return -1;
+    if (ctx->target && fleet_select(ctx->cfg, ctx->target, &ctx->err) < 0)
         return -1;
     free(ctx->env);
     ctx->env = env ? dd_xstrdup(env) : NULL;
@@ -94,6 +99,14 @@ int cli_need_db(struct cli_ctx *ctx)
         dd_error_set(&ctx->err, DD_ECONFIG, "%s: [database] url is not set and DATABASE_URL is empty",
                      ctx->cfg->env_file ? ctx->cfg->env_file : CONFIG_SHARED_FILE);
         dd_error_hint(&ctx->err, "Set url = postgresql://user@host/db in [database], or export DATABASE_URL.");
+        return -1;
+    }
+    if (cli_fleet_wide(ctx)) {
+        /* [database] url of a fleet is its catalog, never a deploy target */
+        dd_error_set(&ctx->err, DD_EUSAGE, "environment '%s' is a fleet: name one of its databases with --target NAME",
+                     ctx->cfg->env);
+        dd_error_hint(&ctx->err, "'dbdeploy targets %s' lists them; deploy, status and log also run over all of them.",
+                      ctx->cfg->env);
         return -1;
     }
     if (cli_guard_protected(ctx) < 0) /* before connecting: a refusal touches nothing */

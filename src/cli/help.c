@@ -25,6 +25,7 @@ static const struct global_opt global_opts[] = {
     {"-v, --verbose", "print details (files, timings, child commands)"},
     {"--color=WHEN", "auto (default), always or never; NO_COLOR disables colour"},
     {"--wait DURATION", "wait up to DURATION (60s, 2m) for the database to accept connections"},
+    {"--target NAME", "one database of a fleet ([targets]; 'dbdeploy targets ENV' lists them)"},
     {"--version", "print the version (same as 'dbdeploy version')"},
     {"-h, --help", "show this help ('dbdeploy help COMMAND' for a command)"},
 };

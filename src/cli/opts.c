@@ -199,6 +199,12 @@ int cli_global_opt(struct cli_globals *g, int argc, char **argv, int i, bool top
         g->dir = a + 2;
         return 1;
     }
+    if (strcmp(a, "--target") == 0 || strncmp(a, "--target=", 9) == 0) {
+        if (a[8] == '=' ? !a[9] : i + 1 >= argc)
+            return dd_error_set(err, DD_EUSAGE, "option '--target' needs the name of a fleet's target");
+        g->target = a[8] == '=' ? a + 9 : argv[i + 1];
+        return a[8] == '=' ? 1 : 2;
+    }
     if (strcmp(a, "--json") == 0)
         g->json = true;
     else if (strcmp(a, "-q") == 0 || strcmp(a, "--quiet") == 0)

@@ -36,6 +36,9 @@ enum setting_type {
     SET_LINTRULE, /* struct dd_strv of "RULE-ID=severity"; key "*" matches any rule id */
     SET_WEBHOOK,  /* struct dd_strv of http(s) URLs, repeatable; each URL and its ${VARS} are secrets */
     SET_EVENTS,   /* unsigned: CONFIG_NOTIFY_* bits from a list of the choices (by index) */
+    SET_URLS,     /* struct dd_strv of "URL" or "NAME URL", repeatable, credentials masked */
+    SET_WAVES,    /* struct config_waves */
+    SET_HALT,     /* uint32_t failures that halt a rollout */
 };
 
 struct setting {
@@ -115,6 +118,12 @@ static const struct setting settings[] = {
     {"notify", "format", SET_CHOICE, CFG(notify.format), notify_format_choices},
     {"notify", "timeout", SET_POSITIVE, CFG(notify.timeout_ms), NULL},
     {"rehearsal", "url", SET_SECRET, CFG(rehearsal.url), NULL},
+    {"targets", "url", SET_URLS, CFG(targets.urls), NULL},
+    {"targets", "query", SET_STRING, CFG(targets.query), NULL},
+    {"targets", "file", SET_RELFILE, CFG(targets.file), NULL},
+    {"rollout", "waves", SET_WAVES, CFG(rollout.waves), NULL},
+    {"rollout", "parallel", SET_U32, CFG(rollout.parallel), NULL},
+    {"rollout", "halt", SET_HALT, CFG(rollout.halt_failures), NULL},
 };
 
 /* Where a value came from, for messages: "pipeline/prod.conf: [health] timeout". */
@@ -615,6 +624,29 @@ static int apply_value(struct dd_config *cfg, const struct setting *s, const str
     case SET_EVENTS:
         rc = set_events(dst, s, o, v, err);
         break;
+    case SET_URLS:
+        register_url_secrets(v);
+        register_var_secrets(raw);
+        dd_strv_push(dst, v);
+        rc = 0;
+        break;
+    case SET_WAVES:
+        if (config_parse_waves(dst, v) < 0) {
+            config_error(err, o, "'%s' is not a list of waves", v);
+            dd_error_hint(err, "List how many targets, or what share, have been deployed when each wave ends, "
+                               "growing, for example 1, 10%%, 100%% (docs/fleets.md).");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
+    case SET_HALT:
+        if (config_parse_halt(dst, v) < 0) {
+            config_error(err, o, "'%s' is not a halt rule", v);
+            dd_error_hint(err, "Use first-failure, or N-failures such as 3-failures (stop once 3 targets failed).");
+            goto cleanup;
+        }
+        rc = 0;
+        break;
     case SET_ENVNAME:
         if (!config_env_name_valid(v)) {
             config_error(err, o, "'%s' is not an environment name", v);
@@ -653,6 +685,9 @@ static void set_defaults(struct dd_config *cfg)
     cfg->schema.file = dd_xstrdup("schema.sql");
     cfg->notify.on = CONFIG_NOTIFY_START | CONFIG_NOTIFY_SUCCESS | CONFIG_NOTIFY_FAILURE | CONFIG_NOTIFY_RESTORED;
     cfg->notify.timeout_ms = 5000;
+    config_parse_waves(&cfg->rollout.waves, "1, 100%");
+    cfg->rollout.parallel = 1;
+    cfg->rollout.halt_failures = 1;
 }
 
 /* rel in the committed files, or NULL */
@@ -874,6 +909,13 @@ void config_free(struct dd_config *cfg)
             *p = 0;
     dd_strv_release(&cfg->notify.urls);
     dd_free_secret(cfg->rehearsal.url);
+    for (size_t i = 0; i < cfg->targets.urls.n; i++)
+        for (volatile char *p = cfg->targets.urls.v[i]; *p; p++)
+            *p = 0;
+    dd_strv_release(&cfg->targets.urls);
+    free(cfg->targets.query);
+    free(cfg->targets.file);
+    free(cfg->target);
     free(cfg);
 }
 
@@ -886,4 +928,27 @@ void config_set_url(struct dd_config *cfg, const char *url, const char *origin)
     cfg->db_url = dd_xstrdup(url);
     cfg->db_url_masked = dd_mask_str(url);
     cfg->db_url_origin = dd_xstrdup(origin);
+}
+
+bool config_is_fleet(const struct dd_config *cfg)
+{
+    return cfg->targets.urls.n || cfg->targets.query || cfg->targets.file;
+}
+
+void config_select_target(struct dd_config *cfg, const char *name, const char *url)
+{
+    char *origin = dd_xasprintf("[targets] %s", name);
+    char *dir = dd_path_join(cfg->backup.dir, name);
+
+    config_set_url(cfg, url, origin);
+    free(cfg->backup.dir);
+    cfg->backup.dir = dir;
+    free(cfg->target);
+    cfg->target = dd_xstrdup(name);
+    free(origin);
+}
+
+char *config_changelog_name(const struct dd_config *cfg)
+{
+    return cfg->target ? dd_xasprintf("%s/%s", cfg->env, cfg->target) : dd_xstrdup(cfg->env);
 }

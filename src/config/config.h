@@ -19,6 +19,20 @@
 #define CONFIG_DIR         "pipeline"
 #define CONFIG_SHARED_FILE "pipeline/dbdeploy.conf"
 
+/*
+ * [rollout] waves: each entry says how many targets (value) or what share of them (percent,
+ * value 1..100) have been deployed when that wave ends. Parsed by config_parse_waves; the
+ * planner in src/fleet/ turns it into counts for a fleet of N.
+ */
+#define CONFIG_WAVES_MAX 32
+struct config_waves {
+    size_t n;
+    struct {
+        uint32_t value;
+        bool percent;
+    } v[CONFIG_WAVES_MAX];
+};
+
 struct dd_config {
     char *env;         /* "prod" */
     char *root;        /* absolute project root */
@@ -116,6 +130,17 @@ struct dd_config {
     struct {       /* [rehearsal] */
         char *url; /* url: server where `dbdeploy rehearse` makes its scratch copy; secret */
     } rehearsal;
+    struct {                 /* [targets]: a fleet of databases (docs/fleets.md, src/fleet/) */
+        struct dd_strv urls; /* url (repeatable): "URL" or "NAME URL"; secrets registered for masking */
+        char *query;         /* query: SQL run on [database] url, rows of (name, url) */
+        char *file;          /* file: relative to root, one "NAME URL" a line */
+    } targets;
+    struct {                       /* [rollout] */
+        struct config_waves waves; /* waves: default "1, 100%" (a canary, then the rest) */
+        uint32_t parallel;         /* parallel: targets at once, default 1 */
+        uint32_t halt_failures;    /* halt: first-failure = 1 (default), N-failures = N */
+    } rollout;
+    char *target; /* the fleet target selected by config_select_target, NULL = none */
 };
 
 /*
@@ -196,5 +221,26 @@ void config_set_url(struct dd_config *cfg, const char *url, const char *origin);
  * at, are still refused. config_load checks [database] url and DATABASE_URL with it.
  */
 int config_check_db_url(const char *where, const char *url, bool from_vars, struct dd_error *err);
+
+/*
+ * "1, 10%, 100%": entries separated by commas, each a whole number above zero or a percentage
+ * 1%..100%, strictly growing within each kind. -1 on anything else (the caller names the key).
+ */
+int config_parse_waves(struct config_waves *out, const char *text);
+/* "first-failure" (1) or "N-failures" with N >= 1. -1 on anything else. */
+int config_parse_halt(uint32_t *out, const char *text);
+/*
+ * Point cfg at one target of its fleet (`--target NAME`): its url replaces db_url (credentials
+ * registered for masking), cfg->target names it, and backups go under <backup dir>/<name> so
+ * targets never share archives.
+ */
+void config_select_target(struct dd_config *cfg, const char *name, const char *url);
+/*
+ * The changelog an environment writes under changelog/: "<env>", or "<env>/<target>" for a
+ * fleet target, whose runs go on at once and would lose entries in one shared file. Caller frees.
+ */
+char *config_changelog_name(const struct dd_config *cfg);
+/* Whether the environment names a fleet ([targets] url, query or file). */
+bool config_is_fleet(const struct dd_config *cfg);
 
 #endif

@@ -101,6 +101,29 @@ enum engine_edit_kind engine_edit_kind(struct repo *r, const char *old_blob, con
     return kind;
 }
 
+/*
+ * The CHANGELOG.md directly in dir at rev, if any, into out. A fleet target's records are named
+ * "<env>/<target>" (target != NULL), so messages point at the file that holds them.
+ */
+static int read_changelog_dir(struct changelog_records *out, struct repo *r, const char *rev, const char *dir,
+                              const char *target, struct dd_error *err)
+{
+    struct repo_files files = REPO_FILES_INIT;
+    size_t first = out->n;
+    int rc = repo_read_dir(&files, r, rev, dir, true, err);
+
+    for (size_t i = 0; rc == 0 && i < files.n; i++)
+        if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
+            changelog_parse(out, files.v[i].data, files.v[i].len);
+    for (size_t i = first; target && i < out->n; i++) {
+        char *name = dd_xasprintf("%s/%s", out->v[i].env ? out->v[i].env : "", target);
+        free(out->v[i].env);
+        out->v[i].env = name;
+    }
+    repo_files_release(&files);
+    return rc;
+}
+
 int engine_changelog_records(struct changelog_records *out, struct repo *r, const char *root, const char *rev,
                              struct dd_error *err)
 {
@@ -109,13 +132,18 @@ int engine_changelog_records(struct changelog_records *out, struct repo *r, cons
     int rc = config_list_envs(&envs, root, err);
 
     for (size_t e = 0; e < envs.n && rc == 0; e++) {
-        struct repo_files files = REPO_FILES_INIT;
+        struct dd_strv targets = DD_STRV_INIT;
         char *dir = dd_xasprintf("%s/%s", CHANGELOG_DIR, envs.v[e]);
-        rc = repo_read_dir(&files, r, rev, dir, true, err);
-        for (size_t i = 0; rc == 0 && i < files.n; i++)
-            if (strcmp(files.v[i].name, CHANGELOG_FILE) == 0)
-                changelog_parse(out, files.v[i].data, files.v[i].len);
-        repo_files_release(&files);
+        rc = read_changelog_dir(out, r, rev, dir, NULL, err);
+        /* a fleet's targets keep changelog/<env>/<target>/CHANGELOG.md (docs/fleets.md) */
+        if (rc == 0)
+            rc = repo_read_subdirs(&targets, r, rev, dir, err);
+        for (size_t t = 0; rc == 0 && t < targets.n; t++) {
+            char *sub = dd_xasprintf("%s/%s", dir, targets.v[t]);
+            rc = read_changelog_dir(out, r, rev, sub, targets.v[t], err);
+            free(sub);
+        }
+        dd_strv_release(&targets);
         free(dir);
     }
     dd_strv_release(&envs);

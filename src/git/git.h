@@ -123,6 +123,8 @@ struct repo_files {
  * by name in byte order, with contents when with_data. A dir missing from that commit gives an
  * empty list; a dir that is a file there is DD_EGIT.
  */
+/* The names of the directories directly inside `dir` at `rev` (none when dir is missing there). */
+int repo_read_subdirs(struct dd_strv *out, struct repo *r, const char *rev, const char *dir, struct dd_error *err);
 int repo_read_dir(struct repo_files *out, struct repo *r, const char *rev, const char *dir, bool with_data,
                   struct dd_error *err);
 void repo_files_release(struct repo_files *f);

@@ -127,6 +127,26 @@ cleanup:
     return rc;
 }
 
+int repo_read_subdirs(struct dd_strv *out, struct repo *r, const char *rev, const char *dir, struct dd_error *err)
+{
+    git_tree *tree = NULL;
+    char *clean = repo_clean_path(dir, err);
+    int rc = -1;
+
+    if (!clean || dir_tree_at(&tree, r, rev, clean, err) < 0)
+        goto cleanup;
+    for (size_t i = 0; tree && i < git_tree_entrycount(tree); i++) {
+        const git_tree_entry *e = git_tree_entry_byindex(tree, i);
+        if (git_tree_entry_type(e) == GIT_OBJECT_TREE)
+            dd_strv_push(out, git_tree_entry_name(e));
+    }
+    rc = 0;
+cleanup:
+    git_tree_free(tree);
+    free(clean);
+    return rc;
+}
+
 void repo_files_release(struct repo_files *f)
 {
     for (size_t i = 0; i < f->n; i++) {

@@ -108,7 +108,11 @@ int event_record(struct event *ev, const char *result, const char *error, const 
     deploy_changelog_entry(&e, cm, &hold, ev->repo, dep);
     free(ev->changelog_path);
     ev->changelog_path = NULL;
-    rc = changelog_prepend(&ev->changelog_path, ev->cfg->root, ev->cfg->env, &e, err);
+    {
+        char *log_env = config_changelog_name(ev->cfg);
+        rc = changelog_prepend(&ev->changelog_path, ev->cfg->root, log_env, &e, err);
+        free(log_env);
+    }
 cleanup:
     event_notify(ev, result, error);
     free(cm);

@@ -184,7 +184,9 @@ int deploy_changelog(struct deploy *d, const struct db_deployment *dep, struct d
     deploy_changelog_entry(&e, m, &hold, d->repo, dep);
     free(d->changelog_path);
     d->changelog_path = NULL;
-    rc = changelog_prepend(&d->changelog_path, d->cfg->root, d->cfg->env, &e, err);
+    char *log_env = config_changelog_name(d->cfg);
+    rc = changelog_prepend(&d->changelog_path, d->cfg->root, log_env, &e, err);
+    free(log_env);
     free(m);
     dd_strv_release(&hold);
     return rc;

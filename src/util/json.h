@@ -37,6 +37,11 @@ void dd_json_uint(struct dd_json *j, const char *key, uint64_t value);
 void dd_json_double(struct dd_json *j, const char *key, double value);
 void dd_json_bool(struct dd_json *j, const char *key, bool value);
 void dd_json_null(struct dd_json *j, const char *key);
+/*
+ * A value that is already JSON (another dbdeploy's --json document, embedded whole); the caller
+ * vouches that it parses and is masked. Empty text writes null.
+ */
+void dd_json_raw(struct dd_json *j, const char *key, const char *json, size_t len);
 /* Length (1..4) of the valid UTF-8 sequence at s, which has avail bytes; 0 if invalid or cut. */
 size_t dd_utf8_len(const char *s, size_t avail);
 /* Append s as a quoted JSON string. */

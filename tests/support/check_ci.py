@@ -118,10 +118,37 @@ def check_gitlab(path, known):
     gitlab_keeps(path, doc)
 
 
+def check_fleet(d, known):
+    """The fleet templates: a canary job gated before the matrix of per-target deploys."""
+    import os
+
+    gh = d + "/github-actions-fleet.yml"
+    if os.path.exists(gh):
+        jobs = yaml.safe_load(open(gh))["jobs"]
+        if jobs["canary"].get("needs") != "targets" or "canary" not in jobs["rollout"].get("needs", []):
+            fail(f"{gh}: the rollout matrix must need the canary, the canary the target list")
+        runs = "\n".join(s.get("run", "") for j in jobs.values() for s in j["steps"])
+        if "dbdeploy --json targets" not in runs or "--target" not in runs:
+            fail(f"{gh}: must list the targets and deploy each with --target")
+        for c in commands_in(runs):
+            if c not in known:
+                fail(f"{gh}: 'dbdeploy {c}' is not a dbdeploy command")
+    gl = d + "/gitlab-ci-fleet.yml"
+    if os.path.exists(gl):
+        doc = yaml.safe_load(open(gl))
+        if doc["fleet"].get("needs") != ["targets"] or "trigger" not in doc["fleet"]:
+            fail(f"{gl}: the fleet child pipeline must be triggered after the targets job")
+        script = "\n".join(doc["targets"]["script"])
+        for c in commands_in(script):
+            if c not in known:
+                fail(f"{gl}: 'dbdeploy {c}' is not a dbdeploy command")
+
+
 def main():
     d, known = sys.argv[1], set(sys.argv[2].split())
     check_github(d + "/github-actions.yml", known)
     check_gitlab(d + "/gitlab-ci.yml", known)
+    check_fleet(d, known)
     print("ok: both CI definitions parse and wire verify -> staging -> gate -> manual production")
 
 

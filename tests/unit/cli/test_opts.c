@@ -131,7 +131,7 @@ static int take(struct cli_globals *g, char **words, struct dd_error *err)
 
 static void test_globals_are_taken_after_the_command(void **state)
 {
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
     struct dd_error err = DD_ERROR_INIT;
     char *w[] = {"t", "prod", "--json", "-C", "dir", "-q", "--to", "-v", "--color=never", "-n", NULL};
     int n;
@@ -153,7 +153,7 @@ static void test_globals_are_taken_after_the_command(void **state)
 
 static void test_globals_stop_at_double_dash_and_leave_help(void **state)
 {
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
     struct dd_error err = DD_ERROR_INIT;
     char *w[] = {"t", "--help", "--", "--json", NULL};
 
@@ -167,7 +167,7 @@ static void test_globals_stop_at_double_dash_and_leave_help(void **state)
 
 static void test_globals_bad_value_is_a_usage_error(void **state)
 {
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
     struct dd_error err = DD_ERROR_INIT;
     char *w[] = {"t", "prod", "--color=purple", NULL}, *w2[] = {"t", "prod", "-C", NULL};
 
@@ -182,7 +182,7 @@ static void test_globals_bad_value_is_a_usage_error(void **state)
 
 static void test_globals_wait_takes_a_duration_in_either_spelling(void **state)
 {
-    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0};
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
     struct dd_error err = DD_ERROR_INIT;
     char *w[] = {"t", "prod", "--wait", "60s", "-n", NULL}, *w2[] = {"t", "--wait=1m30s", "prod", NULL};
     char *bad[] = {"t", "prod", "--wait", "soon", NULL}, *none[] = {"t", "prod", "--wait", NULL};
@@ -200,6 +200,25 @@ static void test_globals_wait_takes_a_duration_in_either_spelling(void **state)
     dd_error_release(&err);
     assert_int_equal(take(&g, none, &err), -1);
     assert_string_equal(dd_error_msg(&err), "option '--wait' needs a duration");
+    dd_error_release(&err);
+}
+
+static void test_globals_take_a_fleet_target(void **state)
+{
+    struct cli_globals g = {NULL, false, false, false, OUT_NORMAL, OUT_COLOR_AUTO, 0, NULL};
+    struct dd_error err = DD_ERROR_INIT;
+    char *w[] = {"t", "prod", "--target", "eu-1", "-n", NULL}, *w2[] = {"t", "prod", "--target=us_2", NULL},
+         *w3[] = {"t", "prod", "--target", NULL};
+
+    (void)state;
+    assert_int_equal(take(&g, w, &err), 3);
+    assert_string_equal(g.target, "eu-1");
+    assert_string_equal(w[1], "prod");
+    assert_string_equal(w[2], "-n");
+    assert_int_equal(take(&g, w2, &err), 2);
+    assert_string_equal(g.target, "us_2");
+    assert_int_equal(take(&g, w3, &err), -1);
+    assert_int_equal(err.code, DD_EUSAGE);
     dd_error_release(&err);
 }
 
@@ -250,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_globals_stop_at_double_dash_and_leave_help),
         cmocka_unit_test(test_globals_bad_value_is_a_usage_error),
         cmocka_unit_test(test_globals_wait_takes_a_duration_in_either_spelling),
+        cmocka_unit_test(test_globals_take_a_fleet_target),
         cmocka_unit_test(test_edit_distance_counts_transpositions_once),
         cmocka_unit_test(test_suggest_picks_the_closest_within_a_third),
     };
