@@ -1,4 +1,4 @@
-#include "git/git.h"
+#include "git/internal.h"
 
 #include <git2.h>
 
@@ -54,6 +54,8 @@ int repo_config_read_file(struct repo_config_entries *out, const char *path, con
     struct collect c = {out};
     int rc = -1;
 
+    if (repo_lazy_init(err) < 0)
+        return -1;
     if (git_config_new(&cfg) < 0 || git_config_add_file_ondisk(cfg, path, GIT_CONFIG_LEVEL_APP, NULL, 1) < 0) {
         set_git_error(err, path, display_path);
         goto cleanup;

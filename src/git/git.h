@@ -58,7 +58,9 @@ void repo_config_entries_release(struct repo_config_entries *e);
  * Errors: libgit2 failures are DD_EGIT, with libgit2's message and the revision or path
  * involved. On failure every out parameter is left empty (lists empty, strings NULL).
  *
- * repo_global_init() must have been called (main() does; unit tests call git_libgit2_init()).
+ * libgit2 starts on the first repo_ call that needs it (DD_EGIT when it cannot, e.g. out of
+ * memory or no TLS): Debian's libgit2 parses the system CA bundle when it starts, which
+ * commands that read no repository need not pay.
  */
 #define REPO_OID_HEX_LEN 40
 #define REPO_ZERO_OID    "0000000000000000000000000000000000000000"
@@ -67,12 +69,7 @@ void repo_config_entries_release(struct repo_config_entries *e);
 
 struct repo;
 
-/*
- * libgit2's process-wide state: main() calls repo_global_init once before any repo_ function
- * (DD_EGIT when libgit2 cannot start, e.g. out of memory or no TLS), and repo_global_shutdown at
- * the end; the shutdown does nothing unless the init succeeded.
- */
-int repo_global_init(struct dd_error *err);
+/* libgit2's process-wide state, at the end of main(): nothing unless a repo_ call started it. */
 void repo_global_shutdown(void);
 
 /*

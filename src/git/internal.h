@@ -20,6 +20,8 @@ struct repo {
  * after the failing libgit2 call. Returns -1.
  */
 int repo_git_error(struct dd_error *err, const char *fmt, ...) DD_PRINTF(2, 3);
+/* Start libgit2 if it has not started yet (see git.h); err may be NULL. */
+int repo_lazy_init(struct dd_error *err);
 
 /*
  * A project-relative path made canonical ("./a//b/" -> "a/b", "." -> ""). ".." and absolute

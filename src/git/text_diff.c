@@ -9,6 +9,8 @@ int repo_text_diff(struct dd_buf *out, const char *old_text, size_t old_len, con
     git_buf text = {0};
     int rc = -1;
 
+    if (repo_lazy_init(err) < 0)
+        return -1;
     git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
     opts.context_lines = 3;
     /* a schema is text even when a default holds a control character */
