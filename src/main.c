@@ -185,11 +185,9 @@ int main(int argc, char **argv)
     name = cli_command_spec(cmd, cargc, cargv)->name;
     ctx.target = g.target;
 
-    if (health_global_init(&ctx.err) == 0) {
-        rc = cmd->run(&ctx, cargc, cargv);
-        if (rc < 0 && !dd_error_isset(&ctx.err))
-            DD_BUG("command '%s' failed without an error", cmd->spec->name);
-    }
+    rc = cmd->run(&ctx, cargc, cargv);
+    if (rc < 0 && !dd_error_isset(&ctx.err))
+        DD_BUG("command '%s' failed without an error", cmd->spec->name);
     cli_ctx_release(&ctx);
     health_global_cleanup();
     repo_global_shutdown();

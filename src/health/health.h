@@ -125,11 +125,10 @@ struct health_clock {
 };
 
 /*
- * libcurl's process-wide state: main() calls health_global_init once, before any thread exists
- * and before health_probe (DD_EHTTP when libcurl cannot start, e.g. its TLS library failed), and
- * health_global_cleanup at the end; the cleanup does nothing unless the init succeeded.
+ * libcurl's process-wide state: it starts on the first request (DD_EHTTP when it cannot, e.g.
+ * its TLS library failed); main() calls health_global_cleanup at the end, which does nothing
+ * unless it started.
  */
-int health_global_init(struct dd_error *err);
 void health_global_cleanup(void);
 
 /*

@@ -31,13 +31,22 @@ struct health_http {
 
 static bool health_global_ready;
 
-int health_global_init(struct dd_error *err)
+/*
+ * libcurl starts (and with it OpenSSL's TLS) on the first request, not in main(): most commands
+ * never make one. dbdeploy is single-threaded where requests are made (a fleet runs processes).
+ */
+int health_lazy_init(struct dd_error *err)
 {
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    CURLcode rc;
 
+    if (health_global_ready)
+        return 0;
+    rc = curl_global_init(CURL_GLOBAL_DEFAULT);
     if (rc != CURLE_OK) {
-        dd_error_set(err, DD_EHTTP, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
-        dd_error_hint(err, "libcurl or its TLS library is broken on this system; check 'curl --version'.");
+        if (err) {
+            dd_error_set(err, DD_EHTTP, "cannot initialise libcurl: %s", curl_easy_strerror(rc));
+            dd_error_hint(err, "libcurl or its TLS library is broken on this system; check 'curl --version'.");
+        }
         return -1;
     }
     health_global_ready = true;
@@ -163,6 +172,8 @@ int health_http_new(struct health_http **out, const struct health_opts *o, struc
         /* an expected text longer than half the window gets a window that can still hold it */
         dd_buf_init_capped(&h->window, h->needle_len * 2 > HEALTH_BODY_MAX ? h->needle_len * 2 : HEALTH_BODY_MAX);
     }
+    if (health_lazy_init(err) < 0)
+        goto cleanup;
     h->curl = curl_easy_init();
     if (!h->curl) {
         dd_error_set(err, DD_EIO, "cannot start libcurl for the health check");

@@ -7,6 +7,9 @@
  */
 #include "health/health.h"
 
+/* Start libcurl if it has not started yet (see health.h); err may be NULL. */
+int health_lazy_init(struct dd_error *err);
+
 /* What one request produced. */
 struct health_response {
     enum health_net net;

@@ -2,7 +2,7 @@
  * Webhook POSTs for notify/: every receiver at once through libcurl's multi interface, so one
  * overall limit bounds the lot. Kept in health/ because this folder is libcurl's one wrapper.
  */
-#include "health/health.h"
+#include "health/internal.h"
 
 #include <limits.h>
 #include <stdio.h>
@@ -93,7 +93,9 @@ static void post_done(CURL *e, CURLcode code, const char *errbuf, uint64_t start
 
 void health_post_all(struct health_post *v, size_t n, uint64_t timeout_ms, const char *ca_file)
 {
-    CURLM *m = curl_multi_init();
+    /* when libcurl cannot start, the handles below fail and every entry says so */
+    int started = health_lazy_init(NULL);
+    CURLM *m = started == 0 ? curl_multi_init() : NULL;
     CURL **e = dd_xcalloc(n ? n : 1, sizeof(*e));
     char(*errbuf)[CURL_ERROR_SIZE] = dd_xcalloc(n ? n : 1, sizeof(*errbuf));
     struct curl_slist *headers = NULL;
