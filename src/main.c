@@ -31,22 +31,7 @@ static void print_json_generic(const struct dd_error *err, const char *command)
 
     out_json_take_text(&text);
     dd_json_document_begin(&j, &b, command);
-    if (dd_error_isset(err)) {
-        dd_json_obj_begin(&j, "error");
-        dd_json_str(&j, "message", dd_error_msg(err));
-        dd_json_arr_begin(&j, "details");
-        for (size_t i = 0; i < err->details.n; i++)
-            dd_json_str(&j, NULL, err->details.v[i]);
-        dd_json_arr_end(&j);
-        dd_json_arr_begin(&j, "context");
-        for (size_t i = 1; i < err->chain.n; i++)
-            dd_json_str(&j, NULL, err->chain.v[i]);
-        dd_json_arr_end(&j);
-        dd_json_str(&j, "hint", err->hint);
-        dd_json_obj_end(&j);
-    } else {
-        dd_json_null(&j, "error");
-    }
+    dd_json_error(&j, "error", err);
     dd_json_arr_begin(&j, "messages");
     for (size_t i = 0; i < messages->n; i++)
         dd_json_str(&j, NULL, messages->v[i]);

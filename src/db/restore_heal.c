@@ -10,6 +10,7 @@
 
 #include "config/config.h"
 #include "db/internal.h"
+#include "db/targets.h"
 #include "util/buf.h"
 #include "util/out.h"
 
@@ -238,19 +239,6 @@ static bool refused(const struct dd_error *err)
     return strstr(dd_error_msg(err), "is not currently accepting connections") != NULL;
 }
 
-/* The database named in the configured URL, for a target we cannot connect to. */
-static char *url_dbname(const char *url)
-{
-    PQconninfoOption *opts = PQconninfoParse(url, NULL);
-    char *name = NULL;
-
-    for (PQconninfoOption *o = opts; o && o->keyword; o++)
-        if (strcmp(o->keyword, "dbname") == 0 && o->val && *o->val)
-            name = dd_xstrdup(o->val);
-    PQconninfoFree(opts);
-    return name;
-}
-
 static bool has_side_databases(struct db_conn *c)
 {
     char *prefix = dd_xasprintf("%.*s_dbdeploy_", (int)side_base_len(db_name(c)), db_name(c));
@@ -292,7 +280,7 @@ int db_connect_healing(struct db_conn **out, const struct dd_config *cfg, struct
         dd_error_release(&herr);
         return 0;
     }
-    if (!refused(err) || !(target = url_dbname(cfg->db_url)))
+    if (!refused(err) || !(target = db_url_dbname(cfg->db_url)))
         return -1;
     memset(&shell, 0, sizeof(shell));
     shell.url = cfg->db_url;

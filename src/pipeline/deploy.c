@@ -430,18 +430,7 @@ static void json_report(struct dd_buf *b, const struct deploy *d)
     } else {
         dd_json_null(&j, "lint");
     }
-    if (d->err && dd_error_isset(d->err)) {
-        dd_json_obj_begin(&j, "error");
-        dd_json_str(&j, "message", dd_error_msg(d->err));
-        dd_json_arr_begin(&j, "details");
-        for (size_t i = 0; i < d->err->details.n; i++)
-            dd_json_str(&j, NULL, d->err->details.v[i]);
-        dd_json_arr_end(&j);
-        dd_json_str(&j, "hint", d->err->hint);
-        dd_json_obj_end(&j);
-    } else {
-        dd_json_null(&j, "error");
-    }
+    dd_json_error(&j, "error", d->err);
     dd_json_obj_end(&j);
 }
 

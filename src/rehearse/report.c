@@ -87,18 +87,7 @@ static void json_report(struct dd_buf *b, const struct rehearse_result *r, const
         dd_json_int(&j, "rehearsal_id", r->record_id);
     else
         dd_json_null(&j, "rehearsal_id");
-    if (err && dd_error_isset(err)) {
-        dd_json_obj_begin(&j, "error");
-        dd_json_str(&j, "message", dd_error_msg(err));
-        dd_json_arr_begin(&j, "details");
-        for (size_t i = 0; i < err->details.n; i++)
-            dd_json_str(&j, NULL, err->details.v[i]);
-        dd_json_arr_end(&j);
-        dd_json_str(&j, "hint", err->hint);
-        dd_json_obj_end(&j);
-    } else {
-        dd_json_null(&j, "error");
-    }
+    dd_json_error(&j, "error", err);
     dd_json_obj_end(&j);
 }
 

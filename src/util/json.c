@@ -207,3 +207,23 @@ void dd_json_raw(struct dd_json *j, const char *key, const char *json, size_t le
     else
         dd_buf_adds(j->out, "null");
 }
+
+void dd_json_error(struct dd_json *j, const char *key, const struct dd_error *err)
+{
+    if (!err || !dd_error_isset(err)) {
+        dd_json_null(j, key);
+        return;
+    }
+    dd_json_obj_begin(j, key);
+    dd_json_str(j, "message", dd_error_msg(err));
+    dd_json_arr_begin(j, "details");
+    for (size_t i = 0; i < err->details.n; i++)
+        dd_json_str(j, NULL, err->details.v[i]);
+    dd_json_arr_end(j);
+    dd_json_arr_begin(j, "context");
+    for (size_t i = 1; i < err->chain.n; i++)
+        dd_json_str(j, NULL, err->chain.v[i]);
+    dd_json_arr_end(j);
+    dd_json_str(j, "hint", err->hint);
+    dd_json_obj_end(j);
+}

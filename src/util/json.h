@@ -8,6 +8,7 @@
  * so the document always parses.
  */
 #include "util/buf.h"
+#include "util/error.h"
 
 #define DD_JSON_MAX_DEPTH 32
 
@@ -37,6 +38,11 @@ void dd_json_uint(struct dd_json *j, const char *key, uint64_t value);
 void dd_json_double(struct dd_json *j, const char *key, double value);
 void dd_json_bool(struct dd_json *j, const char *key, bool value);
 void dd_json_null(struct dd_json *j, const char *key);
+/*
+ * err as {"message", "details": [...], "context": [...], "hint"} (context: what dd_error_wrap
+ * added around the message, innermost first), or null when err is NULL or unset.
+ */
+void dd_json_error(struct dd_json *j, const char *key, const struct dd_error *err);
 /*
  * A value that is already JSON (another dbdeploy's --json document, embedded whole); the caller
  * vouches that it parses and is masked. Empty text writes null.

@@ -35,11 +35,36 @@ static void test_escaping(void **state)
     dd_buf_release(&b);
 }
 
+static void test_error_object_or_null(void **state)
+{
+    struct dd_buf b = DD_BUF_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct dd_json j;
+
+    (void)state;
+    dd_json_init(&j, &b);
+    dd_json_obj_begin(&j, NULL);
+    dd_json_error(&j, "none", NULL);
+    dd_json_error(&j, "unset", &err);
+    dd_error_set(&err, DD_EDB, "relation \"t\" exists");
+    dd_error_detail(&err, "in 0002");
+    dd_error_wrap(&err, "applying 0002");
+    dd_error_hint(&err, "Drop it.");
+    dd_json_error(&j, "error", &err);
+    dd_json_obj_end(&j);
+    assert_string_equal(b.buf, "{\"none\":null,\"unset\":null,\"error\":{\"message\":\"relation "
+                               "\\\"t\\\" exists\",\"details\":[\"in 0002\"],\"context\":[\"applying 0002\"],"
+                               "\"hint\":\"Drop it.\"}}\n");
+    dd_error_release(&err);
+    dd_buf_release(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_document_with_nesting_and_commas),
         cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_error_object_or_null),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
