@@ -17,6 +17,7 @@
 
 enum db_ledger_state { DB_LEDGER_APPLIED, DB_LEDGER_DIRTY };
 
+/* One applied (or dirty) migration; its text fields point into the ledger's strings block. */
 struct db_ledger_row {
     int64_t version;
     char *name;     /* description part of the file name */
@@ -50,6 +51,7 @@ struct db_ledger_repeatable {
 struct db_ledger {
     struct db_ledger_row *rows; /* ordered by version */
     size_t n, alloc;
+    char *strings;                    /* the rows' text fields point into this one block */
     bool exists;                      /* false when the ledger schema has not been created yet */
     struct db_ledger_repeatable *rep; /* ordered by name; empty on a ledger from before repeatables */
     size_t nrep;
@@ -57,7 +59,7 @@ struct db_ledger {
 
 #define DB_LEDGER_INIT                                                                                                 \
     {                                                                                                                  \
-        NULL, 0, 0, false, NULL, 0                                                                                     \
+        NULL, 0, 0, NULL, false, NULL, 0                                                                               \
     }
 
 int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err);

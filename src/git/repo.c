@@ -78,7 +78,17 @@ char *repo_clean_path(const char *path, struct dd_error *err)
 
 char *repo_join(const char *dir, const char *name)
 {
-    return *dir ? dd_xasprintf("%s/%s", dir, name) : dd_xstrdup(name);
+    /* not dd_xasprintf: status joins every file of a 10,000-migration tree, and printf dominated */
+    size_t dl = strlen(dir), nl = strlen(name);
+    char *p;
+
+    if (!dl)
+        return dd_xstrdup(name);
+    p = dd_xmalloc(dl + 1 + nl + 1);
+    memcpy(p, dir, dl);
+    p[dl] = '/';
+    memcpy(p + dl + 1, name, nl + 1);
+    return p;
 }
 
 char *repo_full_path(const struct repo *r, const char *clean)

@@ -42,53 +42,44 @@ static int cmp_after_colon(const void *a, const void *b)
 }
 
 /* What the index recorded for a regular file still matches lstat, and the entry is not racily clean. */
-static bool stat_matches(const git_index_entry *e, const struct stat *st, const struct timespec *index_mtime)
+static bool stat_matches(const struct repo_index_entry *e, const struct stat *st, const struct timespec *index_mtime)
 {
     bool exec = e->mode == GIT_FILEMODE_BLOB_EXECUTABLE;
 
-    if (!S_ISREG(st->st_mode) || exec != ((st->st_mode & S_IXUSR) != 0) || e->file_size != (uint32_t)st->st_size ||
-        e->ino != (uint32_t)st->st_ino || e->mtime.seconds != (int32_t)st->st_mtim.tv_sec ||
-        e->mtime.nanoseconds != (uint32_t)st->st_mtim.tv_nsec || e->ctime.seconds != (int32_t)st->st_ctim.tv_sec ||
-        e->ctime.nanoseconds != (uint32_t)st->st_ctim.tv_nsec)
+    if (!S_ISREG(st->st_mode) || exec != ((st->st_mode & S_IXUSR) != 0) || e->size != (uint32_t)st->st_size ||
+        e->ino != (uint32_t)st->st_ino || e->mtime_s != (uint32_t)st->st_mtim.tv_sec ||
+        e->mtime_ns != (uint32_t)st->st_mtim.tv_nsec || e->ctime_s != (uint32_t)st->st_ctim.tv_sec ||
+        e->ctime_ns != (uint32_t)st->st_ctim.tv_nsec)
         return false;
     /* written in the same instant as the index (or after): only the contents can tell */
-    return e->mtime.seconds < index_mtime->tv_sec ||
-           (e->mtime.seconds == index_mtime->tv_sec && e->mtime.nanoseconds < index_mtime->tv_nsec);
+    return (time_t)e->mtime_s < index_mtime->tv_sec ||
+           ((time_t)e->mtime_s == index_mtime->tv_sec && (long)e->mtime_ns < index_mtime->tv_nsec);
 }
 
-/* The index entries under prefix ("dir/") each match HEAD's tree and the work tree by lstat. */
-static bool entries_clean(git_index *idx, const git_tree *head, int dfd, const char *prefix, size_t *count)
+struct clean_walk {
+    const git_tree *head;
+    int dfd;
+    struct timespec index_mtime; /* set by the walk before the first entry */
+    size_t count;
+};
+
+/* One index entry under the directory: a stage-0 regular file with HEAD's id and mode, lstat unchanged. */
+static bool entry_clean(const struct repo_index_entry *e, const char *name, void *arg)
 {
+    struct clean_walk *w = arg;
+    const git_tree_entry *te;
     struct stat st;
-    struct timespec index_mtime;
-    size_t pos, plen = strlen(prefix);
 
-    if (stat(git_index_path(idx), &st) < 0)
+    w->count++;
+    if (strchr(name, '/') || ((e->flags >> 12) & 3) != 0 ||
+        (e->flags_ext & (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE)) ||
+        (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
         return false;
-    index_mtime = st.st_mtim;
-    *count = 0;
-    if (git_index_find_prefix(&pos, idx, prefix) < 0) {
-        git_error_clear();
-        return true;
-    }
-    for (size_t n = git_index_entrycount(idx); pos < n; pos++, (*count)++) {
-        const git_index_entry *e = git_index_get_byindex(idx, pos);
-        const git_tree_entry *te;
-        const char *name = e->path + plen;
-
-        if (strncmp(e->path, prefix, plen) != 0)
-            break;
-        if (strchr(name, '/') || git_index_entry_stage(e) != 0 ||
-            (e->flags_extended & (GIT_INDEX_ENTRY_INTENT_TO_ADD | GIT_INDEX_ENTRY_SKIP_WORKTREE)) ||
-            (e->mode != GIT_FILEMODE_BLOB && e->mode != GIT_FILEMODE_BLOB_EXECUTABLE))
-            return false;
-        te = head ? git_tree_entry_byname(head, name) : NULL;
-        if (!te || !git_oid_equal(git_tree_entry_id(te), &e->id) || (unsigned)git_tree_entry_filemode(te) != e->mode)
-            return false;
-        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !stat_matches(e, &st, &index_mtime))
-            return false;
-    }
-    return true;
+    te = w->head ? git_tree_entry_byname(w->head, name) : NULL;
+    if (!te || memcmp(git_tree_entry_id(te)->id, e->oid, REPO_OID_RAW) != 0 ||
+        (unsigned)git_tree_entry_filemode(te) != e->mode)
+        return false;
+    return fstatat(w->dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && stat_matches(e, &st, &w->index_mtime);
 }
 
 /* Names in the directory other than "." and "..", or SIZE_MAX when it cannot be read. */
@@ -122,12 +113,11 @@ static size_t count_names(int dfd)
 static bool fast_clean(struct repo *r, const char *full)
 {
     struct dd_error ignored = DD_ERROR_INIT;
-    git_index *idx = NULL;
+    struct clean_walk w = {.dfd = -1};
     git_commit *c = NULL;
     git_tree *head = NULL;
-    char *prefix = NULL, *abs = NULL;
-    size_t head_files = 0, index_files = 0;
-    int dfd = -1;
+    char *prefix = NULL, *abs = NULL, *index_path = NULL;
+    size_t head_files = 0;
     bool clean = false;
 
     /*
@@ -135,30 +125,29 @@ static bool fast_clean(struct repo *r, const char *full)
      * trees up to 4 KiB only, and a migrations tree takes ~40 bytes per file.
      */
     git_libgit2_opts(GIT_OPT_SET_CACHE_OBJECT_LIMIT, (int)GIT_OBJECT_TREE, (size_t)64 << 20);
-    if (!*full || git_repository_index(&idx, r->git) < 0 || repo_lookup_commit(&c, r, "HEAD", &ignored) < 0 ||
-        repo_subtree(&head, r, c, full, &ignored) < 0)
+    if (!*full || repo_lookup_commit(&c, r, "HEAD", &ignored) < 0 || repo_subtree(&head, r, c, full, &ignored) < 0)
         goto cleanup;
     for (size_t i = 0, n = head ? git_tree_entrycount(head) : 0; i < n; i++, head_files++)
         if (git_tree_entry_type(git_tree_entry_byindex(head, i)) != GIT_OBJECT_BLOB)
             goto cleanup;
+    w.head = head;
     abs = dd_path_join(r->workdir, full);
     prefix = dd_xasprintf("%s/", full);
-    dfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd < 0) {
-        /* no directory: clean when neither HEAD nor the index has files there (any entry fails fstatat) */
-        clean = errno == ENOENT && !head_files && entries_clean(idx, head, dfd, prefix, &index_files);
+    index_path = dd_path_join(git_repository_path(r->git), "index");
+    w.dfd = open(abs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    /* no directory: clean when neither HEAD nor the index has files there (any entry fails fstatat) */
+    if (w.dfd < 0 && (errno != ENOENT || head_files))
         goto cleanup;
-    }
-    clean = entries_clean(idx, head, dfd, prefix, &index_files) && index_files == head_files &&
-            count_names(dfd) == index_files;
+    clean = repo_index_walk(index_path, prefix, entry_clean, &w, &w.index_mtime) == REPO_INDEX_DONE &&
+            w.count == head_files && (w.dfd < 0 || count_names(w.dfd) == w.count);
 cleanup:
-    if (dfd >= 0)
-        close(dfd);
+    if (w.dfd >= 0)
+        close(w.dfd);
+    free(index_path);
     free(abs);
     free(prefix);
     git_tree_free(head);
     git_commit_free(c);
-    git_index_free(idx);
     dd_error_release(&ignored);
     git_error_clear();
     return clean;

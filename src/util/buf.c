@@ -64,6 +64,19 @@ void dd_buf_adds(struct dd_buf *b, const char *s)
     dd_buf_add(b, s, strlen(s));
 }
 
+void dd_buf_add_padded(struct dd_buf *b, const char *s, size_t width)
+{
+    static const char spaces[] = "                                ";
+    size_t len = strlen(s);
+
+    dd_buf_add(b, s, len);
+    while (len < width) {
+        size_t k = width - len < sizeof(spaces) - 1 ? width - len : sizeof(spaces) - 1;
+        dd_buf_add(b, spaces, k);
+        len += k;
+    }
+}
+
 void dd_buf_addch(struct dd_buf *b, char c)
 {
     dd_buf_add(b, &c, 1);

@@ -98,3 +98,14 @@ expect_rc 0 -C "$proj" apply ci
 assert_eq "$(q "$url" "select count(*) from dbdeploy.migrations")" "4" "apply after all"
 same_view "all applied"
 pass "status, gate and apply read only files whose blob the ledger did not record, with the same results"
+
+# the ledger is read with its changes column, and a ledger from before that column (read-only
+# commands never upgrade it) still reads, without the changes
+q "$url" "update dbdeploy.migrations set changes = '+table a' where version = 1" >/dev/null
+expect_rc 0 -C "$proj" -v status ci
+assert_contains "$out" "changes: +table a" "status -v shows the recorded changes"
+q "$url" "alter table dbdeploy.migrations drop column changes" >/dev/null
+expect_rc 0 -C "$proj" -v status ci
+assert_contains "$out" "4 applied, 0 pending" "a ledger without the changes column reads"
+assert_not_contains "$out" "changes:" "no changes column, no changes lines"
+pass "ledger with and without the changes column"
