@@ -204,6 +204,8 @@ void db_disconnect(struct db_conn *c)
     if (c->pg)
         PQfinish(c->pg);
     c->pg = NULL;
+    free(c->prefetched_schema); /* its query went with the session */
+    c->prefetched_schema = NULL;
     c->db_lock_held = false;
 }
 
@@ -229,6 +231,8 @@ int db_reconnect(struct db_conn *c, struct dd_error *err)
     if (c->pg)
         PQfinish(c->pg);
     c->pg = NULL;
+    free(c->prefetched_schema); /* its query went with the session */
+    c->prefetched_schema = NULL;
     return open_session(c, err);
 }
 
@@ -245,6 +249,7 @@ void db_free(struct db_conn *c)
     free(c->url_origin);
     free(c->own_xids);
     free(c->dbname_override);
+    free(c->prefetched_schema);
     free(c);
 }
 

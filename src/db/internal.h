@@ -20,7 +20,8 @@ struct db_conn {
     uint64_t cur_lock_timeout_ms, cur_statement_timeout_ms;         /* what the session has now */
     int64_t *own_xids; /* transaction ids of dbdeploy's own committed writes (foreign-write guard) */
     size_t n_own_xids, own_xids_alloc;
-    char *dbname_override; /* connect to this database instead of the url's (db_scratch_create) */
+    char *dbname_override;   /* connect to this database instead of the url's (db_scratch_create) */
+    char *prefetched_schema; /* db_ledger_prefetch's query is in flight for this schema */
 };
 
 /* Remember a transaction id of this session's own writes (text from txid_current()). */

@@ -128,12 +128,72 @@ static void copy_rows(struct db_ledger *out, const PGresult *res)
     }
 }
 
+static void ledger_query(struct dd_buf *sql, const char *qs, bool with_changes)
+{
+    dd_buf_reset(sql);
+    dd_buf_addf(sql,
+                "SELECT version, name, file, checksum, state, transactional, statements_done, statements_total, "
+                "dirty_op, error, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                "applied_by, duration_ms, git_commit, git_blob, %s FROM %s.migrations m ORDER BY version",
+                with_changes ? "changes" : "NULL::text", qs);
+}
+
+/* The last result of the query in flight (as PQexec returns it); NULL when the connection broke. */
+static PGresult *take_result(struct db_conn *c)
+{
+    PGresult *res = NULL, *r;
+
+    while ((r = PQgetResult(c->pg))) {
+        PQclear(res);
+        res = r;
+    }
+    return res;
+}
+
+int db_ledger_prefetch(struct db_conn *c, const char *schema, struct dd_error *err)
+{
+    struct dd_buf sql = DD_BUF_INIT;
+    char *qs = db_quote_ident(c, schema);
+    int rc = 0;
+
+    if (c->prefetched_schema)
+        DD_BUG("db_ledger_prefetch: a ledger query is already in flight");
+    ledger_query(&sql, qs, true);
+    if (!PQsendQuery(c->pg, sql.buf))
+        rc = db_error_from_result(err, NULL, c->pg, "cannot read the ledger");
+    else
+        c->prefetched_schema = dd_xstrdup(schema);
+    dd_buf_release(&sql);
+    free(qs);
+    return rc;
+}
+
+/* The ledger's rows: the prefetched answer when there is one for this schema, else asked now. */
+static PGresult *ledger_result(struct db_conn *c, const char *schema, const char *qs, bool with_changes,
+                               struct dd_buf *sql)
+{
+    char *pending = c->prefetched_schema;
+
+    c->prefetched_schema = NULL;
+    if (pending) {
+        bool mine = with_changes && strcmp(pending, schema) == 0;
+        PGresult *res = take_result(c);
+
+        free(pending);
+        if (mine)
+            return res;
+        PQclear(res);
+    }
+    ledger_query(sql, qs, with_changes);
+    return PQexec(c->pg, sql->buf);
+}
+
 int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err)
 {
     struct dd_buf sql = DD_BUF_INIT;
     char *qs = db_quote_ident(c, schema);
     PGresult *res = NULL;
-    const char *state;
+    const char *state = NULL;
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
@@ -144,16 +204,10 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
      * server's time.
      */
     for (int with_changes = 1; with_changes >= 0; with_changes--) {
-        dd_buf_reset(&sql);
-        dd_buf_addf(&sql,
-                    "SELECT version, name, file, checksum, state, transactional, statements_done, statements_total, "
-                    "dirty_op, error, to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-                    "applied_by, duration_ms, git_commit, git_blob, %s FROM %s.migrations m ORDER BY version",
-                    with_changes ? "changes" : "NULL::text", qs);
         PQclear(res);
-        res = PQexec(c->pg, sql.buf);
+        res = ledger_result(c, schema, qs, with_changes, &sql);
         state = PQresultStatus(res) == PGRES_TUPLES_OK ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (!state || strcmp(state, "42703") != 0 || !with_changes)
+        if (!state || strcmp(state, "42703") != 0)
             break;
     }
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {

@@ -63,6 +63,12 @@ struct db_ledger {
     }
 
 int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema, struct dd_error *err);
+/*
+ * Send db_ledger_load's query without waiting for it, so that the server reads the ledger while
+ * the caller reads the repository; the next db_ledger_load on c takes the answer. Nothing else
+ * may run on c in between.
+ */
+int db_ledger_prefetch(struct db_conn *c, const char *schema, struct dd_error *err);
 const struct db_ledger_row *db_ledger_find(const struct db_ledger *l, int64_t version);
 const struct db_ledger_repeatable *db_ledger_find_repeatable(const struct db_ledger *l, const char *name);
 void db_ledger_release(struct db_ledger *l);
