@@ -240,6 +240,55 @@ static void test_dirty_paths_racily_clean_entry_is_rehashed(void **state)
     free(d);
 }
 
+/*
+ * Thousands of files: the lstat checks run on two threads, each over half of the entries. An
+ * edit in either half is found (a half left unchecked would call the tree clean).
+ */
+static void test_dirty_paths_many_files_both_halves(void **state)
+{
+    char *d = fx_repo("many");
+    char *index_path = dd_xasprintf("%s/.git/index", d);
+    struct dd_strv v = DD_STRV_INIT;
+    struct dd_error err = DD_ERROR_INIT;
+    struct timespec times[2];
+    struct repo *r;
+    const char *edits[] = {"migrations/0100_m.sql", "migrations/2400_m.sql"};
+
+    (void)state;
+    for (int i = 1; i <= 2500; i++) {
+        char rel[64];
+        snprintf(rel, sizeof(rel), "migrations/%04d_m.sql", i);
+        fx_write(d, rel, "select 1;\n");
+    }
+    free(fx_commit(d, "2500 files"));
+    /* an index newer than every file: no entry is racily clean, the stat data decides */
+    clock_gettime(CLOCK_REALTIME, &times[0]);
+    times[0].tv_sec += 2;
+    times[1] = times[0];
+    assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 0);
+    repo_free(r);
+    for (size_t k = 0; k < 2; k++) {
+        char *expected = dd_xasprintf("modified: %s", edits[k]);
+        fx_write(d, edits[k], "select 2, 3;\n");
+        r = fx_open(d);
+        assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+        assert_int_equal(v.n, 1);
+        assert_string_equal(v.v[0], expected);
+        dd_strv_clear(&v);
+        repo_free(r);
+        fx_write(d, edits[k], "select 1;\n"); /* the same bytes again: the index's stat data no longer match */
+        fx_git(d, "update-index", "--refresh");
+        assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
+        free(expected);
+    }
+    dd_strv_release(&v);
+    free(index_path);
+    free(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -249,6 +298,7 @@ int main(void)
         cmocka_unit_test(test_dirty_paths_line_endings_alone_are_a_change),
         cmocka_unit_test(test_dirty_paths_in_project_subdirectory),
         cmocka_unit_test(test_dirty_paths_same_size_edit_with_old_mtime),
+        cmocka_unit_test(test_dirty_paths_many_files_both_halves),
     };
     return cmocka_run_group_tests(tests, fx_setup, fx_teardown);
 }
