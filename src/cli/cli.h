@@ -128,6 +128,8 @@ int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_
  * without a terminal and without --yes). cli_need_db calls it before connecting.
  */
 int cli_guard_protected(struct cli_ctx *ctx);
+/* Whether cli_guard_protected would ask (or refuse) for this command. */
+bool cli_will_confirm(const struct cli_ctx *ctx);
 /* Note, after parsing, which command runs and its --yes / --dry-run (read by the option's long name). */
 void cli_note_command(struct cli_ctx *ctx, const struct cli_spec *spec, const void *opts);
 /* [deploy] branches: HEAD's commit must be contained in one of them (exit 3 naming them). */

@@ -21,16 +21,15 @@ int cli_load_migrations_at(struct migration_set *out, struct cli_ctx *ctx, const
 
 int cli_env_load(struct cli_env *e, struct cli_ctx *ctx, const char *env)
 {
-    /*
-     * A command that only reads (status, gate, plan...) asks for the ledger first: the server
-     * reads it while the repository is listed. One that changes the database keeps the old order,
-     * so that a protected environment's confirmation comes after the repository's checks.
-     */
-    bool ask_first = ctx->cmd && !(ctx->cmd->flags & CLI_CHANGES_DB);
-
     if (cli_need_config(ctx, env) < 0 || cli_need_env_repo(ctx) < 0)
         return -1;
-    if (ask_first && (cli_need_db(ctx) < 0 || db_ledger_prefetch(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0))
+    /*
+     * The ledger is asked for first, so that the server reads it while the repository is listed;
+     * except where a protected environment's confirmation is due: that comes after the
+     * repository's checks, as before.
+     */
+    if (!cli_will_confirm(ctx) &&
+        (cli_need_db(ctx) < 0 || db_ledger_prefetch(ctx->db, ctx->cfg->ledger_schema, &ctx->err) < 0))
         return -1;
     /* files are only listed here; cli_env_reload reads those the ledger does not vouch for */
     if (engine_list_migrations(&e->set, ctx->repo, ctx->cfg, &ctx->err) < 0 || cli_need_db(ctx) < 0)

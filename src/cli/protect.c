@@ -60,12 +60,17 @@ int cli_confirm(struct cli_ctx *ctx, const char *verb, const char *env, enum dd_
     return -1;
 }
 
+bool cli_will_confirm(const struct cli_ctx *ctx)
+{
+    return ctx->cfg && ctx->cfg->environment.protected_env && ctx->cmd && !ctx->dry_run && !ctx->yes &&
+           !ctx->confirmed && (ctx->cmd->flags & CLI_CHANGES_DB) && !(ctx->cmd->flags & CLI_PIPELINE);
+}
+
 int cli_guard_protected(struct cli_ctx *ctx)
 {
     const char *verb;
 
-    if (!ctx->cfg || !ctx->cfg->environment.protected_env || !ctx->cmd || ctx->dry_run || ctx->yes || ctx->confirmed ||
-        !(ctx->cmd->flags & CLI_CHANGES_DB) || (ctx->cmd->flags & CLI_PIPELINE))
+    if (!cli_will_confirm(ctx))
         return 0;
     verb = ctx->cmd->spec->name;
     log_warn("%s is a protected environment ([environment] protected in %s): '%s' changes its database outside "
