@@ -145,28 +145,19 @@ static bool only_optional_extensions(struct walk *w)
     return w->p == w->end;
 }
 
-int repo_index_walk(const char *index_path, const char *prefix, repo_index_fn fn, void *arg,
-                    struct timespec *index_mtime)
+int repo_index_parse(const void *data, size_t size, const char *prefix, repo_index_fn fn, void *arg)
 {
     struct walk w = {.path = DD_BUF_INIT};
-    struct stat st;
-    void *map = MAP_FAILED;
     size_t plen = strlen(prefix), n;
-    int fd, rc = REPO_INDEX_UNKNOWN;
+    int rc = REPO_INDEX_UNKNOWN;
 
-    fd = open(index_path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-        (uintmax_t)st.st_size < INDEX_HEADER_LEN + REPO_OID_RAW || (uintmax_t)st.st_size > SIZE_MAX)
-        goto cleanup;
-    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (map == MAP_FAILED)
-        goto cleanup;
-    *index_mtime = st.st_mtim;
-    w.p = map;
-    w.end = w.p + st.st_size - REPO_OID_RAW; /* the trailing hash is not read */
+    if (size < INDEX_HEADER_LEN + REPO_OID_RAW)
+        return REPO_INDEX_UNKNOWN;
+    w.p = data;
+    w.end = w.p + size - REPO_OID_RAW; /* the trailing hash is not read */
     w.version = be32(w.p + 4);
     if (memcmp(w.p, "DIRC", 4) != 0 || w.version < 2 || w.version > 4)
-        goto cleanup;
+        return REPO_INDEX_UNKNOWN;
     n = be32(w.p + 8);
     w.p += INDEX_HEADER_LEN;
     for (size_t i = 0; i < n; i++) {
@@ -182,10 +173,29 @@ int repo_index_walk(const char *index_path, const char *prefix, repo_index_fn fn
     if (only_optional_extensions(&w))
         rc = REPO_INDEX_DONE;
 cleanup:
+    dd_buf_release(&w.path);
+    return rc;
+}
+
+int repo_index_walk(const char *index_path, const char *prefix, repo_index_fn fn, void *arg,
+                    struct timespec *index_mtime)
+{
+    struct stat st;
+    void *map = MAP_FAILED;
+    int fd, rc = REPO_INDEX_UNKNOWN;
+
+    fd = open(index_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 || (uintmax_t)st.st_size > SIZE_MAX)
+        goto cleanup;
+    map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (map == MAP_FAILED)
+        goto cleanup;
+    *index_mtime = st.st_mtim;
+    rc = repo_index_parse(map, (size_t)st.st_size, prefix, fn, arg);
+cleanup:
     if (map != MAP_FAILED)
         munmap(map, (size_t)st.st_size);
     if (fd >= 0)
         close(fd);
-    dd_buf_release(&w.path);
     return rc;
 }

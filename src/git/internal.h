@@ -65,5 +65,7 @@ enum { REPO_INDEX_DONE = 0, REPO_INDEX_UNKNOWN = 1, REPO_INDEX_STOPPED = 2 };
  */
 int repo_index_walk(const char *index_path, const char *prefix, repo_index_fn fn, void *arg,
                     struct timespec *index_mtime);
+/* The same over an index file's bytes in memory (what repo_index_walk maps; the fuzzer feeds it). */
+int repo_index_parse(const void *data, size_t size, const char *prefix, repo_index_fn fn, void *arg);
 
 #endif
