@@ -96,44 +96,6 @@ static bool entry_matches_head(const struct repo_index_entry *e, const char *nam
     return true;
 }
 
-struct stat_share {
-    const struct clean_walk *w;
-    size_t from, to;
-    bool clean;
-};
-
-static void *stat_range(void *arg)
-{
-    struct stat_share *sh = arg;
-    const struct clean_walk *w = sh->w;
-    struct stat st;
-
-    sh->clean = true;
-    for (size_t i = sh->from; i < sh->to && sh->clean; i++)
-        sh->clean = fstatat(w->dfd, w->names.buf + w->v[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                    stat_matches(&w->v[i].e, &st, &w->index_mtime);
-    return NULL;
-}
-
-/*
- * lstat every pending entry. With thousands of files the calls dominate (2-3 us each on a VM),
- * so half of them run on a second thread, as git's core.preloadIndex does.
- */
-#define STAT_THREAD_MIN 2000
-static bool stats_unchanged(const struct clean_walk *w)
-{
-    struct stat_share a = {w, 0, w->n, true}, b = {w, w->n / 2, w->n, true};
-    pthread_t t;
-    bool threaded = w->n >= STAT_THREAD_MIN && pthread_create(&t, NULL, stat_range, &b) == 0;
-
-    if (threaded)
-        a.to = b.from;
-    stat_range(&a);
-    if (threaded)
-        pthread_join(t, NULL);
-    return a.clean && b.clean;
-}
-
 /* Names in the directory other than "." and "..", or SIZE_MAX when it cannot be read. */
 static size_t count_names(int dfd)
 {
@@ -152,6 +114,48 @@ static size_t count_names(int dfd)
             n++;
     closedir(d);
     return n;
+}
+
+struct stat_share {
+    const struct clean_walk *w;
+    size_t from, to;
+    bool count; /* also check that the directory holds nothing but the index's files */
+    bool clean;
+};
+
+static void *stat_range(void *arg)
+{
+    struct stat_share *sh = arg;
+    const struct clean_walk *w = sh->w;
+    struct stat st;
+
+    sh->clean = !sh->count || w->dfd < 0 || count_names(w->dfd) == w->count;
+    for (size_t i = sh->from; i < sh->to && sh->clean; i++)
+        sh->clean = fstatat(w->dfd, w->names.buf + w->v[i].name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    stat_matches(&w->v[i].e, &st, &w->index_mtime);
+    return NULL;
+}
+
+/*
+ * lstat every pending entry and count the directory's names. With thousands of files the
+ * calls dominate (2-3 us each on a VM), so half of them run on a second thread, as git's
+ * core.preloadIndex does.
+ */
+#define STAT_THREAD_MIN 2000
+static bool stats_unchanged(const struct clean_walk *w)
+{
+    struct stat_share a = {w, 0, w->n, true, true}, b = {w, w->n / 2, w->n, true, true};
+    pthread_t t;
+    bool threaded = w->n >= STAT_THREAD_MIN && pthread_create(&t, NULL, stat_range, &b) == 0;
+
+    if (threaded) { /* the second thread also reads the directory */
+        a.to = b.from;
+        a.count = false;
+    }
+    stat_range(&a);
+    if (threaded)
+        pthread_join(t, NULL);
+    return a.clean && b.clean;
 }
 
 /*
@@ -191,7 +195,7 @@ static bool fast_clean(struct repo *r, const char *full)
     if (w.dfd < 0 && (errno != ENOENT || head_files))
         goto cleanup;
     clean = repo_index_walk(index_path, prefix, entry_matches_head, &w, &w.index_mtime) == REPO_INDEX_DONE &&
-            w.count == head_files && (w.dfd < 0 || count_names(w.dfd) == w.count) && stats_unchanged(&w);
+            w.count == head_files && stats_unchanged(&w);
 cleanup:
     if (w.dfd >= 0)
         close(w.dfd);

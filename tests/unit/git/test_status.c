@@ -263,7 +263,7 @@ static void test_dirty_paths_many_files_both_halves(void **state)
     free(fx_commit(d, "2500 files"));
     /* an index newer than every file: no entry is racily clean, the stat data decides */
     clock_gettime(CLOCK_REALTIME, &times[0]);
-    times[0].tv_sec += 2;
+    times[0].tv_sec += 60;
     times[1] = times[0];
     assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
     r = fx_open(d);
@@ -284,6 +284,13 @@ static void test_dirty_paths_many_files_both_halves(void **state)
         assert_int_equal(utimensat(AT_FDCWD, index_path, times, 0), 0);
         free(expected);
     }
+    /* an untracked file beside them: the directory is read on the second thread */
+    fx_write(d, "migrations/2600_untracked.sql", "select 4;\n");
+    r = fx_open(d);
+    assert_int_equal(repo_dirty_paths(&v, r, "migrations", &err), 0);
+    assert_int_equal(v.n, 1);
+    assert_string_equal(v.v[0], "untracked: migrations/2600_untracked.sql");
+    repo_free(r);
     dd_strv_release(&v);
     free(index_path);
     free(d);
