@@ -30,7 +30,10 @@ static void report(struct dd_buf *b, const struct cli_ctx *ctx, const struct cli
         for (size_t i = 0; i < g->n; i++) {
             dd_json_obj_begin(&j, NULL);
             dd_json_str(&j, "kind", engine_gate_kind_name(g->v[i].kind));
-            dd_json_int(&j, "version", g->v[i].version);
+            if (g->v[i].version >= 0)
+                dd_json_int(&j, "version", g->v[i].version);
+            else
+                dd_json_null(&j, "version"); /* a repeatable migration */
             dd_json_str(&j, "file", g->v[i].file);
             dd_json_str(&j, "message", g->v[i].message);
             dd_json_obj_end(&j);

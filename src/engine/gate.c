@@ -56,16 +56,50 @@ static bool problem_of(struct engine_gate_problem *g, const struct engine_item *
     return false;
 }
 
+static bool rep_in_plan(const struct engine_plan *p, const struct migration *m)
+{
+    for (size_t j = 0; p && j < p->nrep; j++)
+        if (strcmp(p->rep[j].m->name, m->name) == 0)
+            return true;
+    return false;
+}
+
+/* A repeatable migration is on env as it is here when env's last run of it had these bytes. */
+static bool rep_problem_of(struct engine_gate_problem *g, const struct engine_rep_item *it, const char *env)
+{
+    if (!it->changed)
+        return false;
+    g->version = -1;
+    g->file = it->m->up.path;
+    if (!it->row) {
+        g->kind = ENGINE_GATE_MISSING;
+        g->message = dd_xasprintf("%s (repeatable) has never run on %s", g->file, env);
+    } else {
+        g->kind = ENGINE_GATE_MODIFIED;
+        g->message = dd_xasprintf("%s (repeatable) differs from what %s last ran (%.15s there, %.15s here)", g->file,
+                                  env, it->row->checksum, it->m->checksum);
+    }
+    return true;
+}
+
 void engine_gate_compare(struct engine_gate_result *out, const struct engine_status *st, const char *env,
                          enum engine_gate_scope scope, const struct engine_plan *pending)
 {
-    out->v = dd_xcalloc(st->n + 1, sizeof(*out->v));
+    out->v = dd_xcalloc(st->n + st->nrep + 1, sizeof(*out->v));
     out->n = 0;
     for (size_t i = 0; i < st->n; i++) {
         const struct engine_item *it = &st->v[i];
         if (scope == ENGINE_GATE_PROMOTION && !in_plan(pending, it->version))
             continue;
         if (problem_of(&out->v[out->n], it, env, scope))
+            out->n++;
+    }
+    /* then the repeatable migrations: those about to run again elsewhere must have run here first */
+    for (size_t i = 0; i < st->nrep; i++) {
+        const struct engine_rep_item *it = &st->rep[i];
+        if (scope == ENGINE_GATE_PROMOTION && !rep_in_plan(pending, it->m))
+            continue;
+        if (rep_problem_of(&out->v[out->n], it, env))
             out->n++;
     }
 }

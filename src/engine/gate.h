@@ -36,7 +36,7 @@ const char *engine_gate_kind_name(enum engine_gate_kind k);
 
 struct engine_gate_problem {
     enum engine_gate_kind kind;
-    int64_t version;
+    int64_t version;  /* -1 for a repeatable migration */
     const char *file; /* borrowed from the status: the file here, or the ledger's for extra */
     char *message;    /* one sentence naming the file and the environment */
 };
@@ -54,8 +54,9 @@ struct engine_gate_result {
 /*
  * Compare the files here with the environment `env` whose ledger `st` was built from
  * (engine_status_build(st, files here, env's ledger)). `pending` (PROMOTION only, borrowed)
- * names the versions about to be applied elsewhere. Problems come in version order; none means
- * the gate passes. Borrowed pointers stay valid while st lives.
+ * names the versions (and repeatable migrations) about to be applied elsewhere. Problems come in
+ * version order, then the repeatable migrations (new or changed since they last ran there: they
+ * would run elsewhere untried); none means the gate passes. Borrowed pointers stay valid while st lives.
  */
 void engine_gate_compare(struct engine_gate_result *out, const struct engine_status *st, const char *env,
                          enum engine_gate_scope scope, const struct engine_plan *pending);

@@ -50,8 +50,9 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
     engine_status_build(&gst, &d->set, &gl);
     engine_gate_compare(&g, &gst, d->gate_env, ENGINE_GATE_PROMOTION, &d->plan);
     if (g.n) {
+        size_t total = d->plan.n + d->plan.nrep;
         dd_error_set(err, DD_EBLOCKED, "gate: %zu of %zu migration%s about to reach %s %s not on %s as they are here",
-                     g.n, d->plan.n, d->plan.n == 1 ? "" : "s", d->cfg->env, g.n == 1 ? "is" : "are", d->gate_env);
+                     g.n, total, total == 1 ? "" : "s", d->cfg->env, g.n == 1 ? "is" : "are", d->gate_env);
         for (size_t i = 0; i < g.n; i++)
             dd_error_detail(err, "%s: %s", engine_gate_kind_name(g.v[i].kind), g.v[i].message);
         dd_error_hint(err,
@@ -68,7 +69,7 @@ int stage_gate_run(void *ctx, char **note, struct dd_error *err)
             goto cleanup;
         }
     }
-    *note = dd_xasprintf("%s has all %zu (same checksums)%s%s%s", d->gate_env, d->plan.n,
+    *note = dd_xasprintf("%s has all %zu (same checksums)%s%s%s", d->gate_env, d->plan.n + d->plan.nrep,
                          d->cfg->gate.health ? " and is healthy" : "", rnote ? "; " : "", rnote ? rnote : "");
     rc = 0;
 cleanup:

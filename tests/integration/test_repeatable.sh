@@ -195,3 +195,32 @@ cp "$proj/changelog/dev/CHANGELOG.md" written.md
 expect_rc 0 -C "$proj" changelog dev
 cmp -s written.md "$proj/changelog/dev/CHANGELOG.md" || { diff written.md "$proj/changelog/dev/CHANGELOG.md" >&2; fail "changelog differs"; }
 pass "changelog regenerates identically"
+
+# promotion: [gate] requires = staging covers the repeatable migrations too. A view edited on the
+# branch has not run on staging yet, so prod refuses it (exit 3, nothing changed), and
+# 'dbdeploy gate staging' fails on it; once staging runs it, prod follows.
+git -C "$proj" checkout -q HEAD~1 -- migrations
+rm -f "$m/0002_audit.up.sql" "$m/0002_audit.down.sql"
+sdb=$(new_db rep_staging)
+pdb=$(new_db rep_prod)
+write_env "$proj" staging "$sdb" "[backup]" "	enabled = false"
+write_env "$proj" prod "$pdb" "[backup]" "	enabled = false" "[gate]" "	requires = staging"
+commit_all "$proj" "staging and prod"
+expect_rc 0 -C "$proj" deploy staging
+expect_rc 0 -C "$proj" deploy prod
+views_sum() { q "$1" "SELECT checksum FROM dbdeploy.repeatables WHERE name = 'R__views.sql'"; }
+before=$(views_sum "$pdb")
+printf 'CREATE OR REPLACE VIEW account_tenants AS SELECT DISTINCT tenant FROM accounts ORDER BY 1;\n' >"$m/R__views.sql"
+commit_all "$proj" "views ordered"
+expect_rc 3 -C "$proj" deploy prod
+assert_contains "$err" "modified: migrations/R__views.sql (repeatable) differs from what staging last ran" "prod's gate names the view"
+assert_eq "$(views_sum "$pdb")" "$before" "prod still has the previous view"
+expect_rc 3 -C "$proj" gate staging
+assert_contains "$err" "migrations/R__views.sql (repeatable) differs from what staging last ran" "gate staging names it"
+expect_rc 3 -C "$proj" --json gate staging
+assert_eq "$(jq -r '.problems[0].version' <<<"$out")" "null" "a repeatable has no version in --json"
+expect_rc 0 -C "$proj" deploy staging
+expect_rc 0 -C "$proj" gate staging
+expect_rc 0 -C "$proj" deploy prod
+assert_eq "$(views_sum "$pdb")" "sha256:$(sha256sum <"$m/R__views.sql" | cut -d' ' -f1)" "prod runs the view once staging has"
+pass "the promotion gate and 'gate ENV' cover repeatable migrations"

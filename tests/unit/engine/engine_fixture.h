@@ -38,6 +38,11 @@ DD_UNUSED static int teardown(void **state)
         free(ledger.rows[i].checksum);
     }
     free(ledger.rows);
+    for (size_t i = 0; i < ledger.nrep; i++) {
+        free(ledger.rep[i].name);
+        free(ledger.rep[i].checksum);
+    }
+    free(ledger.rep);
     migration_set_release(&set);
     migration_source_release(&src);
     dd_error_release(&err);
@@ -65,6 +70,21 @@ DD_UNUSED static void row(int64_t v, const char *file_name, const char *sql, enu
     r->state = state;
     r->statements_total = 3;
     r->statements_done = 1;
+    ledger.exists = true;
+}
+
+/* The ledger's record of the last run of repeatable migration `name` ("repeatable/x.sql"), of these bytes. */
+DD_UNUSED static void rep_row(const char *name, const char *sql)
+{
+    struct db_ledger_repeatable *r;
+    char sum[DD_CHECKSUM_LEN + 1];
+
+    ledger.rep = realloc(ledger.rep, (ledger.nrep + 1) * sizeof(*ledger.rep));
+    r = &ledger.rep[ledger.nrep++];
+    memset(r, 0, sizeof(*r));
+    dd_checksum(sql, strlen(sql), sum);
+    r->name = dd_xstrdup(name);
+    r->checksum = dd_xstrdup(sum);
     ledger.exists = true;
 }
 

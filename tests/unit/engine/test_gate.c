@@ -77,11 +77,60 @@ static void test_promotion_looks_only_at_the_pending_versions(void **state)
     engine_gate_result_release(&g);
 }
 
+/* A repeatable migration about to run elsewhere must have run on the gate's environment with these bytes. */
+static void test_repeatables_new_or_changed_there_fail_both_gates(void **state)
+{
+    struct engine_gate_result g = ENGINE_GATE_RESULT_INIT;
+    struct engine_step steps[1], rep_steps[2];
+    struct engine_plan pending = {steps, 0, false, rep_steps, 0};
+
+    (void)state;
+    file("1_a.sql", "a");
+    file("repeatable/same.sql", "create view same as select 1");
+    file("repeatable/edited.sql", "create view edited as select 2");
+    file("repeatable/new.sql", "create view new as select 3");
+    row(1, "1_a.sql", "a", DB_LEDGER_APPLIED);
+    rep_row("repeatable/same.sql", "create view same as select 1");
+    rep_row("repeatable/edited.sql", "create view edited as select 1");
+    build();
+    assert_int_equal(st.nrep, 3);
+
+    engine_gate_compare(&g, &st, "staging", ENGINE_GATE_READINESS, NULL);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.v[0].version, -1);
+    assert_int_equal(g.v[0].kind, ENGINE_GATE_MODIFIED);
+    assert_non_null(strstr(
+        g.v[0].message, "migrations/repeatable/edited.sql (repeatable) differs from what staging last ran (sha256:"));
+    assert_int_equal(g.v[1].kind, ENGINE_GATE_MISSING);
+    assert_string_equal(g.v[1].message, "migrations/repeatable/new.sql (repeatable) has never run on staging");
+    engine_gate_result_release(&g);
+
+    /* promotion: only the repeatable migrations about to run count */
+    memset(rep_steps, 0, sizeof(rep_steps));
+    for (size_t i = 0; i < st.nrep; i++)
+        if (strcmp(st.rep[i].m->name, "repeatable/same.sql") == 0 ||
+            strcmp(st.rep[i].m->name, "repeatable/new.sql") == 0)
+            rep_steps[pending.nrep++].m = st.rep[i].m;
+    assert_int_equal(pending.nrep, 2);
+    engine_gate_compare(&g, &st, "staging", ENGINE_GATE_PROMOTION, &pending);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.v[0].file, "migrations/repeatable/new.sql");
+    engine_gate_result_release(&g);
+    pending.nrep = 0;
+    for (size_t i = 0; i < st.nrep; i++)
+        if (strcmp(st.rep[i].m->name, "repeatable/same.sql") == 0)
+            rep_steps[pending.nrep++].m = st.rep[i].m;
+    engine_gate_compare(&g, &st, "staging", ENGINE_GATE_PROMOTION, &pending);
+    assert_int_equal(g.n, 0);
+    engine_gate_result_release(&g);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_readiness_reports_every_difference_in_version_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_promotion_looks_only_at_the_pending_versions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_repeatables_new_or_changed_there_fail_both_gates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

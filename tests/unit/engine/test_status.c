@@ -114,21 +114,6 @@ static void test_plans_apply_up_to_target_and_rollback_newest_first(void **state
     engine_plan_release(&plan);
 }
 
-/* Ledger rows of repeatable migrations, borrowed by `ledger` for the duration of one test. */
-static struct db_ledger_repeatable reps[4];
-static char rep_sums[4][DD_CHECKSUM_LEN + 1];
-
-static void rep_row(const char *name, const char *sql)
-{
-    size_t i = ledger.nrep++;
-
-    dd_checksum(sql, strlen(sql), rep_sums[i]);
-    memset(&reps[i], 0, sizeof(reps[i]));
-    reps[i].name = (char *)name;
-    reps[i].checksum = rep_sums[i];
-    ledger.rep = reps;
-}
-
 static void test_repeatables_run_when_new_or_changed(void **state)
 {
     struct engine_plan plan = ENGINE_PLAN_INIT;
@@ -159,8 +144,6 @@ static void test_repeatables_run_when_new_or_changed(void **state)
     assert_string_equal(plan.rep[1].script->path, "migrations/repeatable/rls.sql");
     assert_int_equal(plan.rep[1].exec.mode, MIGRATION_EXEC_TX);
     engine_plan_release(&plan);
-    ledger.rep = NULL;
-    ledger.nrep = 0;
 }
 
 static void test_repeatable_outside_a_transaction_is_refused(void **state)
