@@ -20,11 +20,6 @@ char *db_quote_ident(struct db_conn *c, const char *ident)
     return copy;
 }
 
-static char *dup_value(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
-}
-
 /* The repeatables table; missing on a ledger created before it (created by the next db_ledger_ensure). */
 static int load_repeatables(struct db_ledger *out, struct db_conn *c, const char *qs, struct dd_error *err)
 {
@@ -46,13 +41,13 @@ static int load_repeatables(struct db_ledger *out, struct db_conn *c, const char
     out->rep = dd_xcalloc(out->nrep ? out->nrep : 1, sizeof(*out->rep));
     for (size_t i = 0; i < out->nrep; i++) {
         struct db_ledger_repeatable *r = &out->rep[i];
-        r->name = dup_value(res, (int)i, 0);
-        r->file = dup_value(res, (int)i, 1);
-        r->checksum = dup_value(res, (int)i, 2);
-        r->applied_at = dup_value(res, (int)i, 3);
-        r->applied_by = dup_value(res, (int)i, 4);
-        r->git_commit = dup_value(res, (int)i, 5);
-        r->git_blob = dup_value(res, (int)i, 6);
+        r->name = db_value_dup(res, (int)i, 0);
+        r->file = db_value_dup(res, (int)i, 1);
+        r->checksum = db_value_dup(res, (int)i, 2);
+        r->applied_at = db_value_dup(res, (int)i, 3);
+        r->applied_by = db_value_dup(res, (int)i, 4);
+        r->git_commit = db_value_dup(res, (int)i, 5);
+        r->git_blob = db_value_dup(res, (int)i, 6);
     }
 cleanup:
     PQclear(res);
@@ -93,21 +88,21 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
     for (int i = 0; i < PQntuples(res); i++) {
         struct db_ledger_row *r = &out->rows[i];
         r->version = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-        r->name = dup_value(res, i, 1);
-        r->file = dup_value(res, i, 2);
-        r->checksum = dup_value(res, i, 3);
+        r->name = db_value_dup(res, i, 1);
+        r->file = db_value_dup(res, i, 2);
+        r->checksum = db_value_dup(res, i, 3);
         r->state = strcmp(PQgetvalue(res, i, 4), "dirty") == 0 ? DB_LEDGER_DIRTY : DB_LEDGER_APPLIED;
         r->transactional = PQgetvalue(res, i, 5)[0] == 't';
         r->statements_done = (int)strtol(PQgetvalue(res, i, 6), NULL, 10);
         r->statements_total = (int)strtol(PQgetvalue(res, i, 7), NULL, 10);
-        r->dirty_op = dup_value(res, i, 8);
-        r->error = dup_value(res, i, 9);
-        r->applied_at = dup_value(res, i, 10);
-        r->applied_by = dup_value(res, i, 11);
+        r->dirty_op = db_value_dup(res, i, 8);
+        r->error = db_value_dup(res, i, 9);
+        r->applied_at = db_value_dup(res, i, 10);
+        r->applied_by = db_value_dup(res, i, 11);
         r->duration_ms = strtoll(PQgetvalue(res, i, 12), NULL, 10);
-        r->git_commit = dup_value(res, i, 13);
-        r->git_blob = dup_value(res, i, 14);
-        r->changes = dup_value(res, i, 15);
+        r->git_commit = db_value_dup(res, i, 13);
+        r->git_blob = db_value_dup(res, i, 14);
+        r->changes = db_value_dup(res, i, 15);
     }
     rc = load_repeatables(out, c, qs, err);
 cleanup:

@@ -24,11 +24,6 @@ void db_rehearsal_release(struct db_rehearsal *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *value_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
-}
-
 int db_rehearsal_insert(struct db_conn *c, const char *schema, struct db_rehearsal *r, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
@@ -107,19 +102,19 @@ int db_rehearsal_find(struct db_rehearsal *out, bool *found, struct db_conn *c, 
     }
     if (PQntuples(res) == 1) {
         out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->env = value_or_null(res, 0, 1);
-        out->git_commit = value_or_null(res, 0, 2);
-        out->plan = value_or_null(res, 0, 3);
-        out->result = value_or_null(res, 0, 4);
-        out->finished_at = value_or_null(res, 0, 5);
+        out->env = db_value_dup(res, 0, 1);
+        out->git_commit = db_value_dup(res, 0, 2);
+        out->plan = db_value_dup(res, 0, 3);
+        out->result = db_value_dup(res, 0, 4);
+        out->finished_at = db_value_dup(res, 0, 5);
         out->age_ms = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-        out->rehearsed_by = value_or_null(res, 0, 7);
-        out->archive = value_or_null(res, 0, 8);
-        out->server = value_or_null(res, 0, 9);
+        out->rehearsed_by = db_value_dup(res, 0, 7);
+        out->archive = db_value_dup(res, 0, 8);
+        out->server = db_value_dup(res, 0, 9);
         out->total_ms = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
-        out->migrations = value_or_null(res, 0, 11);
-        out->locks = value_or_null(res, 0, 12);
-        out->error = value_or_null(res, 0, 13);
+        out->migrations = db_value_dup(res, 0, 11);
+        out->locks = db_value_dup(res, 0, 12);
+        out->error = db_value_dup(res, 0, 13);
         *found = true;
     }
     rc = 0;
