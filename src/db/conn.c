@@ -96,6 +96,18 @@ PGresult *db_exec(struct db_conn *c, const char *sql, int nparams, const char *c
     return NULL;
 }
 
+PGresult *db_exec_one_row(struct db_conn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                          struct dd_error *err)
+{
+    PGresult *res = exec_any(c, sql, nparams, params);
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        return res;
+    db_error_from_result(err, res, c->pg, what);
+    PQclear(res);
+    return NULL;
+}
+
 PGresult *db_exec_maybe_missing(struct db_conn *c, bool *missing, const char *sql, int nparams,
                                 const char *const *params, const char *what, struct dd_error *err)
 {

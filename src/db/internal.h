@@ -39,6 +39,9 @@ int db_result_check(struct db_conn *c, const PGresult *res, const char *what, st
  */
 PGresult *db_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params, const char *what,
                   struct dd_error *err);
+/* db_exec for a query that returns exactly one row: any other count is an error too. */
+PGresult *db_exec_one_row(struct db_conn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                          struct dd_error *err);
 /*
  * db_exec for a read of a table that may not exist yet (a ledger not created, another tool's
  * table): when the table or its schema is missing (SQLSTATE 42P01, 3F000) it returns NULL with
