@@ -60,7 +60,7 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
     struct dd_buf sql = DD_BUF_INIT;
     char *qs = db_quote_ident(c, schema);
     PGresult *res = NULL;
-    const char *state;
+    bool missing;
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
@@ -71,14 +71,10 @@ int db_ledger_load(struct db_ledger *out, struct db_conn *c, const char *schema,
                 "applied_by, duration_ms, git_commit, git_blob, to_jsonb(m) ->> 'changes' FROM %s.migrations m "
                 "ORDER BY version",
                 qs);
-    res = PQexec(c->pg, sql.buf);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0)) {
+    res = db_exec_maybe_missing(c, &missing, sql.buf, 0, NULL, "cannot read the ledger", err);
+    if (!res) {
+        if (missing)
             rc = 0; /* undefined table / schema: no ledger yet */
-            goto cleanup;
-        }
-        db_error_from_result(err, res, c->pg, "cannot read the ledger");
         goto cleanup;
     }
     out->exists = true;
@@ -268,9 +264,8 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 ");\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
-    res = PQexec(c->pg, sql.buf);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot create the ledger");
+    res = db_exec(c, sql.buf, 0, NULL, "cannot create the ledger", err);
+    if (!res) {
         dd_error_hint(err,
                       "The deploying role needs CREATE on the database (for schema '%s'), or create the "
                       "schema for it in advance.",
