@@ -303,5 +303,15 @@ extern const struct cli_spec cli_spec_schema, cli_spec_schema_dump, cli_spec_sch
     cli_spec_setup;
 int cmd_rehearse(struct cli_ctx *ctx, int argc, char **argv);
 extern const struct cli_spec cli_spec_rehearse;
+/*
+ * apply and rollback (cli/record.c): load env, run goal g with engine_execute on record
+ * (cli_event_after_execute with status and result), then call report with the plan, the result
+ * and the milliseconds since start_ms. Returns 0, or -1 with ctx->err set (nothing reported).
+ */
+struct engine_goal;
+typedef void cli_execute_report_fn(const struct cli_ctx *ctx, const struct engine_plan *plan,
+                                   const struct engine_result *res, bool dry_run, uint64_t ms);
+int cli_execute_goal(struct cli_ctx *ctx, const char *env, const struct engine_goal *g, bool dry_run,
+                     const char *status, const char *result, cli_execute_report_fn *report, uint64_t start_ms);
 
 #endif

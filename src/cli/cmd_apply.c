@@ -5,7 +5,6 @@
 #include "config/config.h"
 #include "db/db.h"
 #include "engine/execute.h"
-#include "pipeline/event.h"
 #include "util/buf.h"
 #include "util/clock.h"
 #include "util/json.h"
@@ -99,15 +98,10 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
 {
     struct apply_opts o = {NULL, false, false};
     struct dd_strv args = DD_STRV_INIT;
-    struct cli_env e = CLI_ENV_INIT;
-    struct engine_plan plan = ENGINE_PLAN_INIT;
-    struct engine_result res = ENGINE_RESULT_INIT;
-    struct event ev;
     int64_t to = -1;
     uint64_t start = dd_now_ms();
     int rc = -1, p;
 
-    memset(&ev, 0, sizeof(ev));
     p = cli_parse(ctx, &cli_spec_apply, &o, argc, argv, &args);
     if (p != 0) {
         rc = p > 0 ? 0 : -1;
@@ -115,24 +109,11 @@ int cmd_apply(struct cli_ctx *ctx, int argc, char **argv)
     }
     if (o.to && engine_parse_version(&to, o.to, &ctx->err) < 0)
         goto cleanup;
-    if (cli_env_load(&e, ctx, args.v[0]) < 0)
-        goto cleanup;
     {
-        struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
         struct engine_goal g = {ENGINE_GOAL_APPLY, to, 0, false};
-        int x;
-        cli_event_init(&ev, ctx, e.set.commit, e.whoami);
-        x = engine_execute(&res, &plan, &t, &g, o.dry_run, e.set.commit, &ctx->err);
-        if (cli_event_after_execute(&ev, ctx, x, o.dry_run, &plan, &res, "applied", "applied") < 0)
-            goto cleanup;
+        rc = cli_execute_goal(ctx, args.v[0], &g, o.dry_run, "applied", "applied", report, start);
     }
-    report(ctx, &plan, &res, o.dry_run, dd_now_ms() - start);
-    rc = 0;
 cleanup:
-    event_release(&ev);
-    engine_result_release(&res);
-    engine_plan_release(&plan);
-    cli_env_release(&e);
     dd_strv_release(&args);
     return rc;
 }

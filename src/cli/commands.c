@@ -72,6 +72,27 @@ const struct cli_spec *cli_command_spec(const struct cli_command *cmd, int argc,
     return cmd->spec;
 }
 
+/*
+ * The small commands below only print what they build from their arguments: parse, let fill
+ * write into the buffer (0, or -1 with err set), print it.
+ */
+static int run_printer(struct cli_ctx *ctx, const struct cli_spec *spec, int argc, char **argv,
+                       int (*fill)(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args,
+                                   struct dd_error *err))
+{
+    struct dd_strv args = DD_STRV_INIT;
+    struct dd_buf b = DD_BUF_INIT;
+    int rc = cli_parse(ctx, spec, NULL, argc, argv, &args);
+
+    if (rc != 0)
+        rc = rc > 0 ? 0 : -1; /* 1: --help was printed */
+    else if ((rc = fill(&b, ctx, &args, &ctx->err)) == 0)
+        out_result_buf(&b);
+    dd_buf_release(&b);
+    dd_strv_release(&args);
+    return rc;
+}
+
 /* ---- help ------------------------------------------------------------------------------- */
 
 const struct cli_spec cli_spec_help = {
@@ -83,34 +104,28 @@ const struct cli_spec cli_spec_help = {
     .max_args = 2,
 };
 
-int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
+static int help_fill(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args, struct dd_error *err)
 {
-    struct dd_strv args = DD_STRV_INIT;
-    struct dd_buf b = DD_BUF_INIT;
     const struct cli_command *cmd;
-    int rc = -1, p = cli_parse(ctx, &cli_spec_help, NULL, argc, argv, &args);
 
-    if (p != 0) {
-        rc = p > 0 ? 0 : -1;
-        goto cleanup;
-    }
-    if (!args.n) {
-        cli_help_main(&b);
-    } else if (!(cmd = cli_command_find(args.v[0]))) {
-        dd_error_set(&ctx->err, DD_EUSAGE, "'%s' is not a dbdeploy command", args.v[0]);
-        dd_error_hint(&ctx->err, "Run 'dbdeploy help' for the list of commands.");
-        goto cleanup;
+    (void)ctx;
+    if (!args->n) {
+        cli_help_main(b);
+    } else if (!(cmd = cli_command_find(args->v[0]))) {
+        dd_error_set(err, DD_EUSAGE, "'%s' is not a dbdeploy command", args->v[0]);
+        dd_error_hint(err, "Run 'dbdeploy help' for the list of commands.");
+        return -1;
     } else {
         /* argv-like: the command, then the subcommand if one was named */
-        char *sub[] = {args.v[0], args.n > 1 ? args.v[1] : NULL, NULL};
-        cli_help_command(&b, cli_command_spec(cmd, args.n > 1 ? 2 : 1, sub), cmd);
+        char *sub[] = {args->v[0], args->n > 1 ? args->v[1] : NULL, NULL};
+        cli_help_command(b, cli_command_spec(cmd, args->n > 1 ? 2 : 1, sub), cmd);
     }
-    out_result_buf(&b);
-    rc = 0;
-cleanup:
-    dd_buf_release(&b);
-    dd_strv_release(&args);
-    return rc;
+    return 0;
+}
+
+int cmd_help(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return run_printer(ctx, &cli_spec_help, argc, argv, help_fill);
 }
 
 /* ---- version ---------------------------------------------------------------------------- */
@@ -124,24 +139,23 @@ const struct cli_spec cli_spec_version = {
     .max_args = 0,
 };
 
-int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
+static int version_fill(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args, struct dd_error *err)
 {
-    struct dd_strv args = DD_STRV_INIT;
-    struct dd_buf b = DD_BUF_INIT;
-    int p = cli_parse(ctx, &cli_spec_version, NULL, argc, argv, &args);
-
-    if (p == 0 && out_json()) {
+    (void)ctx, (void)args, (void)err;
+    if (out_json()) {
         struct dd_json j;
-        dd_json_document_begin(&j, &b, "version");
+        dd_json_document_begin(&j, b, "version");
         dd_json_str(&j, "version", DBDEPLOY_VERSION);
         dd_json_obj_end(&j);
-    } else if (p == 0) {
-        dd_buf_addf(&b, "dbdeploy %s\n", DBDEPLOY_VERSION);
+    } else {
+        dd_buf_addf(b, "dbdeploy %s\n", DBDEPLOY_VERSION);
     }
-    out_result_buf(&b);
-    dd_buf_release(&b);
-    dd_strv_release(&args);
-    return p < 0 ? -1 : 0;
+    return 0;
+}
+
+int cmd_version(struct cli_ctx *ctx, int argc, char **argv)
+{
+    return run_printer(ctx, &cli_spec_version, argc, argv, version_fill);
 }
 
 /* ---- completion ------------------------------------------------------------------------- */
@@ -159,20 +173,16 @@ const struct cli_spec cli_spec_completion = {
     .max_args = 1,
 };
 
+static int completion_fill(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args,
+                           struct dd_error *err)
+{
+    (void)ctx;
+    return cli_completion_script(b, args->v[0], err);
+}
+
 int cmd_completion(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct dd_strv args = DD_STRV_INIT;
-    struct dd_buf b = DD_BUF_INIT;
-    int rc = -1, p = cli_parse(ctx, &cli_spec_completion, NULL, argc, argv, &args);
-
-    if (p != 0)
-        rc = p > 0 ? 0 : -1;
-    else if (cli_completion_script(&b, args.v[0], &ctx->err) == 0)
-        rc = 0;
-    out_result_buf(&b);
-    dd_buf_release(&b);
-    dd_strv_release(&args);
-    return rc;
+    return run_printer(ctx, &cli_spec_completion, argc, argv, completion_fill);
 }
 
 const struct cli_spec cli_spec_complete = {
@@ -185,27 +195,20 @@ const struct cli_spec cli_spec_complete = {
     .max_args = 2,
 };
 
+static int complete_fill(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args, struct dd_error *err)
+{
+    struct dd_strv list = DD_STRV_INIT;
+    int rc = cli_complete_list(&list, ctx->root, args->v[0], args->n > 1 ? args->v[1] : NULL, err);
+
+    for (size_t i = 0; i < list.n; i++)
+        dd_buf_addf(b, "%s\n", list.v[i]);
+    dd_strv_release(&list);
+    return rc;
+}
+
 int cmd_complete(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct dd_strv args = DD_STRV_INIT, list = DD_STRV_INIT;
-    struct dd_buf b = DD_BUF_INIT;
-    int rc = -1, p = cli_parse(ctx, &cli_spec_complete, NULL, argc, argv, &args);
-
-    if (p != 0) {
-        rc = p > 0 ? 0 : -1;
-        goto cleanup;
-    }
-    if (cli_complete_list(&list, ctx->root, args.v[0], args.n > 1 ? args.v[1] : NULL, &ctx->err) < 0)
-        goto cleanup;
-    for (size_t i = 0; i < list.n; i++)
-        dd_buf_addf(&b, "%s\n", list.v[i]);
-    out_result_buf(&b);
-    rc = 0;
-cleanup:
-    dd_buf_release(&b);
-    dd_strv_release(&list);
-    dd_strv_release(&args);
-    return rc;
+    return run_printer(ctx, &cli_spec_complete, argc, argv, complete_fill);
 }
 
 const struct cli_spec cli_spec_man_commands = {
@@ -217,16 +220,15 @@ const struct cli_spec cli_spec_man_commands = {
     .max_args = 0,
 };
 
+static int man_commands_fill(struct dd_buf *b, const struct cli_ctx *ctx, const struct dd_strv *args,
+                             struct dd_error *err)
+{
+    (void)ctx, (void)args, (void)err;
+    cli_man_commands(b);
+    return 0;
+}
+
 int cmd_man_commands(struct cli_ctx *ctx, int argc, char **argv)
 {
-    struct dd_strv args = DD_STRV_INIT;
-    struct dd_buf b = DD_BUF_INIT;
-    int p = cli_parse(ctx, &cli_spec_man_commands, NULL, argc, argv, &args);
-
-    if (p == 0)
-        cli_man_commands(&b);
-    out_result_buf(&b);
-    dd_buf_release(&b);
-    dd_strv_release(&args);
-    return p < 0 ? -1 : 0;
+    return run_printer(ctx, &cli_spec_man_commands, argc, argv, man_commands_fill);
 }

@@ -1,8 +1,12 @@
 /* Changes made outside the pipeline, on record: the cli side of pipeline/event.c. */
 #include "cli/cli.h"
 
+#include <string.h>
+
 #include "config/config.h"
+#include "engine/execute.h"
 #include "pipeline/event.h"
+#include "util/clock.h"
 #include "util/out.h"
 
 void cli_event_init(struct event *ev, struct cli_ctx *ctx, const char *commit, const char *who)
@@ -59,4 +63,35 @@ int cli_event_after_execute(struct event *ev, struct cli_ctx *ctx, int rc, bool 
         return 0;
     add_result(ev, plan, res, status);
     return cli_event_record(ev, ctx, result, NULL);
+}
+
+int cli_execute_goal(struct cli_ctx *ctx, const char *env, const struct engine_goal *g, bool dry_run,
+                     const char *status, const char *result, cli_execute_report_fn *report, uint64_t start_ms)
+{
+    struct cli_env e = CLI_ENV_INIT;
+    struct engine_plan plan = ENGINE_PLAN_INIT;
+    struct engine_result res = ENGINE_RESULT_INIT;
+    struct event ev;
+    int rc = -1;
+
+    memset(&ev, 0, sizeof(ev));
+    if (cli_env_load(&e, ctx, env) < 0)
+        goto cleanup;
+    {
+        struct engine_target t = {ctx->db, &e.set, &e.ledger, &e.st, &e.opts, ctx->cfg->lock_wait_ms};
+        int x;
+        cli_event_init(&ev, ctx, e.set.commit, e.whoami);
+        x = engine_execute(&res, &plan, &t, g, dry_run, e.set.commit, &ctx->err);
+        if (cli_event_after_execute(&ev, ctx, x, dry_run, &plan, &res, status, result) < 0)
+            goto cleanup;
+    }
+    /* the plan borrows the environment's migrations: report before they are released */
+    report(ctx, &plan, &res, dry_run, dd_now_ms() - start_ms);
+    rc = 0;
+cleanup:
+    event_release(&ev);
+    engine_result_release(&res);
+    engine_plan_release(&plan);
+    cli_env_release(&e);
+    return rc;
 }

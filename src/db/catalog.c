@@ -85,13 +85,12 @@ int db_schema_catalog(struct db_conn *c, const char *ledger_schema, char **finge
                               "SELECT f.fp, l.line FROM f LEFT JOIN l ON true ORDER BY l.line COLLATE \"C\""
                             : "SELECT md5(coalesce(string_agg(line, E'\\n' ORDER BY line COLLATE \"C\"), ''))"
                               " FROM (" CATALOG_LINES_SQL ") l";
-    PGresult *res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
+    /* both forms return at least the fingerprint's row */
+    PGresult *res = db_exec(c, sql, 1, params, "cannot read the schema from the catalog", err);
     int rc = -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) < 1) {
-        db_error_from_result(err, res, c->pg, "cannot read the schema from the catalog");
+    if (!res)
         goto cleanup;
-    }
     if (fingerprint)
         *fingerprint = dd_xstrdup(PQgetvalue(res, 0, 0));
     for (int i = 0; lines && i < PQntuples(res); i++)
@@ -114,18 +113,17 @@ int db_schema_state_read(struct db_conn *c, const char *ledger_schema, char **fi
     char *sql = dd_xasprintf("SELECT (SELECT value FROM %1$s.info WHERE key = '" STATE_FP_KEY "'),"
                              " (SELECT value FROM %1$s.info WHERE key = '" STATE_CATALOG_KEY "')",
                              qs);
-    PGresult *res = PQexec(c->pg, sql);
+    bool missing;
+    PGresult *res =
+        db_exec_maybe_missing(c, &missing, sql, 0, NULL, "cannot read the recorded schema from the ledger", err);
     int rc = -1;
 
     *fingerprint = NULL;
     if (catalog)
         *catalog = NULL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+    if (!res) {
+        if (missing)
             rc = 0; /* no ledger yet: nothing recorded */
-        else
-            db_error_from_result(err, res, c->pg, "cannot read the recorded schema from the ledger");
         goto cleanup;
     }
     if (!PQgetisnull(res, 0, 0))
@@ -151,12 +149,10 @@ int db_schema_state_write(struct db_conn *c, const char *ledger_schema, const ch
                      "RETURNING 1) SELECT txid_current()::text FROM (SELECT count(*) FROM up) n",
                      qs);
     const char *params[2] = {fingerprint, catalog};
-    PGresult *res = PQexecParams(c->pg, sql, 2, NULL, params, NULL, NULL, 0);
-    int rc = 0;
+    PGresult *res = db_exec(c, sql, 2, params, "cannot record the schema in the ledger", err);
+    int rc = res ? 0 : -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_error_from_result(err, res, c->pg, "cannot record the schema in the ledger");
-    else
+    if (res)
         db_own_xid_add(c, PQgetvalue(res, 0, 0));
     PQclear(res);
     free(sql);

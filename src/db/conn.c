@@ -66,6 +66,66 @@ int db_error_from_result(struct dd_error *err, const PGresult *res, const PGconn
     return -1;
 }
 
+char *db_value_dup(const PGresult *res, int row, int col)
+{
+    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
+}
+
+int db_result_check(struct db_conn *c, const PGresult *res, const char *what, struct dd_error *err)
+{
+    ExecStatusType st = PQresultStatus(res);
+
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+        return db_error_from_result(err, res, c->pg, what);
+    return 0;
+}
+
+static PGresult *exec_any(struct db_conn *c, const char *sql, int nparams, const char *const *params)
+{
+    return nparams ? PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0) : PQexec(c->pg, sql);
+}
+
+PGresult *db_exec(struct db_conn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                  struct dd_error *err)
+{
+    PGresult *res = exec_any(c, sql, nparams, params);
+
+    if (db_result_check(c, res, what, err) == 0)
+        return res;
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *db_exec_one_row(struct db_conn *c, const char *sql, int nparams, const char *const *params, const char *what,
+                          struct dd_error *err)
+{
+    PGresult *res = exec_any(c, sql, nparams, params);
+
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
+        return res;
+    db_error_from_result(err, res, c->pg, what);
+    PQclear(res);
+    return NULL;
+}
+
+PGresult *db_exec_maybe_missing(struct db_conn *c, bool *missing, const char *sql, int nparams,
+                                const char *const *params, const char *what, struct dd_error *err)
+{
+    PGresult *res = exec_any(c, sql, nparams, params);
+    const char *state;
+
+    *missing = false;
+    if (PQresultStatus(res) == PGRES_COMMAND_OK || PQresultStatus(res) == PGRES_TUPLES_OK)
+        return res;
+    state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+        *missing = true;
+    else
+        db_error_from_result(err, res, c->pg, what);
+    PQclear(res);
+    return NULL;
+}
+
 /* Server messages during migrations: warnings are shown, notices only with -v. */
 static void on_notice(void *arg, const PGresult *res)
 {
@@ -313,20 +373,17 @@ int db_query_value(struct db_conn *c, char **out_value, const char *sql, int npa
                    struct dd_error *err)
 {
     PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, params, NULL, NULL, 0);
-    int rc = -1;
 
     if (out_value)
         *out_value = NULL;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK && PQresultStatus(res) != PGRES_COMMAND_OK) {
-        db_error_from_result(err, res, c->pg, "query failed");
-        goto cleanup;
+    if (db_result_check(c, res, "query failed", err) < 0) {
+        PQclear(res);
+        return -1;
     }
     if (out_value && PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
         *out_value = dd_xstrdup(PQgetvalue(res, 0, 0));
-    rc = 0;
-cleanup:
     PQclear(res);
-    return rc;
+    return 0;
 }
 
 int db_set_timeouts(struct db_conn *c, uint64_t lock_timeout_ms, uint64_t statement_timeout_ms, struct dd_error *err)

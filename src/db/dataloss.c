@@ -76,17 +76,15 @@ int db_schema_tables_with_rows(struct db_conn *c, const char *schema, size_t max
                                struct dd_error *err)
 {
     const char *params[] = {schema};
-    PGresult *res = PQexecParams(c->pg,
-                                 "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
-                                 "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 "
-                                 "AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
-                                 1, NULL, params, NULL, NULL, 0);
+    PGresult *res = db_exec(c,
+                            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_class c "
+                            "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 "
+                            "AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1",
+                            1, params, "cannot list the tables of a schema", err);
     int rc = -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot list the tables of a schema");
+    if (!res)
         goto cleanup;
-    }
     for (int i = 0; i < PQntuples(res) && out->n < max; i++) {
         /* the name was quoted by the server: safe to put into the text */
         char *sql = dd_xasprintf("SELECT 1 FROM %s LIMIT 1", PQgetvalue(res, i, 0)), *one = NULL;
@@ -142,8 +140,8 @@ int db_guard_new_leftovers(struct db_conn *c, const char *snapshot, struct dd_st
     const char *bar = snapshot ? strchr(snapshot, '|') : NULL;
     char *idx = bar ? dd_xstrndup(snapshot, (size_t)(bar - snapshot)) : dd_xstrdup("{}");
     const char *params[] = {idx, bar ? bar + 1 : "{}"};
-    PGresult *res = PQexecParams(
-        c->pg,
+    PGresult *res = db_exec(
+        c,
         "WITH t AS (SELECT c.oid, CASE WHEN n.nspname = 'public' THEN c.relname::text "
         "ELSE n.nspname || '.' || c.relname END AS key FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace) "
         "SELECT 'i', t.key || E'\\t' || i.indexrelid::regclass::text || ' on ' || i.indrelid::regclass::text "
@@ -152,11 +150,10 @@ int db_guard_new_leftovers(struct db_conn *c, const char *snapshot, struct dd_st
         "UNION ALL SELECT 'c', t.key || E'\\t' || quote_ident(conname) || ' on ' || conrelid::regclass::text "
         "FROM pg_constraint JOIN t ON t.oid = conrelid "
         "WHERE NOT convalidated AND NOT pg_constraint.oid::int8 = ANY ($2::int8[]) ORDER BY 1, 2",
-        2, NULL, params, NULL, NULL, 0);
+        2, params, "cannot read invalid indexes and constraints", err);
     int rc = -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read invalid indexes and constraints");
+    if (!res) {
         dd_error_wrap(err, "checking what the migration left behind (data-loss guard)");
         goto cleanup;
     }

@@ -7,21 +7,6 @@
 #include "util/fs.h"
 #include "version.h"
 
-static char *dup_value(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
-}
-
-static int exec_ok(struct db_conn *c, PGresult *res, const char *what, struct dd_error *err)
-{
-    ExecStatusType st = PQresultStatus(res);
-    int rc = 0;
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        rc = db_error_from_result(err, res, c->pg, what);
-    return rc;
-}
-
 /* deployments.lint, a column newer than the row's others: its own statement in the insert's transaction. */
 static int set_lint(struct db_conn *c, const char *qs, const struct db_deployment *d, struct dd_error *err)
 {
@@ -32,8 +17,8 @@ static int set_lint(struct db_conn *c, const char *qs, const struct db_deploymen
     int rc;
 
     snprintf(id, sizeof(id), "%lld", (long long)d->id);
-    res = PQexecParams(c->pg, q, 2, NULL, params, NULL, NULL, 0);
-    rc = exec_ok(c, res, "cannot record the deployment's lint", err);
+    res = db_exec(c, q, 2, params, "cannot record the deployment's lint", err);
+    rc = res ? 0 : -1;
     PQclear(res);
     free(q);
     return rc;
@@ -50,10 +35,10 @@ static int load_allows(struct db_deployments *out, struct db_conn *c, const char
                            "ORDER BY d.id, s.k",
                            qs);
     const char *params[] = {env};
-    PGresult *res = PQexecParams(c->pg, q, 1, NULL, params, NULL, NULL, 0);
-    int rc = exec_ok(c, res, "cannot read the deployments' lint suppressions", err);
+    PGresult *res = db_exec(c, q, 1, params, "cannot read the deployments' lint suppressions", err);
+    int rc = res ? 0 : -1;
 
-    for (int r = 0, k = 0; rc == 0 && r < PQntuples(res); r++) {
+    for (int r = 0, k = 0; res && r < PQntuples(res); r++) {
         int64_t id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
         struct db_deployment *d;
         struct db_deployment_allow *a;
@@ -64,10 +49,10 @@ static int load_allows(struct db_deployments *out, struct db_conn *c, const char
         d = &out->v[k];
         d->allow = dd_xrealloc(d->allow, (d->nallow + 1) * sizeof(*d->allow));
         a = &d->allow[d->nallow++];
-        a->rule = dup_value(res, r, 1);
-        a->file = dup_value(res, r, 2);
+        a->rule = db_value_dup(res, r, 1);
+        a->file = db_value_dup(res, r, 2);
         a->line = strtoll(PQgetvalue(res, r, 3), NULL, 10);
-        a->reason = dup_value(res, r, 4);
+        a->reason = db_value_dup(res, r, 4);
     }
     PQclear(res);
     free(q);
@@ -101,8 +86,8 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
                          "(SELECT changes FROM %1$s.migrations WHERE version = $2::bigint AND $7 = 'applied')) "
                          "RETURNING changes",
                          qs);
-    res = PQexec(c->pg, "BEGIN");
-    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+    res = db_exec(c, "BEGIN", 0, NULL, "cannot record the deployment", err);
+    if (!res)
         goto cleanup;
     PQclear(res);
     {
@@ -114,9 +99,9 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
                                 DBDEPLOY_VERSION, d->recovery,
                                 d->guard_json,    d->kind ? d->kind : "deploy",
                                 d->git_user,      d->drift};
-        res = PQexecParams(c->pg, ins, 16, NULL, params, NULL, NULL, 0);
+        res = db_exec(c, ins, 16, params, "cannot record the deployment", err);
     }
-    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+    if (!res)
         goto cleanup;
     d->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     for (size_t i = 0; i < d->n; i++) {
@@ -126,19 +111,19 @@ int db_deployment_insert(struct db_conn *c, const char *schema, struct db_deploy
         snprintf(v, sizeof(v), "%lld", (long long)d->m[i].version);
         snprintf(ms, sizeof(ms), "%lld", (long long)d->m[i].duration_ms);
         PQclear(res);
-        res = PQexecParams(c->pg, ins_m, 7, NULL, params, NULL, NULL, 0);
-        if (exec_ok(c, res, "cannot record the deployment's migrations", err) < 0)
+        res = db_exec(c, ins_m, 7, params, "cannot record the deployment's migrations", err);
+        if (!res)
             goto cleanup;
         /* the caller renders the changelog entry from d: the same text a reload gives */
         free(d->m[i].changes);
-        d->m[i].changes = dup_value(res, 0, 0);
+        d->m[i].changes = db_value_dup(res, 0, 0);
     }
     PQclear(res);
     res = NULL;
     if (d->lint_json && set_lint(c, qs, d, err) < 0)
         goto cleanup;
-    res = PQexec(c->pg, "COMMIT");
-    if (exec_ok(c, res, "cannot record the deployment", err) < 0)
+    res = db_exec(c, "COMMIT", 0, NULL, "cannot record the deployment", err);
+    if (!res)
         goto cleanup;
     rc = 0;
 cleanup:
@@ -159,6 +144,7 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     char *q1 = NULL, *q2 = NULL;
     const char *params[] = {env};
     PGresult *res = NULL;
+    bool missing;
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
@@ -175,13 +161,10 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         "to_jsonb(m) ->> 'changes' FROM %s.deployment_migrations m JOIN %s.deployments d ON d.id = m.deployment_id "
         "WHERE d.env = $1 ORDER BY m.deployment_id, m.version",
         qs, qs);
-    res = PQexecParams(c->pg, q1, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+    res = db_exec_maybe_missing(c, &missing, q1, 1, params, "cannot read the deployments", err);
+    if (!res) {
+        if (missing)
             rc = 0; /* no ledger: no deployments */
-        else
-            db_error_from_result(err, res, c->pg, "cannot read the deployments");
         goto cleanup;
     }
     out->n = (size_t)PQntuples(res);
@@ -189,26 +172,24 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
     for (size_t i = 0; i < out->n; i++) {
         struct db_deployment *d = &out->v[i];
         d->id = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
-        d->env = dup_value(res, (int)i, 1);
-        d->git_commit = dup_value(res, (int)i, 2);
-        d->deployed_by = dup_value(res, (int)i, 3);
-        d->started_at = dup_value(res, (int)i, 4);
-        d->finished_at = dup_value(res, (int)i, 5);
-        d->result = dup_value(res, (int)i, 6);
-        d->archive = dup_value(res, (int)i, 7);
-        d->recovery = dup_value(res, (int)i, 9);
-        d->error = dup_value(res, (int)i, 8);
-        d->kind = dup_value(res, (int)i, 10);
-        d->git_user = dup_value(res, (int)i, 11);
-        d->stages_json = dup_value(res, (int)i, 12);
-        d->drift = dup_value(res, (int)i, 13);
+        d->env = db_value_dup(res, (int)i, 1);
+        d->git_commit = db_value_dup(res, (int)i, 2);
+        d->deployed_by = db_value_dup(res, (int)i, 3);
+        d->started_at = db_value_dup(res, (int)i, 4);
+        d->finished_at = db_value_dup(res, (int)i, 5);
+        d->result = db_value_dup(res, (int)i, 6);
+        d->archive = db_value_dup(res, (int)i, 7);
+        d->recovery = db_value_dup(res, (int)i, 9);
+        d->error = db_value_dup(res, (int)i, 8);
+        d->kind = db_value_dup(res, (int)i, 10);
+        d->git_user = db_value_dup(res, (int)i, 11);
+        d->stages_json = db_value_dup(res, (int)i, 12);
+        d->drift = db_value_dup(res, (int)i, 13);
     }
     PQclear(res);
-    res = PQexecParams(c->pg, q2, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read the deployments' migrations");
+    res = db_exec(c, q2, 1, params, "cannot read the deployments' migrations", err);
+    if (!res)
         goto cleanup;
-    }
     /* both are ordered by deployment id: walk them together */
     for (int r = 0, k = 0; r < PQntuples(res); r++) {
         int64_t id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
@@ -222,12 +203,12 @@ int db_deployments_load(struct db_deployments *out, struct db_conn *c, const cha
         d->m = dd_xrealloc(d->m, (d->n + 1) * sizeof(*d->m));
         m = &d->m[d->n++];
         m->version = strtoll(PQgetvalue(res, r, 1), NULL, 10);
-        m->name = dup_value(res, r, 2);
-        m->file = dup_value(res, r, 3);
-        m->checksum = dup_value(res, r, 4);
+        m->name = db_value_dup(res, r, 2);
+        m->file = db_value_dup(res, r, 3);
+        m->checksum = db_value_dup(res, r, 4);
         m->duration_ms = strtoll(PQgetvalue(res, r, 5), NULL, 10);
-        m->status = dup_value(res, r, 6);
-        m->changes = dup_value(res, r, 7);
+        m->status = db_value_dup(res, r, 6);
+        m->changes = db_value_dup(res, r, 7);
     }
     if (load_allows(out, c, qs, env, err) < 0)
         goto cleanup;

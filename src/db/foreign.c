@@ -62,16 +62,15 @@ int db_foreign_versions_read(struct db_foreign_versions *out, struct db_conn *c,
 {
     char *qt = quote_table(c, table);
     char *sql = dd_xasprintf(versions_sql(tool), qt);
-    PGresult *res = PQexec(c->pg, sql);
+    bool missing;
+    PGresult *res =
+        db_exec_maybe_missing(c, &missing, sql, 0, NULL, "cannot read the other tool's migrations table", err);
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-        if (state && (strcmp(state, "42P01") == 0 || strcmp(state, "3F000") == 0))
+    if (!res) {
+        if (missing)
             missing_table(err, c, tool, table);
-        else
-            db_error_from_result(err, res, c->pg, "cannot read the other tool's migrations table");
         goto cleanup;
     }
     out->n = (size_t)PQntuples(res);
@@ -148,14 +147,12 @@ static bool classify(enum db_foreign_tool *out, const char *schema, const char *
 int db_foreign_find(struct db_foreign_ledger *out, struct db_conn *c, const char *skip_schema, struct dd_error *err)
 {
     const char *params[1] = {skip_schema};
-    PGresult *res = PQexecParams(c->pg, find_sql, 1, NULL, params, NULL, NULL, 0);
+    PGresult *res = db_exec(c, find_sql, 1, params, "cannot look for other migration tools' tables", err);
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot look for other migration tools' tables");
+    if (!res)
         goto cleanup;
-    }
     rc = 0;
     for (int i = 0; i < PQntuples(res) && !rc; i++) {
         const char *schema = PQgetvalue(res, i, 0), *table = PQgetvalue(res, i, 1);

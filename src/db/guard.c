@@ -25,16 +25,13 @@ static void tables_release(struct db_table_writes *t, size_t n)
 static int read_stats(struct db_table_writes **out, size_t *n, struct db_conn *c, const char *skip_schema,
                       struct dd_error *err)
 {
-    PGresult *res = PQexec(c->pg, stats_sql);
+    PGresult *res = db_exec(c, stats_sql, 0, NULL, "cannot read the table statistics", err);
     size_t k = 0;
 
     *out = NULL;
     *n = 0;
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read the table statistics");
-        PQclear(res);
+    if (!res)
         return -1;
-    }
     *out = dd_xcalloc((size_t)PQntuples(res) + 1, sizeof(**out));
     for (int i = 0; i < PQntuples(res); i++) {
         struct db_table_writes *t = &(*out)[k];
@@ -78,11 +75,11 @@ int db_write_mark_take(struct db_write_mark *out, struct db_conn *c, struct dd_e
     /* counters first: a write between the two shows as a (harmless) extra table later */
     if (read_stats(&out->t, &out->n, c, NULL, err) < 0)
         return -1;
-    res = PQexec(c->pg, "SELECT txid_snapshot_xmax(s), coalesce(array_to_string(array(SELECT "
-                        "txid_snapshot_xip(s)), ','), '') FROM txid_current_snapshot() s");
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        db_error_from_result(err, res, c->pg, "cannot read the transaction snapshot");
-        PQclear(res);
+    res = db_exec_one_row(c,
+                          "SELECT txid_snapshot_xmax(s), coalesce(array_to_string(array(SELECT "
+                          "txid_snapshot_xip(s)), ','), '') FROM txid_current_snapshot() s",
+                          0, NULL, "cannot read the transaction snapshot", err);
+    if (!res) {
         db_write_mark_release(out);
         return -1;
     }
@@ -137,11 +134,9 @@ int db_write_mark_load(struct db_write_mark *out, bool *found, struct db_conn *c
                      "WHERE id = $1) s "
                      "WHERE g IS NOT NULL AND jsonb_typeof(g) = 'object'",
                      qs);
-    res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read the deployment's foreign-write guard mark");
+    res = db_exec(c, sql, 1, params, "cannot read the deployment's foreign-write guard mark", err);
+    if (!res)
         goto cleanup;
-    }
     rc = 0;
     if (PQntuples(res) != 1 || PQgetisnull(res, 0, 0))
         goto cleanup;
@@ -154,9 +149,9 @@ int db_write_mark_load(struct db_write_mark *out, bool *found, struct db_conn *c
                        "jsonb_to_recordset(to_jsonb(d)->'guard'->'tables') AS t(relid bigint, name text, ins bigint, "
                        "upd bigint, del bigint) WHERE d.id = $1",
                        qs);
-    res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        rc = db_error_from_result(err, res, c->pg, "cannot read the deployment's foreign-write guard mark");
+    res = db_exec(c, sql, 1, params, "cannot read the deployment's foreign-write guard mark", err);
+    if (!res) {
+        rc = -1;
         db_write_mark_release(out);
         goto cleanup;
     }
@@ -385,16 +380,16 @@ int db_foreign_writes_recheck(struct db_foreign_writes *out, struct db_conn *c, 
 
 int db_restore_rights_read(struct db_restore_rights *out, struct db_conn *c, struct dd_error *err)
 {
-    PGresult *res = PQexec(c->pg, "SELECT r.rolsuper, r.rolcreatedb, pg_has_role(current_user, d.datdba, 'MEMBER'), "
-                                  "r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'), "
-                                  "pg_database_size(d.oid), current_user FROM pg_roles r, pg_database d "
-                                  "WHERE r.rolname = current_user AND d.datname = current_database()");
-    int rc = 0;
+    PGresult *res = db_exec_one_row(c,
+                                    "SELECT r.rolsuper, r.rolcreatedb, pg_has_role(current_user, d.datdba, 'MEMBER'), "
+                                    "r.rolsuper OR pg_has_role(current_user, 'pg_signal_backend', 'MEMBER'), "
+                                    "pg_database_size(d.oid), current_user FROM pg_roles r, pg_database d "
+                                    "WHERE r.rolname = current_user AND d.datname = current_database()",
+                                    0, NULL, "cannot read the deploying role's privileges", err);
+    int rc = res ? 0 : -1;
 
     memset(out, 0, sizeof(*out));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        rc = db_error_from_result(err, res, c->pg, "cannot read the deploying role's privileges");
-    } else {
+    if (res) {
         out->superuser = PQgetvalue(res, 0, 0)[0] == 't';
         out->createdb = PQgetvalue(res, 0, 1)[0] == 't';
         out->owner = PQgetvalue(res, 0, 2)[0] == 't';

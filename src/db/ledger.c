@@ -20,11 +20,6 @@ char *db_quote_ident(struct db_conn *c, const char *ident)
     return copy;
 }
 
-static char *dup_value(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
-}
-
 /* The repeatables table; missing on a ledger created before it (created by the next db_ledger_ensure). */
 static int load_repeatables(struct db_ledger *out, struct db_conn *c, const char *qs, struct dd_error *err)
 {
@@ -46,13 +41,13 @@ static int load_repeatables(struct db_ledger *out, struct db_conn *c, const char
     out->rep = dd_xcalloc(out->nrep ? out->nrep : 1, sizeof(*out->rep));
     for (size_t i = 0; i < out->nrep; i++) {
         struct db_ledger_repeatable *r = &out->rep[i];
-        r->name = dup_value(res, (int)i, 0);
-        r->file = dup_value(res, (int)i, 1);
-        r->checksum = dup_value(res, (int)i, 2);
-        r->applied_at = dup_value(res, (int)i, 3);
-        r->applied_by = dup_value(res, (int)i, 4);
-        r->git_commit = dup_value(res, (int)i, 5);
-        r->git_blob = dup_value(res, (int)i, 6);
+        r->name = db_value_dup(res, (int)i, 0);
+        r->file = db_value_dup(res, (int)i, 1);
+        r->checksum = db_value_dup(res, (int)i, 2);
+        r->applied_at = db_value_dup(res, (int)i, 3);
+        r->applied_by = db_value_dup(res, (int)i, 4);
+        r->git_commit = db_value_dup(res, (int)i, 5);
+        r->git_blob = db_value_dup(res, (int)i, 6);
     }
 cleanup:
     PQclear(res);
@@ -372,9 +367,8 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 ");\n"
                 "SELECT value FROM %1$s.info WHERE key = 'format';",
                 qs, LEDGER_FORMAT);
-    res = PQexec(c->pg, sql.buf);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot create the ledger");
+    res = db_exec(c, sql.buf, 0, NULL, "cannot create the ledger", err);
+    if (!res) {
         dd_error_hint(err,
                       "The deploying role needs CREATE on the database (for schema '%s'), or create the "
                       "schema for it in advance.",

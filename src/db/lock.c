@@ -95,18 +95,16 @@ static int try_key(struct db_conn *c, const struct lock_key *k, bool *got, struc
     const char *params[2] = {key, k->b};
     PGresult *res;
 
-    if (k->nparams == 1) {
+    if (k->nparams == 1)
         snprintf(key, sizeof(key), "%lld", (long long)DB_LOCK_KEY);
-        res = PQexecParams(c->pg, "SELECT pg_try_advisory_lock($1::bigint)", 1, NULL, params, NULL, NULL, 0);
-    } else {
+    else
         snprintf(key, sizeof(key), "%s", k->a);
-        res = PQexecParams(c->pg, "SELECT pg_try_advisory_lock($1::int, $2::int)", 2, NULL, params, NULL, NULL, 0);
-    }
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot take the deployment lock");
-        PQclear(res);
+    res = db_exec(c,
+                  k->nparams == 1 ? "SELECT pg_try_advisory_lock($1::bigint)"
+                                  : "SELECT pg_try_advisory_lock($1::int, $2::int)",
+                  k->nparams, params, "cannot take the deployment lock", err);
+    if (!res)
         return -1;
-    }
     *got = PQgetvalue(res, 0, 0)[0] == 't';
     PQclear(res);
     return 0;
@@ -219,11 +217,9 @@ int db_lock_acquire(struct db_conn *c, uint64_t wait_ms, struct dd_error *err)
 
 static int unlock_sql(struct db_conn *c, const char *sql, int n, const char *const *params, struct dd_error *err)
 {
-    PGresult *res = PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
-    int rc = 0;
+    PGresult *res = db_exec(c, sql, n, params, "cannot release the deployment lock", err);
+    int rc = res ? 0 : -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_error_from_result(err, res, c->pg, "cannot release the deployment lock");
     PQclear(res);
     return rc;
 }

@@ -464,11 +464,9 @@ static void forget_timeouts(struct db_conn *c)
 
 int db_tx_begin(struct db_conn *c, struct dd_error *err)
 {
-    PGresult *res = PQexec(c->pg, "BEGIN");
-    int rc = 0;
+    PGresult *res = db_exec(c, "BEGIN", 0, NULL, "cannot begin the deployment's transaction", err);
+    int rc = res ? 0 : -1;
 
-    if (PQresultStatus(res) != PGRES_COMMAND_OK)
-        rc = db_error_from_result(err, res, c->pg, "cannot begin the deployment's transaction");
     PQclear(res);
     return rc;
 }

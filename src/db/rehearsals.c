@@ -24,11 +24,6 @@ void db_rehearsal_release(struct db_rehearsal *r)
     memset(r, 0, sizeof(*r));
 }
 
-static char *value_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
-}
-
 int db_rehearsal_insert(struct db_conn *c, const char *schema, struct db_rehearsal *r, struct dd_error *err)
 {
     char *qs = db_quote_ident(c, schema);
@@ -58,11 +53,9 @@ int db_rehearsal_insert(struct db_conn *c, const char *schema, struct db_rehears
     snprintf(started, sizeof(started), "%llu", (unsigned long long)r->started_ms);
     snprintf(finished, sizeof(finished), "%llu", (unsigned long long)r->finished_ms);
     snprintf(total, sizeof(total), "%lld", (long long)r->total_ms);
-    res = PQexecParams(c->pg, q, 14, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
-        db_error_from_result(err, res, c->pg, "cannot record the rehearsal in the ledger");
+    res = db_exec_one_row(c, q, 14, params, "cannot record the rehearsal in the ledger", err);
+    if (!res)
         goto cleanup;
-    }
     r->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
     rc = 0;
 cleanup:
@@ -100,26 +93,24 @@ int db_rehearsal_find(struct db_rehearsal *out, bool *found, struct db_conn *c, 
                      "(git_commit IS NOT DISTINCT FROM $3 AND plan = $4 AND result = 'passed')) ORDER BY id DESC "
                      "LIMIT 1",
                      table);
-    res = PQexecParams(c->pg, q, 4, NULL, params, NULL, NULL, 0);
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read the rehearsals from the ledger");
+    res = db_exec(c, q, 4, params, "cannot read the rehearsals from the ledger", err);
+    if (!res)
         goto cleanup;
-    }
     if (PQntuples(res) == 1) {
         out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        out->env = value_or_null(res, 0, 1);
-        out->git_commit = value_or_null(res, 0, 2);
-        out->plan = value_or_null(res, 0, 3);
-        out->result = value_or_null(res, 0, 4);
-        out->finished_at = value_or_null(res, 0, 5);
+        out->env = db_value_dup(res, 0, 1);
+        out->git_commit = db_value_dup(res, 0, 2);
+        out->plan = db_value_dup(res, 0, 3);
+        out->result = db_value_dup(res, 0, 4);
+        out->finished_at = db_value_dup(res, 0, 5);
         out->age_ms = strtoll(PQgetvalue(res, 0, 6), NULL, 10);
-        out->rehearsed_by = value_or_null(res, 0, 7);
-        out->archive = value_or_null(res, 0, 8);
-        out->server = value_or_null(res, 0, 9);
+        out->rehearsed_by = db_value_dup(res, 0, 7);
+        out->archive = db_value_dup(res, 0, 8);
+        out->server = db_value_dup(res, 0, 9);
         out->total_ms = strtoll(PQgetvalue(res, 0, 10), NULL, 10);
-        out->migrations = value_or_null(res, 0, 11);
-        out->locks = value_or_null(res, 0, 12);
-        out->error = value_or_null(res, 0, 13);
+        out->migrations = db_value_dup(res, 0, 11);
+        out->locks = db_value_dup(res, 0, 12);
+        out->error = db_value_dup(res, 0, 13);
         *found = true;
     }
     rc = 0;
@@ -148,19 +139,17 @@ int db_relation_oid_floor(struct db_conn *c, char **out, struct dd_error *err)
 int db_exclusive_locks(struct db_conn *c, const char *floor, struct dd_strv *out, struct dd_error *err)
 {
     const char *params[] = {floor};
-    PGresult *res = PQexecParams(c->pg,
-                                 "SELECT coalesce(n.nspname || '.' || cl.relname, l.relation::text) FROM pg_locks l "
-                                 "LEFT JOIN pg_class cl ON cl.oid = l.relation "
-                                 "LEFT JOIN pg_namespace n ON n.oid = cl.relnamespace "
-                                 "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
-                                 "AND l.mode = 'AccessExclusiveLock' AND l.relation::text::bigint <= $1::bigint "
-                                 "ORDER BY 1",
-                                 1, NULL, params, NULL, NULL, 0);
-    int rc = 0;
+    PGresult *res = db_exec(c,
+                            "SELECT coalesce(n.nspname || '.' || cl.relname, l.relation::text) FROM pg_locks l "
+                            "LEFT JOIN pg_class cl ON cl.oid = l.relation "
+                            "LEFT JOIN pg_namespace n ON n.oid = cl.relnamespace "
+                            "WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.granted "
+                            "AND l.mode = 'AccessExclusiveLock' AND l.relation::text::bigint <= $1::bigint "
+                            "ORDER BY 1",
+                            1, params, "cannot read the locks held", err);
+    int rc = res ? 0 : -1;
 
-    if (PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_error_from_result(err, res, c->pg, "cannot read the locks held");
-    for (int i = 0; rc == 0 && i < PQntuples(res); i++)
+    for (int i = 0; res && i < PQntuples(res); i++)
         dd_strv_push(out, PQgetvalue(res, i, 0));
     PQclear(res);
     return rc;

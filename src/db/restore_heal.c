@@ -122,18 +122,16 @@ static int scan(struct heal_scan *out, struct db_conn *admin, const char *target
 {
     char *prefix = dd_xasprintf("%.*s_dbdeploy_", (int)side_base_len(target), target);
     const char *params[2] = {target, prefix};
-    PGresult *res = PQexecParams(admin->pg,
-                                 "SELECT datname, datallowconn, pg_catalog.shobj_description(oid, 'pg_database') "
-                                 "FROM pg_catalog.pg_database WHERE datname = $1 OR "
-                                 "left(datname, length($2)) = $2 ORDER BY datname",
-                                 2, NULL, params, NULL, NULL, 0);
+    PGresult *res = db_exec(admin,
+                            "SELECT datname, datallowconn, pg_catalog.shobj_description(oid, 'pg_database') "
+                            "FROM pg_catalog.pg_database WHERE datname = $1 OR "
+                            "left(datname, length($2)) = $2 ORDER BY datname",
+                            2, params, "cannot list the databases", err);
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, admin->pg, "cannot list the databases");
+    if (!res)
         goto cleanup;
-    }
     out->v = dd_xcalloc((size_t)PQntuples(res) + 1, sizeof(*out->v));
     for (int r = 0; r < PQntuples(res); r++) {
         const char *name = PQgetvalue(res, r, 0);

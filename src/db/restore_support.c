@@ -106,31 +106,20 @@ static char *quote_literal(struct db_conn *c, const char *s)
 static int exec_sql(struct db_conn *c, const char *sql, const char *what, struct dd_error *err)
 {
     PGresult *res;
-    int rc = 0;
 
     log_detail("sql: %s", sql);
-    res = PQexec(c->pg, sql);
-    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
-        rc = db_error_from_result(err, res, c->pg, what);
+    res = db_exec(c, sql, 0, NULL, what, err);
+    if (!res)
+        return -1;
     PQclear(res);
-    return rc;
+    return 0;
 }
 
 static PGresult *query(struct db_conn *c, const char *sql, const char *param, const char *what, struct dd_error *err)
 {
     const char *params[1] = {param};
-    PGresult *res = PQexecParams(c->pg, sql, 1, NULL, params, NULL, NULL, 0);
 
-    if (PQresultStatus(res) == PGRES_TUPLES_OK)
-        return res;
-    db_error_from_result(err, res, c->pg, what);
-    PQclear(res);
-    return NULL;
-}
-
-static char *value_or_null(const PGresult *res, int row, int col)
-{
-    return PQgetisnull(res, row, col) ? NULL : dd_xstrdup(PQgetvalue(res, row, col));
+    return db_exec(c, sql, 1, params, what, err);
 }
 
 void db_database_props_free(struct db_database_props *p)
@@ -191,7 +180,7 @@ static int read_settings(struct db_database_props *p, struct db_conn *admin, con
         struct db_setting *s = &p->settings[p->n_settings];
         if (!eq)
             continue;
-        s->role = value_or_null(res, i, 0);
+        s->role = db_value_dup(res, i, 0);
         s->name = dd_xstrndup(cfg, (size_t)(eq - cfg));
         s->value = dd_xstrdup(eq + 1);
         p->n_settings++;
@@ -215,7 +204,7 @@ static int read_grants(struct db_database_props *p, struct db_conn *admin, const
     p->grants = dd_xcalloc((size_t)n + 1, sizeof(*p->grants));
     for (int i = 0; i < n; i++) {
         struct db_grant *g = &p->grants[p->n_grants++];
-        g->grantee = value_or_null(res, i, 0);
+        g->grantee = db_value_dup(res, i, 0);
         g->privilege = dd_xstrdup(PQgetvalue(res, i, 1));
         g->grantable = PQgetvalue(res, i, 2)[0] == 't';
     }
@@ -251,11 +240,11 @@ int db_database_props_read(struct db_database_props **out, struct db_conn *admin
     p->collate = dd_xstrdup(PQgetvalue(res, 0, 2));
     p->ctype = dd_xstrdup(PQgetvalue(res, 0, 3));
     p->provider = PQgetvalue(res, 0, 4)[0];
-    p->locale = value_or_null(res, 0, 5);
-    p->icu_rules = value_or_null(res, 0, 6);
+    p->locale = db_value_dup(res, 0, 5);
+    p->icu_rules = db_value_dup(res, 0, 6);
     p->tablespace = dd_xstrdup(PQgetvalue(res, 0, 7));
     p->conn_limit = (int)strtol(PQgetvalue(res, 0, 8), NULL, 10);
-    p->comment = value_or_null(res, 0, 9);
+    p->comment = db_value_dup(res, 0, 9);
     p->default_acl = PQgetvalue(res, 0, 10)[0] == 't';
     oid = dd_xstrdup(PQgetvalue(res, 0, 11));
     if (read_settings(p, admin, oid, err) < 0 || (!p->default_acl && read_grants(p, admin, oid, err) < 0))
@@ -541,7 +530,7 @@ static int read_comment(struct db_conn *admin, const char *name, char **out, str
     if (!res)
         return -1;
     if (PQntuples(res) > 0)
-        *out = value_or_null(res, 0, 0);
+        *out = db_value_dup(res, 0, 0);
     PQclear(res);
     return 0;
 }

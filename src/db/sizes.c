@@ -20,14 +20,12 @@ static const char sizes_sql[] =
 
 int db_table_sizes_read(struct db_table_sizes *out, struct db_conn *c, struct dd_error *err)
 {
-    PGresult *res = PQexec(c->pg, sizes_sql);
+    PGresult *res = db_exec(c, sizes_sql, 0, NULL, "cannot read table sizes from the catalog", err);
     int rc = -1;
 
     memset(out, 0, sizeof(*out));
-    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-        db_error_from_result(err, res, c->pg, "cannot read table sizes from the catalog");
+    if (!res)
         goto cleanup;
-    }
     out->n = (size_t)PQntuples(res);
     out->v = dd_xcalloc(out->n ? out->n : 1, sizeof(*out->v));
     for (size_t i = 0; i < out->n; i++) {
