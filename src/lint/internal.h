@@ -58,6 +58,18 @@ struct lint_parsed {
 int lint_parse(struct lint_parsed *out, const char *sql, size_t len, char *msg, size_t msglen, size_t *pos);
 void lint_parsed_release(struct lint_parsed *p);
 
+/* A script's parse: the trees, or the syntax error (message and byte offset). */
+struct lint_parse_result {
+    struct lint_parsed p;
+    int rc; /* lint_parse's */
+    size_t pos;
+    char msg[256];
+};
+
+/* lint_script in two steps: the parse (any thread) and the rules (in order, one thread). */
+void lint_script_parse(struct lint_parse_result *out, const char *sql, size_t len);
+void lint_script_check(struct lint_run *r, const struct lint_input *in, struct lint_parse_result *pr);
+
 /* Rule indexes into lint_rules (same order as the table in rules.c). */
 enum {
     R_SYNTAX,
