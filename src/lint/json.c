@@ -96,13 +96,25 @@ static int read_u4(const char *p, unsigned *out)
 static const char *read_string(struct lj_reader *r)
 {
     const char *s = ++r->p, *end = s;
+    bool escaped = false;
     char *out, *o;
 
-    while (*end && *end != '"')
-        end += (*end == '\\' && end[1]) ? 2 : 1;
+    while (*end && *end != '"') {
+        if (*end == '\\' && end[1]) {
+            escaped = true;
+            end++;
+        }
+        end++;
+    }
     if (*end != '"')
         return NULL;
     out = o = arena_alloc(r->doc, (size_t)(end - s) + 1);
+    if (!escaped) { /* most strings (every key): one copy */
+        memcpy(out, s, (size_t)(end - s));
+        out[end - s] = '\0';
+        r->p = end + 1;
+        return out;
+    }
     while (r->p < end) {
         char c = *r->p++;
         unsigned cp;
@@ -151,6 +163,27 @@ static const char *read_string(struct lj_reader *r)
 }
 
 static struct lj_node *read_value(struct lj_reader *r);
+
+/*
+ * Integers (every location, length and enum of a parse tree) without strtod, which is slower and
+ * reads the locale; false leaves anything else (fractions, exponents, huge values) to strtod.
+ */
+static bool read_int(struct lj_reader *r, double *out)
+{
+    const char *p = r->p + (*r->p == '-');
+    uint64_t v = 0;
+    size_t digits = 0;
+
+    while (*p >= '0' && *p <= '9' && digits < 18) {
+        v = v * 10 + (uint64_t)(*p++ - '0');
+        digits++;
+    }
+    if (!digits || (*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')
+        return false;
+    *out = *r->p == '-' ? -(double)v : (double)v;
+    r->p = p;
+    return true;
+}
 
 static struct lj_node *read_container(struct lj_reader *r, struct lj_node *n, char close)
 {
@@ -228,6 +261,8 @@ static struct lj_node *read_value(struct lj_reader *r)
     }
     default:
         n->type = LJ_NUM;
+        if (read_int(r, &n->num))
+            return n;
         n->num = strtod(r->p, &end);
         if (end == r->p)
             return NULL;
