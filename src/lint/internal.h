@@ -9,12 +9,13 @@
 
 enum lj_type { LJ_NULL, LJ_BOOL, LJ_NUM, LJ_STR, LJ_ARR, LJ_OBJ };
 
+/* b sits in the padding after type (48 bytes a node): a tree has many nodes, each fresh page costs a fault. */
 struct lj_node {
     enum lj_type type;
+    bool b;               /* LJ_BOOL */
     const char *key;      /* member name inside an object, NULL otherwise */
     const char *str;      /* LJ_STR (unescaped, NUL-terminated) */
     double num;           /* LJ_NUM */
-    bool b;               /* LJ_BOOL */
     struct lj_node *kids; /* first member/element (LJ_ARR, LJ_OBJ) */
     struct lj_node *next; /* next sibling */
 };

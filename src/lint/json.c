@@ -13,8 +13,11 @@
 struct lj_chunk {
     struct lj_chunk *next;
     size_t used, size;
-    max_align_t data[];
+    struct lj_node data[]; /* nodes, and strings between them */
 };
+
+/* Nodes need a pointer's alignment (not max_align_t's 16: that would pad each node to 64 bytes). */
+#define LJ_ALIGN _Alignof(struct lj_node)
 
 struct lj_reader {
     const char *p;
@@ -26,7 +29,7 @@ static void *arena_alloc(struct lj_doc *d, size_t n)
 {
     struct lj_chunk *c = d->chunks;
 
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    n = (n + LJ_ALIGN - 1) / LJ_ALIGN * LJ_ALIGN;
     if (!c || c->size - c->used < n) {
         size_t size = n > LJ_CHUNK_SIZE ? n : LJ_CHUNK_SIZE;
         c = dd_xmalloc(sizeof(*c) + size);
