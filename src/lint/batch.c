@@ -14,10 +14,11 @@
 
 /*
  * Parsing costs ~250 instructions per byte of SQL. A thread costs its start and a second working
- * set of freshly faulted heap pages (~1 ms in all); below ~32 kB of SQL per thread that eats the
- * gain (the corpus: svix, 34 files and 23 kB, gains nothing from a second thread).
+ * set of freshly faulted heap pages (~350 faults, ~25 us each on the benchmark VM); measured on
+ * the corpus, sets of 23-50 kB (34-127 files) gained no time from a second thread and spent more
+ * CPU, openmeter (715 kB) gained. Hence one more thread per 128 kB of SQL.
  */
-#define LINT_BYTES_PER_THREAD (32 * 1024)
+#define LINT_BYTES_PER_THREAD (128 * 1024)
 #define LINT_MAX_THREADS      16
 
 struct lint_pool {
