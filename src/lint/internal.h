@@ -9,12 +9,13 @@
 
 enum lj_type { LJ_NULL, LJ_BOOL, LJ_NUM, LJ_STR, LJ_ARR, LJ_OBJ };
 
+/* b sits in the padding after type (48 bytes a node): a tree has many nodes, each fresh page costs a fault. */
 struct lj_node {
     enum lj_type type;
+    bool b;               /* LJ_BOOL */
     const char *key;      /* member name inside an object, NULL otherwise */
     const char *str;      /* LJ_STR (unescaped, NUL-terminated) */
     double num;           /* LJ_NUM */
-    bool b;               /* LJ_BOOL */
     struct lj_node *kids; /* first member/element (LJ_ARR, LJ_OBJ) */
     struct lj_node *next; /* next sibling */
 };
@@ -57,6 +58,18 @@ struct lint_parsed {
  */
 int lint_parse(struct lint_parsed *out, const char *sql, size_t len, char *msg, size_t msglen, size_t *pos);
 void lint_parsed_release(struct lint_parsed *p);
+
+/* A script's parse: the trees, or the syntax error (message and byte offset). */
+struct lint_parse_result {
+    struct lint_parsed p;
+    int rc; /* lint_parse's */
+    size_t pos;
+    char msg[256];
+};
+
+/* lint_script in two steps: the parse (any thread) and the rules (in order, one thread). */
+void lint_script_parse(struct lint_parse_result *out, const char *sql, size_t len);
+void lint_script_check(struct lint_run *r, const struct lint_input *in, struct lint_parse_result *pr);
 
 /* Rule indexes into lint_rules (same order as the table in rules.c). */
 enum {

@@ -13,8 +13,11 @@
 struct lj_chunk {
     struct lj_chunk *next;
     size_t used, size;
-    max_align_t data[];
+    struct lj_node data[]; /* nodes, and strings between them */
 };
+
+/* Nodes need a pointer's alignment (not max_align_t's 16: that would pad each node to 64 bytes). */
+#define LJ_ALIGN _Alignof(struct lj_node)
 
 struct lj_reader {
     const char *p;
@@ -26,7 +29,7 @@ static void *arena_alloc(struct lj_doc *d, size_t n)
 {
     struct lj_chunk *c = d->chunks;
 
-    n = (n + sizeof(max_align_t) - 1) / sizeof(max_align_t) * sizeof(max_align_t);
+    n = (n + LJ_ALIGN - 1) / LJ_ALIGN * LJ_ALIGN;
     if (!c || c->size - c->used < n) {
         size_t size = n > LJ_CHUNK_SIZE ? n : LJ_CHUNK_SIZE;
         c = dd_xmalloc(sizeof(*c) + size);
@@ -96,13 +99,25 @@ static int read_u4(const char *p, unsigned *out)
 static const char *read_string(struct lj_reader *r)
 {
     const char *s = ++r->p, *end = s;
+    bool escaped = false;
     char *out, *o;
 
-    while (*end && *end != '"')
-        end += (*end == '\\' && end[1]) ? 2 : 1;
+    while (*end && *end != '"') {
+        if (*end == '\\' && end[1]) {
+            escaped = true;
+            end++;
+        }
+        end++;
+    }
     if (*end != '"')
         return NULL;
     out = o = arena_alloc(r->doc, (size_t)(end - s) + 1);
+    if (!escaped) { /* most strings (every key): one copy */
+        memcpy(out, s, (size_t)(end - s));
+        out[end - s] = '\0';
+        r->p = end + 1;
+        return out;
+    }
     while (r->p < end) {
         char c = *r->p++;
         unsigned cp;
@@ -151,6 +166,27 @@ static const char *read_string(struct lj_reader *r)
 }
 
 static struct lj_node *read_value(struct lj_reader *r);
+
+/*
+ * Integers (every location, length and enum of a parse tree) without strtod, which is slower and
+ * reads the locale; false leaves anything else (fractions, exponents, huge values) to strtod.
+ */
+static bool read_int(struct lj_reader *r, double *out)
+{
+    const char *p = r->p + (*r->p == '-');
+    uint64_t v = 0;
+    size_t digits = 0;
+
+    while (*p >= '0' && *p <= '9' && digits < 18) {
+        v = v * 10 + (uint64_t)(*p++ - '0');
+        digits++;
+    }
+    if (!digits || (*p >= '0' && *p <= '9') || *p == '.' || *p == 'e' || *p == 'E')
+        return false;
+    *out = *r->p == '-' ? -(double)v : (double)v;
+    r->p = p;
+    return true;
+}
 
 static struct lj_node *read_container(struct lj_reader *r, struct lj_node *n, char close)
 {
@@ -228,6 +264,8 @@ static struct lj_node *read_value(struct lj_reader *r)
     }
     default:
         n->type = LJ_NUM;
+        if (read_int(r, &n->num))
+            return n;
         n->num = strtod(r->p, &end);
         if (end == r->p)
             return NULL;

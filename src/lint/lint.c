@@ -362,38 +362,51 @@ void lint_scan_allows(struct lint_file *f, const struct lint_parsed *p)
     }
 }
 
-void lint_script(struct lint_run *r, const char *path, const char *sql, size_t len, bool single_tx)
+void lint_script_parse(struct lint_parse_result *out, const char *sql, size_t len)
+{
+    out->pos = 0;
+    out->rc = lint_parse(&out->p, sql, len, out->msg, sizeof(out->msg), &out->pos);
+}
+
+/* Consumes pr's trees. */
+void lint_script_check(struct lint_run *r, const struct lint_input *in, struct lint_parse_result *pr)
 {
     struct lint_file f;
-    struct lint_parsed p;
-    char msg[256];
-    size_t pos = 0;
 
     memset(&f, 0, sizeof(f));
     f.run = r;
-    f.path = path;
-    f.sql = sql;
-    f.len = len;
-    f.single_tx = single_tx;
+    f.path = in->path;
+    f.sql = in->sql;
+    f.len = in->len;
+    f.single_tx = in->single_tx;
     dd_strv_init(&f.not_valid);
     r->files++;
-    if (lint_parse(&p, sql, len, msg, sizeof(msg), &pos) < 0) {
+    if (pr->rc < 0) {
         unsigned line, col;
-        sql_linecol(sql, len, pos, &line, &col);
-        add_finding(r, path, line, col, R_SYNTAX, dd_xstrdup(msg));
+        sql_linecol(in->sql, in->len, pr->pos, &line, &col);
+        add_finding(r, in->path, line, col, R_SYNTAX, dd_xstrdup(pr->msg));
         goto cleanup;
     }
-    lint_scan_allows(&f, &p);
-    for (size_t i = 0; i < p.n; i++) {
+    lint_scan_allows(&f, &pr->p);
+    for (size_t i = 0; i < pr->p.n; i++) {
         f.stmt = i;
-        f.pstmt = &p.v[i];
+        f.pstmt = &pr->p.v[i];
         r->statements++;
-        lint_rules_check(&f, p.v[i].tag);
+        lint_rules_check(&f, pr->p.v[i].tag);
         if (!f.single_tx && !f.explicit_tx)
             dd_strv_clear(&f.not_valid); /* autocommit: each statement is its own transaction */
     }
 cleanup:
-    lint_parsed_release(&p);
+    lint_parsed_release(&pr->p);
     dd_strv_release(&f.not_valid);
     free(f.allows);
+}
+
+void lint_script(struct lint_run *r, const char *path, const char *sql, size_t len, bool single_tx)
+{
+    struct lint_input in = {path, sql, len, single_tx};
+    struct lint_parse_result pr;
+
+    lint_script_parse(&pr, sql, len);
+    lint_script_check(r, &in, &pr);
 }

@@ -108,6 +108,37 @@ void lint_run_add_new_table(struct lint_run *r, const char *name);
 void lint_script(struct lint_run *r, const char *path, const char *sql, size_t len, bool single_tx);
 
 /*
+ * A batch of scripts linted in order, exactly as lint_script on each in turn would (same
+ * findings, same order), but parsed on several threads: parsing is most of a lint's work and
+ * needs no context, so worker threads parse ahead while the rules run in order on the caller's
+ * thread. The batch borrows path and sql; they must stay valid until lint_batch_run returns.
+ */
+struct lint_input {
+    const char *path;
+    const char *sql;
+    size_t len;
+    bool single_tx;
+};
+
+struct lint_batch {
+    struct lint_input *v;
+    size_t n, alloc;
+};
+
+#define LINT_BATCH_INIT                                                                                                \
+    {                                                                                                                  \
+        NULL, 0, 0                                                                                                     \
+    }
+
+void lint_batch_add(struct lint_batch *b, const char *path, const char *sql, size_t len, bool single_tx);
+/*
+ * Lint the batch into r and empty it. threads: how many threads parse (the caller's included);
+ * 0 picks one per online CPU, fewer for a small batch. 1 parses on the caller's thread only.
+ */
+void lint_batch_run(struct lint_run *r, struct lint_batch *b, unsigned threads);
+void lint_batch_release(struct lint_batch *b);
+
+/*
  * [lint] settings as config/ holds them: "RULE-ID=severity" strings (already checked there) and
  * small-table rows. Unknown ids and values are ignored.
  */

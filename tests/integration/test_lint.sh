@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # dbdeploy lint: findings with file:line:col, exit 3 on errors, context from earlier files,
 # suppressions (a missing reason is an error), [lint] severities, --json, --format=github,
-# and with ENV the target's table sizes (200,000 rows fire, 100 rows and new tables do not).
+# and with ENV the target's table sizes (200,000 rows fire, 100 rows and new tables do not);
+# several parsing threads find what one finds.
 source "$DD_SUPPORT/lib.sh"
 
 proj=$PWD/proj
@@ -82,6 +83,23 @@ expect_rc 2 -C "$proj" lint
 assert_contains "$err" "pipeline/dbdeploy.conf: [lint] no-such-rule: unknown setting" "unknown rule"
 rm "$proj/pipeline/dbdeploy.conf" "$m/0004_truncate.sql"
 pass "lint without an environment"
+
+# --- parsing threads: the corpus's largest set (538 files, two threads by default) and a plain
+# .sql file beside it give the same findings, in the same order, as one thread ---
+corpus=${DBDEPLOY_CORPUS:-$DBDEPLOY_SOURCE_DIR/../shared/corpus}/openmeter
+[[ -d $corpus/migrations ]] || fail "missing $corpus"
+printf 'DROP TABLE billing_invoices;\n' >"$PWD/plain.sql"
+files=("$PWD/plain.sql" "$corpus"/migrations/*.sql)
+DBDEPLOY_LINT_THREADS=1 expect_rc 3 -C "$corpus" lint "${files[@]}"
+one_out=$out one_err=$err
+assert_contains "$one_out" "plain.sql:1:1: error: drop-table: billing_invoices:" "plain file linted after the migrations"
+assert_contains "$one_err" "lint: 539 files, " "every file linted"
+for threads in "" 2 5; do
+  DBDEPLOY_LINT_THREADS=$threads expect_rc 3 -C "$corpus" lint "${files[@]}"
+  assert_eq "$out" "$one_out" "findings with DBDEPLOY_LINT_THREADS='$threads'"
+  assert_eq "$err" "$one_err" "summary with DBDEPLOY_LINT_THREADS='$threads'"
+done
+pass "lint on several threads finds what one thread finds"
 
 # --- with ENV: the target's catalog decides what is big ---
 url=$(new_db lintenv)
