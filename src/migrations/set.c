@@ -256,7 +256,7 @@ static void build_unread(struct migration *m, const char *dir, const struct name
  * A repeatable migration from its file: read (checksum, directives) or, for a listed file,
  * unread with its blob id until migration_set_read_repeatables.
  */
-static int build_repeatable(struct migration *m, const char *dir, const struct migration_source_file *f,
+static int build_repeatable(struct migration *m, const char *dir, const struct migration_source_file *f, bool sum,
                             struct dd_error *err)
 {
     memset(m, 0, sizeof(*m));
@@ -271,7 +271,8 @@ static int build_repeatable(struct migration *m, const char *dir, const struct m
     script_from_file(&m->up, dir, f);
     if (f->unread)
         return 0;
-    dd_checksum(f->data.buf, f->data.len, m->checksum);
+    if (sum)
+        dd_checksum(f->data.buf, f->data.len, m->checksum);
     return parse_directives(&m->up, err);
 }
 
@@ -286,7 +287,7 @@ static int build_repeatables(struct migration_set *out, const struct migration_s
         if (!migration_is_repeatable(src->v[i].name))
             continue;
         DD_ALLOC_GROW(out->rep, out->nrep + 1, out->rep_alloc);
-        if (build_repeatable(&out->rep[out->nrep++], src->dir, &src->v[i], err) < 0)
+        if (build_repeatable(&out->rep[out->nrep++], src->dir, &src->v[i], !src->no_checksums, err) < 0)
             return -1;
     }
     if (out->nrep > 1)
@@ -301,7 +302,7 @@ static void problem(struct dd_error *err, unsigned *count, const char *dir, cons
 }
 
 /* Check the files of one version and build its migration; problems are collected as details. */
-static int build_one(struct migration_set *out, const char *dir, struct named_file *g, size_t ng,
+static int build_one(struct migration_set *out, const char *dir, bool sum, struct named_file *g, size_t ng,
                      struct dd_error *probs, unsigned *nprobs, struct dd_error *err)
 {
     struct named_file *single = NULL, *up = NULL, *down = NULL;
@@ -344,7 +345,8 @@ static int build_one(struct migration_set *out, const char *dir, struct named_fi
         m->version = single->n.version;
         m->version_text = dd_xstrdup(single->n.version_text);
         m->name = dd_xstrdup(single->n.name);
-        dd_checksum(single->f->data.buf, single->f->data.len, m->checksum);
+        if (sum)
+            dd_checksum(single->f->data.buf, single->f->data.len, m->checksum);
         if (is_dbmate(&single->f->data)) {
             m->format = MIGRATION_DBMATE;
             m->up.present = true;
@@ -365,7 +367,8 @@ static int build_one(struct migration_set *out, const char *dir, struct named_fi
         m->version_text = dd_xstrdup(up->n.version_text);
         m->name = dd_xstrdup(up->n.name);
         m->format = up->n.flyway ? MIGRATION_FLYWAY : MIGRATION_GOLANG;
-        dd_checksum(up->f->data.buf, up->f->data.len, m->checksum);
+        if (sum)
+            dd_checksum(up->f->data.buf, up->f->data.len, m->checksum);
         script_from_file(&m->up, dir, up->f);
         if (down)
             script_from_file(&m->down, dir, down->f);
@@ -406,7 +409,7 @@ int migration_set_build(struct migration_set *out, const struct migration_source
         size_t j = i;
         while (j < nf && files[j].n.version == files[i].n.version)
             j++;
-        if (build_one(out, src->dir, files + i, j - i, &probs, &nprobs, err) < 0)
+        if (build_one(out, src->dir, !src->no_checksums, files + i, j - i, &probs, &nprobs, err) < 0)
             goto cleanup;
         i = j;
     }
@@ -537,7 +540,7 @@ int migration_set_read_repeatables(struct migration_set *s, struct dd_error *err
             free(src.v[0].name);
             src.v[0].name = name; /* under its name relative to the directory, as listed */
             migration_release(m);
-            rc = build_repeatable(m, s->dir, &src.v[0], err);
+            rc = build_repeatable(m, s->dir, &src.v[0], true, err);
         }
         migration_source_release(&src);
         if (rc < 0)

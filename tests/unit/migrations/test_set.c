@@ -171,6 +171,30 @@ static void test_versions_order_numerically(void **state)
     assert_null(migration_set_find(&set, 5));
 }
 
+/* lint's sets: the same migrations and SQL, without hashing bytes no ledger will see */
+static void test_no_checksums_builds_the_same_set_unhashed(void **state)
+{
+    (void)state;
+    add("1_a.sql", "select 1;");
+    add("2_b.up.sql", "create table b ();");
+    add("2_b.down.sql", "drop table b;");
+    add("R__views.sql", "create or replace view v as select 1;");
+    src.no_checksums = true;
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_int_equal(set.n, 2);
+    assert_int_equal(set.nrep, 1);
+    assert_string_equal(set.v[0].checksum, "");
+    assert_string_equal(set.v[1].checksum, "");
+    assert_string_equal(set.rep[0].checksum, "");
+    assert_string_equal(set.v[1].up.sql.buf, "create table b ();");
+    assert_true(set.v[1].down.present);
+    migration_set_release(&set);
+    src.no_checksums = false;
+    assert_int_equal(migration_set_build(&set, &src, &err), 0);
+    assert_int_equal(strncmp(set.v[0].checksum, "sha256:", 7), 0);
+    assert_int_equal(strncmp(set.rep[0].checksum, "sha256:", 7), 0);
+}
+
 static void test_up_and_down_pair_despite_padding(void **state)
 {
     (void)state;
@@ -349,6 +373,7 @@ int main(void)
         cmocka_unit_test(test_name_parse_formats),
         cmocka_unit_test(test_name_parses_flyway),
         cmocka_unit_test_setup_teardown(test_flyway_pair_builds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_checksums_builds_the_same_set_unhashed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_repeatables_are_named_and_ordered_apart, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unread_repeatable_is_read_through_the_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_order_numerically, setup, teardown),
