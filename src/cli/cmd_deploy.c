@@ -33,6 +33,12 @@ static int run_fleet(struct cli_ctx *ctx, const char *env, const struct deploy_o
         dd_strv_push(&extra, "--accept-drift");
         dd_strv_push(&extra, a->accept_drift);
     }
+    if (a->sql) {
+        /* the SQL is per target (each has its own pending list): each target's plan under its heading */
+        dd_strv_push(&extra, "--sql");
+        rc = cli_fleet_aggregate(ctx, "plan", &extra);
+        goto cleanup;
+    }
     f.exe = exe;
     f.extra = &extra;
     if (fleet_deploy(&b, &status, ctx->cfg, &f, &ctx->err) < 0)
@@ -157,7 +163,8 @@ const struct cli_spec cli_spec_plan = {
     .summary =
         "Show what 'dbdeploy deploy ENV' would do, changing nothing: runs preflight, lint (its findings are shown; "
         "an error-level one exits 3), the gate and the health check before, and lists the migrations that would be "
-        "applied (same as deploy --dry-run).",
+        "applied (same as deploy --dry-run). On a fleet, --sql shows each target's own plan and SQL under a "
+        "'== NAME' heading.",
     .opts = plan_options,
     .min_args = 1,
     .max_args = 1,

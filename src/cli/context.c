@@ -1,5 +1,7 @@
 #include "cli/cli.h"
 
+#include <stdlib.h>
+
 #include "backup/backup.h"
 #include "config/config.h"
 #include "db/admin.h"
@@ -23,13 +25,17 @@ int cli_need_config(struct cli_ctx *ctx, const char *env)
 
 int cli_need_committed_config(struct cli_ctx *ctx, const char *env)
 {
+    /* a fleet's child deploys the commit its parent planned, not whatever HEAD is by now */
+    const char *fleet_commit = ctx->target ? getenv(FLEET_COMMIT_ENV) : NULL;
+    const char *rev = fleet_commit && *fleet_commit ? fleet_commit : "HEAD";
+
     if (ctx->cfg)
         return 0;
     cli_want_repo(ctx);
     /* no repository or no commit yet: only allow-dirty environments can go on (cli_need_env_repo) */
     if (!ctx->repo || !repo_rev_exists(ctx->repo, "HEAD"))
         return cli_need_config(ctx, env);
-    if (config_load_committed(&ctx->cfg, ctx->repo, ctx->root, env, "HEAD", CONFIG_FOLLOW_ALLOW_DIRTY, &ctx->err) < 0)
+    if (config_load_committed(&ctx->cfg, ctx->repo, ctx->root, env, rev, CONFIG_FOLLOW_ALLOW_DIRTY, &ctx->err) < 0)
         return -1;
     if (ctx->target && fleet_select(ctx->cfg, ctx->target, &ctx->err) < 0)
         return -1;

@@ -29,6 +29,7 @@ int cli_fleet_aggregate(struct cli_ctx *ctx, const char *command, const struct d
     r.extra = extra;
     r.json = out_json();
     r.parallel = ctx->cfg->rollout.parallel;
+    r.commit = ctx->cfg->commit;
     if (fleet_run(o, &t, &r, &ctx->err) < 0)
         goto cleanup;
     worst = fleet_aggregate_render(&b, command, ctx->cfg->env, &t, o, out_json());

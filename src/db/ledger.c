@@ -1,9 +1,11 @@
 #include "db/ledger.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "db/internal.h"
 #include "util/buf.h"
+#include "util/hash.h"
 
 /* Bumped when the ledger tables change shape; a newer ledger is refused rather than misread. */
 #define LEDGER_FORMAT 1
@@ -267,12 +269,38 @@ const struct db_ledger_repeatable *db_ledger_find_repeatable(const struct db_led
     return NULL;
 }
 
+/*
+ * Whether the ledger already is what the script `ddl` (hashed into ddl_hex) makes it: its info
+ * row 'ddl' holds that hash, written by the script itself, and its format is one we read. Read
+ * only, so it takes none of the script's table locks; any doubt (no ledger yet, an older or
+ * newer script ran last, a query error) answers no and the caller runs the idempotent script.
+ */
+static bool ledger_current(struct db_conn *c, const char *qs, const char *ddl_hex)
+{
+    char *info = dd_xasprintf("%s.info", qs);
+    const char *params[] = {info};
+    char *sql = dd_xasprintf("SELECT max(value) FILTER (WHERE key = 'ddl') = '%s' AND max(value) FILTER "
+                             "(WHERE key = 'format') = '%d' FROM %s.info WHERE key IN ('ddl', 'format')",
+                             ddl_hex, LEDGER_FORMAT, qs);
+    PGresult *res = PQexecParams(c->pg, "SELECT to_regclass($1) IS NOT NULL", 1, NULL, params, NULL, NULL, 0);
+    bool current = PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+
+    PQclear(res);
+    res = current ? PQexec(c->pg, sql) : NULL;
+    current = current && PQresultStatus(res) == PGRES_TUPLES_OK && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    free(sql);
+    free(info);
+    return current;
+}
+
 int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err)
 {
     struct dd_buf sql = DD_BUF_INIT;
     char *qs = db_quote_ident(c, schema);
     PGresult *res = NULL;
     char *format = NULL;
+    char ddl_hex[DD_SHA256_HEX_LEN + 1];
     int rc = -1;
 
     /* the whole script is one implicit transaction: the ledger appears complete or not at all */
@@ -364,9 +392,18 @@ int db_ledger_ensure(struct db_conn *c, const char *schema, struct dd_error *err
                 "  git_commit text,\n"
                 "  git_blob text,\n"
                 "  dbdeploy_version text NOT NULL\n"
-                ");\n"
-                "SELECT value FROM %1$s.info WHERE key = 'format';",
+                ");\n",
                 qs, LEDGER_FORMAT);
+    /* most calls find the ledger as this script leaves it: skip its DDL and the locks it takes */
+    dd_sha256_hex(sql.buf, sql.len, ddl_hex);
+    if (ledger_current(c, qs, ddl_hex)) {
+        rc = 0;
+        goto cleanup;
+    }
+    dd_buf_addf(&sql,
+                "INSERT INTO %1$s.info VALUES ('ddl', '%2$s') ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value;\n"
+                "SELECT value FROM %1$s.info WHERE key = 'format';",
+                qs, ddl_hex);
     res = db_exec(c, sql.buf, 0, NULL, "cannot create the ledger", err);
     if (!res) {
         dd_error_hint(err,

@@ -59,6 +59,7 @@ int fleet_deploy(struct dd_buf *out, int *exit_status, const struct dd_config *c
     r.extra = &plan_args;
     r.json = true;
     r.parallel = cfg->rollout.parallel;
+    r.commit = cfg->commit;
     if (fleet_run(plan, &t, &r, err) < 0)
         goto cleanup;
     s.plan = plan;

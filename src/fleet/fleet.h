@@ -102,7 +102,15 @@ struct fleet_run_opts {
     uint32_t halt_failures;      /* stop starting children after this many failed (0 = never) */
     const size_t *wave_ends;     /* waves (fleet_plan_waves); NULL = one wave of all */
     size_t nwaves;
+    const char *commit; /* the commit every child reads (FLEET_COMMIT_ENV); NULL = each its own HEAD */
 };
+
+/*
+ * The environment variable through which a rollout hands its children the commit it planned
+ * (cfg->commit): a child given --target reads its configuration, targets and migrations from
+ * that commit instead of HEAD, so every target gets the same commit even if HEAD moves meanwhile.
+ */
+#define FLEET_COMMIT_ENV "DBDEPLOY_FLEET_COMMIT"
 
 /*
  * Run the command on every target (out: t->n outcomes, caller releases each with

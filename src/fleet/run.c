@@ -70,6 +70,8 @@ static int start_job(struct job *j, const struct fleet_targets *t, size_t idx, c
     dd_strv_push(&j->p.argv, t->v[idx].name);
     if (o->extra)
         dd_strv_pushv(&j->p.argv, (const char *const *)o->extra->v);
+    if (o->commit)
+        dd_proc_env_set(&j->p, FLEET_COMMIT_ENV, o->commit);
     j->p.stdin_mode = DD_PROC_NULLDEV;
     j->p.stdout_mode = DD_PROC_FD;
     j->p.stdout_fd = j->out_fd;

@@ -6,9 +6,11 @@
 #include "fleet/fleet.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "db/db.h"
 #include "db/targets.h"
+#include "git/git.h"
 #include "util/fs.h"
 #include "util/mask.h"
 
@@ -96,6 +98,45 @@ static char *trim(char *s)
     return s;
 }
 
+/*
+ * The file as committed in cfg->commit, appended to out: the targets are part of what was
+ * reviewed, like the configuration naming them, and every child of a rollout reads the same list.
+ */
+static int read_committed(struct dd_buf *out, const struct dd_config *cfg, struct dd_error *err)
+{
+    struct repo *repo = NULL;
+    struct repo_files files = REPO_FILES_INIT;
+    const char *name = dd_basename(cfg->targets.file);
+    char *dir = dd_xstrndup(cfg->targets.file, (size_t)(name - cfg->targets.file));
+    bool found = false;
+    int rc = -1;
+
+    /* repo_read_dir wants "" for the top, "dir" (no trailing slash) below it */
+    if (*dir)
+        dir[strlen(dir) - 1] = '\0';
+    if (repo_open(&repo, cfg->root, err) < 0 || repo_read_dir(&files, repo, cfg->commit, dir, true, err) < 0)
+        goto cleanup;
+    for (size_t i = 0; i < files.n && !found; i++)
+        if ((found = strcmp(files.v[i].path, cfg->targets.file) == 0))
+            dd_buf_add(out, files.v[i].data, files.v[i].len);
+    if (!found) {
+        dd_error_set(err, DD_ECONFIG, "%s: [targets] file %s is not in commit %.7s", cfg->env_file, cfg->targets.file,
+                     cfg->commit);
+        dd_error_hint(err, "Deploy and plan read the targets from the same commit as the migrations: commit the file, "
+                           "or set [git] allow-dirty for an environment that deploys the working tree.");
+        goto cleanup;
+    }
+    rc = 0;
+cleanup:
+    for (size_t i = 0; i < files.n; i++)
+        if (files.v[i].data)
+            memset(files.v[i].data, 0, files.v[i].len);
+    repo_files_release(&files);
+    repo_free(repo);
+    free(dir);
+    return rc;
+}
+
 /* One target a line; blank lines and lines starting with '#' are skipped. */
 static int from_file(struct fleet_targets *t, const struct dd_config *cfg, struct dd_error *err)
 {
@@ -105,7 +146,10 @@ static int from_file(struct fleet_targets *t, const struct dd_config *cfg, struc
     unsigned lineno = 0;
     int rc = -1;
 
-    if (dd_read_regular_file(&text, path, err) < 0) {
+    if (cfg->commit) {
+        if (read_committed(&text, cfg, err) < 0)
+            goto cleanup;
+    } else if (dd_read_regular_file(&text, path, err) < 0) {
         dd_error_hint(err, "%s names %s in [targets] file: create it with one 'NAME URL' a line.",
                       cfg->env_file ? cfg->env_file : CONFIG_SHARED_FILE, cfg->targets.file);
         goto cleanup;
@@ -126,7 +170,8 @@ static int from_file(struct fleet_targets *t, const struct dd_config *cfg, struc
     rc = 0;
 cleanup:
     /* the file holds connection strings: wipe our copy */
-    memset(text.buf, 0, text.len);
+    if (text.buf)
+        memset(text.buf, 0, text.len);
     dd_buf_release(&text);
     free(path);
     return rc;
