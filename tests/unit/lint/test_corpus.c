@@ -15,23 +15,7 @@
 #include "migrations/migrations.h"
 #include "util/fs.h"
 
-static const char *const sets[] = {"openmeter", "pocket-id", "lakefs", "svix", "rauthy", "ftl"};
-
-/* DBDEPLOY_CORPUS, else ../shared/corpus beside the source tree (this file is tests/unit/lint/). */
-static char *corpus_dir(void)
-{
-    const char *env = getenv("DBDEPLOY_CORPUS");
-    char *src, *dir;
-
-    if (env && *env)
-        return dd_xstrdup(env);
-    src = dd_xstrdup(__FILE__);
-    for (int i = 0; i < 4; i++)
-        *strrchr(src, '/') = '\0';
-    dir = dd_xasprintf("%s/../shared/corpus", src);
-    free(src);
-    return dir;
-}
+#include "corpus_fixture.h"
 
 /*
  * The one file PostgreSQL itself rejects (corpus README: a real upstream bug, "NOT NULL,;"):
